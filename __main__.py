@@ -1,0 +1,21 @@
+"""The Pulumi program: load the stack's topology, build providers, build the estate, export its outputs."""
+
+import pulumi
+
+from components.estate import KafkaEstate, KafkaEstateArgs
+from components.providers import build_providers
+from stacks.loader import TopologyError, load_topology
+
+config = pulumi.Config()
+try:
+    topology = load_topology(config.require("topology"))
+except TopologyError as exc:
+    # RunError is reported by Pulumi as a plain message, without a Python traceback.
+    raise pulumi.RunError(f"invalid topology:\n{exc}") from None
+
+estate = KafkaEstate(topology.environment, KafkaEstateArgs(topology=topology, providers=build_providers(topology, config)))
+
+pulumi.export("ca_cert_pem", estate.ca_cert_pem)
+pulumi.export("regions", estate.regions)
+pulumi.export("clients", estate.clients)
+pulumi.export("flows", estate.flows)

@@ -1,0 +1,46 @@
+"""Who exists in which region, with which ACLs: the one place that answers it.
+
+Owns: the list of SCRAM principals per region (application users with their declared ACLs; the admin and
+operator super users; each MirrorMaker flow's principal with its source-side or target-side ACLs; each
+heartbeat Connect's principal), as plain data for the users component, the credentials component, the
+plan tool and the end-to-end test.
+
+Deliberately not here: the ACL bodies of MirrorMaker and heartbeats (``components.mirror``) and of
+application users (``components.strimzi.acl``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components import mirror, strimzi
+from stacks.model import Topology
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    kind: str  # application | builtin | mirrormaker | heartbeats
+    acls: list[dict[str, Any]] | None  # None: a super user, no authorization section
+
+
+def principals_in(topology: Topology, region: str) -> list[Principal]:
+    r = topology.region(region)
+    out = [Principal(n, "builtin", None) for n in strimzi.builtin_users()]
+    out += [
+        Principal(u, "application", [strimzi.acl(a) for a in topology.users[u].acls]) for u in topology.users_in(region)
+    ]
+    for plan in mirror.flow_plans(topology):
+        if plan.source == region:
+            out.append(Principal(plan.name, "mirrormaker", mirror.source_acls(topology, plan)))
+        elif plan.target == region:
+            out.append(Principal(plan.name, "mirrormaker", mirror.target_acls(topology, plan)))
+    if topology.heartbeats and mirror.heartbeat_links(topology, region):
+        out.append(Principal(f"heartbeats-{r.name}", "heartbeats", mirror.heartbeat_acls(topology, region)))
+    return out
+
+
+def all_principals(topology: Topology) -> list[str]:
+    names = {p.name for r in topology.region_names for p in principals_in(topology, r)}
+    return sorted(names)

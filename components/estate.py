@@ -1,0 +1,168 @@
+"""The whole multi-region estate of one environment: the top component the program builds.
+
+Owns: the composition: credentials and PKI once per environment; per region a cluster and its users (with
+that region's providers); per flow a MirrorMaker 2 in the target region; heartbeats per source region; and the
+outputs a platform team needs (per region bootstrap addresses, the CA, per user connection settings).
+Logical names come from the topology (region, flow, user names), so adding a region, topic or user never
+changes the URN of anything that exists.
+
+Deliberately not here: building providers (``components.providers``, called by ``__main__``), resource
+bodies (the builder modules).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components import mirror, strimzi
+from components.cluster import RegionalCluster, RegionalClusterArgs
+from components.credentials import Credentials, CredentialsArgs
+from components.pki import Pki, PkiArgs
+from components.providers import RegionProviders
+from components.replication import (
+    Heartbeats,
+    HeartbeatsArgs,
+    MirrorFlow,
+    MirrorFlowArgs,
+)
+from components.users import RegionalUsers, RegionalUsersArgs
+from stacks.model import Topology
+
+# What makes a client follow DNS failover (field notes: DNS only steers the bootstrap).
+FAILOVER_CLIENT_PROPERTIES = {
+    "security.protocol": "SASL_SSL",
+    "sasl.mechanism": "SCRAM-SHA-512",
+    "metadata.recovery.strategy": "rebootstrap",
+    "client.dns.lookup": "use_all_dns_ips",
+    "ssl.endpoint.identification.algorithm": "https",
+}
+
+
+@dataclass(frozen=True)
+class KafkaEstateArgs:
+    topology: Topology
+    providers: dict[str, RegionProviders]
+
+
+def client_settings(topology: Topology, user: str) -> dict[str, Any]:
+    """Connection settings of an application user (no password, no CA: the component adds both as outputs)."""
+    return {
+        "bootstrap_servers": f"{topology.bootstrap_name}:{strimzi.EXTERNAL_PORT}",
+        "regions": list(topology.user_regions(user)),
+        "username": user,
+        "properties": dict(FAILOVER_CLIENT_PROPERTIES),
+    }
+
+
+class KafkaEstate(pulumi.ComponentResource):
+    """Every region's Kafka, users, certificates and replication for one environment."""
+
+    ca_cert_pem: pulumi.Output[str]
+    """The environment CA (PEM): the one bundle clients and MirrorMaker trust in every region."""
+    regions: dict[str, dict[str, pulumi.Output[str]]]
+    """Per region: cluster name, namespace, internal and external bootstrap addresses."""
+    clients: dict[str, dict[str, Any]]
+    """Per application user: failover bootstrap, SASL settings, client properties, CA, and the password as a
+    secret. A plain mapping of outputs, so only the password is secret, not the whole entry."""
+    flows: pulumi.Output[list[str]]
+    """Replication flows as 'source -> target'."""
+
+    def __init__(
+        self,
+        name: str,
+        args: KafkaEstateArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("kafka-multiregion:index:KafkaEstate", name, None, opts)
+        t = args.topology
+        credentials = Credentials(
+            "credentials",
+            CredentialsArgs(topology=t),
+            pulumi.ResourceOptions(parent=self),
+        )
+        pki = Pki("pki", PkiArgs(topology=t), pulumi.ResourceOptions(parent=self))
+        clusters: dict[str, RegionalCluster] = {}
+        users: dict[str, RegionalUsers] = {}
+        for region in t.region_names:
+            p = args.providers[region]
+            in_region = pulumi.ResourceOptions(
+                parent=self, providers=[p.kubernetes, p.aws]
+            )
+            cert = pki.listener_certs[region]
+            clusters[region] = RegionalCluster(
+                region,
+                RegionalClusterArgs(
+                    topology=t,
+                    region=region,
+                    ca_cert_pem=pki.ca_cert_pem,
+                    listener_cert_chain_pem=cert.cert_chain_pem,
+                    listener_private_key_pem=cert.private_key_pem,
+                ),
+                in_region,
+            )
+            users[region] = RegionalUsers(
+                f"{region}-users",
+                RegionalUsersArgs(
+                    topology=t,
+                    region=region,
+                    passwords=credentials.passwords,
+                    kafka=clusters[region].kafka,
+                ),
+                in_region,
+            )
+        plans = mirror.flow_plans(t)
+        for plan in plans:
+            p = args.providers[plan.target]
+            MirrorFlow(
+                plan.name,
+                MirrorFlowArgs(
+                    topology=t,
+                    plan=plan,
+                    depends_on=[users[plan.source], users[plan.target]],
+                ),
+                pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws]),
+            )
+        if t.heartbeats:
+            for region in sorted({plan.source for plan in plans}):
+                p = args.providers[region]
+                Heartbeats(
+                    f"{region}-heartbeats",
+                    HeartbeatsArgs(
+                        topology=t, region=region, depends_on=[users[region]]
+                    ),
+                    pulumi.ResourceOptions(
+                        parent=self, providers=[p.kubernetes, p.aws]
+                    ),
+                )
+        self.ca_cert_pem = pki.ca_cert_pem
+        self.regions = {
+            r: {
+                "cluster_name": c.cluster_name,
+                "namespace": c.namespace,
+                "internal_bootstrap": c.internal_bootstrap,
+                "external_bootstrap": c.external_bootstrap,
+            }
+            for r, c in clusters.items()
+        }
+        self.clients = {
+            u: {
+                **client_settings(t, u),
+                "ca_cert_pem": pki.ca_cert_pem,
+                "password": credentials.passwords[u],
+            }
+            for u in sorted(t.users)
+        }
+        self.flows = pulumi.Output.from_input(
+            [f"{p.source} -> {p.target}" for p in plans]
+        )
+        self.register_outputs(
+            {
+                "ca_cert_pem": self.ca_cert_pem,
+                "regions": self.regions,
+                "clients": self.clients,
+                "flows": self.flows,
+            }
+        )

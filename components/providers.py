@@ -1,0 +1,43 @@
+"""Building the per-region providers, once, in one place.
+
+Owns: one ``pulumi_kubernetes.Provider`` and one ``pulumi_aws.Provider`` per region, from the topology's
+access settings (a kubeconfig in a Pulumi secret config key, or a context name). Components receive these
+and never build their own, so one component class serves every region and a resource can never land in the
+wrong region by a default provider.
+
+Deliberately not here: anything region-specific beyond credentials (components decide what to create).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from stacks.model import ContextAccess, Topology
+
+
+@dataclass(frozen=True)
+class RegionProviders:
+    kubernetes: k8s.Provider
+    aws: aws.Provider
+
+
+def build_providers(topology: Topology, config: pulumi.Config) -> dict[str, RegionProviders]:
+    """One Kubernetes and one AWS provider per region, keyed by region name."""
+    providers = {}
+    for name in topology.region_names:
+        region = topology.region(name)
+        access = region.kubernetes
+        if isinstance(access, ContextAccess):
+            k8s_args = k8s.ProviderArgs(context=access.context)
+        else:
+            # require_secret keeps the kubeconfig a secret in the state and in every output.
+            k8s_args = k8s.ProviderArgs(kubeconfig=config.require_secret(access.secret_key))
+        providers[name] = RegionProviders(
+            kubernetes=k8s.Provider(f"k8s-{name}", k8s_args),
+            aws=aws.Provider(f"aws-{name}", aws.ProviderArgs(region=name)),
+        )
+    return providers

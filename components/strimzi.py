@@ -1,0 +1,338 @@
+"""Pure builders for the Strimzi custom resources and Kubernetes objects of one region.
+
+Owns: the bodies (plain dicts, as ``kubectl apply`` would take them) of the Kafka cluster, its node pools,
+its topics, its users and their ACLs, and the Secrets that carry the listener certificate and the users'
+passwords; and the names and labels all of them use. Everything is derived from a validated ``Topology``
+and nothing else, so the same function serves the Pulumi components, the plan tool and the tests.
+
+Deliberately not here: Pulumi resources (``components.cluster``, ``components.users``), secret values
+(the builders take names of Secrets, never their contents), and MirrorMaker 2 (``components.mirror``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from stacks.model import (
+    ADMIN_USER,
+    OPERATOR_USER,
+    SUPER_USERS,
+    Acl,
+    AclResourceType,
+    Region,
+    Topology,
+)
+
+API = "kafka.strimzi.io/v1"
+STRIMZI_CHART = "oci://quay.io/strimzi-helm/strimzi-kafka-operator"
+STRIMZI_VERSION = "1.2.0"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+
+INTERNAL_LISTENER = "tls"
+INTERNAL_PORT = 9093
+EXTERNAL_LISTENER = "external"
+EXTERNAL_PORT = 9094
+
+Manifest = dict[str, Any]
+
+
+def labels(topology: Topology, region: str, component: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/part-of": "kafka-multiregion",
+        "app.kubernetes.io/managed-by": "pulumi",
+        "app.kubernetes.io/component": component,
+        "kafka-multiregion.io/environment": topology.environment,
+        "kafka-multiregion.io/region": region,
+    }
+
+
+def _meta(topology: Topology, region: Region, name: str, component: str, **extra: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": region.namespace,
+        "labels": {**labels(topology, region.name, component), **extra},
+    }
+
+
+def internal_bootstrap(region: Region) -> str:
+    """The in-cluster TLS bootstrap address Strimzi gives the cluster's bootstrap Service."""
+    return f"{region.cluster_name}-kafka-bootstrap.{region.namespace}.svc:{INTERNAL_PORT}"
+
+
+def external_bootstrap(topology: Topology, region: str) -> str:
+    """The region's public bootstrap address: its own DNS name (the DNS component points it at the load balancer)."""
+    return f"{topology.region_dns_name(region)}:{EXTERNAL_PORT}"
+
+
+def listener_cert_secret(region: Region) -> str:
+    return f"{region.cluster_name}-listener-cert"
+
+
+def cluster_ca_secret(region: Region) -> str:
+    """Strimzi's own cluster CA (internal listener), created by the operator."""
+    return f"{region.cluster_name}-cluster-ca-cert"
+
+
+def env_ca_secret() -> str:
+    """The environment CA bundle copied into every region, trusted for every region's external listener."""
+    return "kafka-multiregion-ca"
+
+
+def password_secret(user: str) -> str:
+    # Strimzi's User Operator writes its own Secret named after the KafkaUser; ours must not collide with it.
+    return f"{user}-scram-password"
+
+
+def topic_resource_name(topic: str) -> str:
+    """A DNS-1123 name for a KafkaTopic resource; the Kafka topic name goes in spec.topicName when it differs.
+
+    A hash suffix keeps two topics that only differ by case or punctuation apart and keeps the name stable.
+    """
+    if re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", topic) and ".." not in topic:
+        return topic
+    clean = re.sub(r"[^a-z0-9-]+", "-", topic.lower()).strip("-")[:50] or "topic"
+    return f"{clean}-{hashlib.sha256(topic.encode()).hexdigest()[:8]}"
+
+
+# ------------------------------------------------------------------------------------- namespace, operator
+
+
+def namespace(topology: Topology, region: Region) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": region.namespace, "labels": labels(topology, region.name, "namespace")},
+    }
+
+
+def operator_values(region: Region) -> dict[str, Any]:
+    """Helm values of the Strimzi operator: watch only the Kafka namespace, pinned images, restricted security."""
+    return {
+        "watchNamespaces": [],  # the release namespace itself is always watched
+        "watchAnyNamespace": False,
+        "defaultImageTag": STRIMZI_VERSION,
+        "replicas": 1,
+        "resources": {"requests": {"cpu": "200m", "memory": "384Mi"}, "limits": {"memory": "384Mi"}},
+    }
+
+
+# ------------------------------------------------------------------------------------------------- kafka
+
+
+def broker_defaults(region: Region) -> dict[str, Any]:
+    """What a production cluster expects unless the topology overrides it.
+
+    Replication factor min(3, brokers) and min ISR one less (at least 1): one broker may be down and
+    producers with acks=all keep writing. No unclean leader election (it loses acknowledged records), no
+    topic auto-creation (topics are declared, so typos fail instead of creating topics).
+    """
+    rf = min(3, region.kafka.brokers)
+    min_isr = max(1, rf - 1)
+    return {
+        "default.replication.factor": rf,
+        "min.insync.replicas": min_isr,
+        "offsets.topic.replication.factor": rf,
+        "transaction.state.log.replication.factor": rf,
+        "transaction.state.log.min.isr": min_isr,
+        "unclean.leader.election.enable": False,
+        "auto.create.topics.enable": False,
+    }
+
+
+def kafka(topology: Topology, region: Region) -> Manifest:
+    k = region.kafka
+    external_config: dict[str, Any] = {
+        "brokerCertChainAndKey": {
+            "secretName": listener_cert_secret(region),
+            "certificate": "tls.crt",
+            "key": "tls.key",
+        },
+        "bootstrap": {"alternativeNames": bootstrap_names(topology, region)},
+        "brokers": [
+            {"broker": b, "advertisedHost": topology.broker_dns_name(region.name, b)} for b in k.broker_ids
+        ],
+    }
+    spec: dict[str, Any] = {
+        "kafka": {
+            "version": k.version,
+            "listeners": [
+                {
+                    "name": INTERNAL_LISTENER,
+                    "port": INTERNAL_PORT,
+                    "type": "internal",
+                    "tls": True,
+                    "authentication": {"type": "scram-sha-512"},
+                },
+                {
+                    "name": EXTERNAL_LISTENER,
+                    "port": EXTERNAL_PORT,
+                    "type": k.listener_type.value,
+                    "tls": True,
+                    "authentication": {"type": "scram-sha-512"},
+                    "configuration": external_config,
+                },
+            ],
+            "authorization": {"type": "simple", "superUsers": list(SUPER_USERS)},
+            "config": {**broker_defaults(region), **k.config},
+        },
+        "entityOperator": {"topicOperator": {}, "userOperator": {}},
+    }
+    if k.zones:
+        spec["kafka"]["rack"] = {"topologyKey": ZONE_LABEL}
+    return {
+        "apiVersion": API,
+        "kind": "Kafka",
+        "metadata": _meta(topology, region, region.cluster_name, "kafka"),
+        "spec": spec,
+    }
+
+
+def bootstrap_names(topology: Topology, region: Region) -> list[str]:
+    """Names that resolve to this region's bootstrap: its own, then the environment-wide failover,
+    latency or domain names that can point here (a client failing over by DNS must pass hostname checks)."""
+    own = topology.region_dns_name(region.name)
+    shared = [topology.bootstrap_name, *(topology.domain_dns_name(d) for d in region.domains)]
+    return [own, *(n for n in shared if n != own)]
+
+
+def listener_names(topology: Topology, region: Region) -> list[str]:
+    """Every name a client may reach this region's external listener by; all are certificate SANs."""
+    brokers = [topology.broker_dns_name(region.name, b) for b in region.kafka.broker_ids]
+    return [*bootstrap_names(topology, region), *brokers]
+
+
+def node_pools(topology: Topology, region: Region) -> list[Manifest]:
+    k = region.kafka
+    pools: list[tuple[str, int, list[str]]]
+    if k.combined:
+        pools = [("dual-role", k.brokers, ["controller", "broker"])]
+    else:
+        pools = [("controller", k.controllers, ["controller"]), ("broker", k.brokers, ["broker"])]
+    out = []
+    for name, replicas, roles in pools:
+        volume: dict[str, Any] = {
+            "id": 0,
+            "type": "persistent-claim",
+            "size": k.storage.size,
+            # The volume outlives the pod and the pool: deleting a pool must never delete the data.
+            "deleteClaim": False,
+            "kraftMetadata": "shared",
+        }
+        if k.storage.storage_class:
+            volume["class"] = k.storage.storage_class
+        spec: dict[str, Any] = {
+            "replicas": replicas,
+            "roles": roles,
+            "storage": {"type": "jbod", "volumes": [volume]},
+            "resources": {
+                "requests": {"cpu": k.resources.cpu, "memory": k.resources.memory},
+                "limits": {"memory": k.resources.memory},
+            },
+        }
+        if k.zones:
+            spec["template"] = {"pod": _zone_spread(region, name)}
+        out.append(
+            {
+                "apiVersion": API,
+                "kind": "KafkaNodePool",
+                "metadata": _meta(topology, region, name, "kafka", **{"strimzi.io/cluster": region.cluster_name}),
+                "spec": spec,
+            }
+        )
+    return out
+
+
+def _zone_spread(region: Region, pool: str) -> dict[str, Any]:
+    """Pin the pool to the declared zones and spread it evenly across them (rack awareness needs both)."""
+    return {
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": list(region.kafka.zones)}]}
+                    ]
+                }
+            }
+        },
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": ZONE_LABEL,
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"strimzi.io/pool-name": pool, "strimzi.io/cluster": region.cluster_name}},
+            }
+        ],
+    }
+
+
+def topic(topology: Topology, region: Region, name: str) -> Manifest:
+    t = topology.topics[name]
+    spec: dict[str, Any] = {"partitions": t.partitions, "replicas": t.replication_factor}
+    resource_name = topic_resource_name(name)
+    if resource_name != name:
+        spec["topicName"] = name
+    if t.config:
+        spec["config"] = dict(sorted(t.config.items()))
+    return {
+        "apiVersion": API,
+        "kind": "KafkaTopic",
+        "metadata": _meta(topology, region, resource_name, "topic", **{"strimzi.io/cluster": region.cluster_name}),
+        "spec": spec,
+    }
+
+
+# ------------------------------------------------------------------------------------------------- users
+
+
+def acl(rule: Acl) -> dict[str, Any]:
+    res: dict[str, Any] = {"type": rule.resource.type.value}
+    if rule.resource.type is not AclResourceType.CLUSTER:
+        res["name"] = rule.resource.name
+        res["patternType"] = rule.resource.pattern.value
+    return {
+        "type": rule.effect.value,
+        "resource": res,
+        "operations": sorted({op.value for op in rule.operations}),
+        "host": rule.host,
+    }
+
+
+def kafka_user(topology: Topology, region: Region, name: str, acls: list[dict[str, Any]] | None) -> Manifest:
+    """A SCRAM-SHA-512 KafkaUser whose password we supply; ``acls=None`` means no authorization section (super users)."""
+    spec: dict[str, Any] = {
+        "authentication": {
+            "type": "scram-sha-512",
+            "password": {"valueFrom": {"secretKeyRef": {"name": password_secret(name), "key": "password"}}},
+        }
+    }
+    if acls is not None:
+        spec["authorization"] = {"type": "simple", "acls": acls}
+    return {
+        "apiVersion": API,
+        "kind": "KafkaUser",
+        "metadata": _meta(topology, region, name, "user", **{"strimzi.io/cluster": region.cluster_name}),
+        "spec": spec,
+    }
+
+
+def application_user(topology: Topology, region: Region, name: str) -> Manifest:
+    return kafka_user(topology, region, name, [acl(a) for a in topology.users[name].acls])
+
+
+def builtin_users() -> tuple[str, ...]:
+    """Principals every region gets: the admin (tooling) and the operator (runbooks); both are super users."""
+    return (ADMIN_USER, OPERATOR_USER)
+
+
+def secret(topology: Topology, region: Region, name: str, component: str, keys: tuple[str, ...]) -> Manifest:
+    """A Secret's shape with placeholder values; the component fills ``stringData`` with secret Outputs."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(topology, region, name, component),
+        "type": "Opaque",
+        "stringData": {k: "" for k in keys},
+    }
+

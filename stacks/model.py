@@ -1,0 +1,890 @@
+"""The typed topology model: what one environment's declaration may say, and every rule it must obey.
+
+Owns: the pydantic v2 classes that a stack file is read into, their defaults, and all cross-field rules
+(roles versus architecture, replication factors versus broker counts, residency, RPO arithmetic, DNS zone
+containment, names that must be valid in Kubernetes and Strimzi). Derived facts that several components
+need (which regions host a topic, which replication flows exist) live here too, as pure methods, so the
+program, the tools and the tests agree on them.
+
+Deliberately not here: reading files and turning errors into messages (``stacks.loader``), and anything
+that knows about Pulumi or deploy-time values. A model instance is plain, frozen data.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+# Strimzi 1.2.0 runs these Kafka versions (kafka-versions.yaml at tag 1.2.0).
+KAFKA_VERSIONS = ("4.2.0", "4.2.1", "4.3.0", "4.3.1")
+DEFAULT_KAFKA_VERSION = "4.3.1"
+
+# Principals the project creates itself; an application user may not take these names.
+ADMIN_USER = "kafka-admin"
+OPERATOR_USER = "kafka-operator"
+SUPER_USERS = (ADMIN_USER, OPERATOR_USER)
+RESERVED_USER_PREFIXES = ("mirrormaker-", "mm2-", "strimzi-", "kafka-")
+
+AWS_REGION_RE = re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9]$")
+DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Kafka topic names: legal characters, at most 249; Strimzi also needs a DNS-1123 resource name, which
+# we derive from it (see ``Topic.resource_name``), so only the Kafka rule applies to the name itself.
+TOPIC_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+QUANTITY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
+CPU_RE = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")
+
+
+class Strict(BaseModel):
+    """Base of every section: frozen, unknown keys rejected, values validated on assignment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, use_enum_values=False)
+
+
+class Architecture(StrEnum):
+    ACTIVE_PASSIVE = "active-passive"
+    ACTIVE_ACTIVE = "active-active"
+    AGGREGATION_HUB = "aggregation-hub"
+    PARTITIONED_DOMAIN = "partitioned-domain"
+
+
+class Role(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    ACTIVE = "active"
+    HUB = "hub"
+    EDGE = "edge"
+    DOMAIN = "domain"
+
+
+ROLES_BY_ARCHITECTURE: dict[Architecture, frozenset[Role]] = {
+    Architecture.ACTIVE_PASSIVE: frozenset({Role.PRIMARY, Role.SECONDARY}),
+    Architecture.ACTIVE_ACTIVE: frozenset({Role.ACTIVE}),
+    Architecture.AGGREGATION_HUB: frozenset({Role.HUB, Role.EDGE}),
+    Architecture.PARTITIONED_DOMAIN: frozenset({Role.DOMAIN}),
+}
+
+
+class Tier(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class ListenerType(StrEnum):
+    LOADBALANCER = "loadbalancer"
+    NODEPORT = "nodeport"
+    ROUTE = "route"
+    INGRESS = "ingress"
+    CLUSTER_IP = "cluster-ip"
+
+
+class KeyAlgorithm(StrEnum):
+    ECDSA = "ECDSA"
+    RSA = "RSA"
+
+
+class ReplicationPolicy(StrEnum):
+    IDENTITY = "identity"
+    PREFIXED = "prefixed"
+
+
+class AclResourceType(StrEnum):
+    TOPIC = "topic"
+    GROUP = "group"
+    CLUSTER = "cluster"
+    TRANSACTIONAL_ID = "transactionalId"
+
+
+class PatternType(StrEnum):
+    LITERAL = "literal"
+    PREFIX = "prefix"
+
+
+class AclOperation(StrEnum):
+    READ = "Read"
+    WRITE = "Write"
+    CREATE = "Create"
+    DELETE = "Delete"
+    ALTER = "Alter"
+    DESCRIBE = "Describe"
+    CLUSTER_ACTION = "ClusterAction"
+    ALTER_CONFIGS = "AlterConfigs"
+    DESCRIBE_CONFIGS = "DescribeConfigs"
+    IDEMPOTENT_WRITE = "IdempotentWrite"
+    ALL = "All"
+
+
+class AclEffect(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+class HealthCheckKind(StrEnum):
+    TCP = "tcp"
+    CLOUDWATCH = "cloudwatch"
+
+
+class RoutingPolicy(StrEnum):
+    FAILOVER = "failover"
+    LATENCY = "latency"
+    GEOLOCATION = "geolocation"
+    SIMPLE = "simple"
+
+
+# --------------------------------------------------------------------------------------------- regions
+
+
+class KubeconfigAccess(Strict):
+    """Reach the region's Kubernetes cluster with a kubeconfig held in a Pulumi secret config key."""
+
+    kind: Literal["kubeconfig"] = "kubeconfig"
+    secret_key: str = Field(
+        pattern=r"^[a-zA-Z][a-zA-Z0-9_.-]{0,99}$",
+        description="Pulumi config key (set with `pulumi config set --secret KEY`) holding the kubeconfig.",
+    )
+
+
+class ContextAccess(Strict):
+    """Reach the region's Kubernetes cluster through a named context of the operator's kubeconfig."""
+
+    kind: Literal["context"] = "context"
+    context: str = Field(min_length=1, max_length=253, description="kubeconfig context name.")
+
+
+KubernetesAccess = Annotated[KubeconfigAccess | ContextAccess, Field(discriminator="kind")]
+
+
+class Storage(Strict):
+    size: str = Field(default="100Gi", pattern=QUANTITY_RE.pattern, description="Persistent volume size per broker.")
+    storage_class: str | None = Field(
+        default=None, max_length=253, description="StorageClass of the broker volumes; the cluster default when unset."
+    )
+
+
+class Resources(Strict):
+    cpu: str = Field(default="1", pattern=CPU_RE.pattern, description="CPU request (and limit) per pod.")
+    memory: str = Field(default="4Gi", pattern=QUANTITY_RE.pattern, description="Memory request and limit per pod.")
+
+
+class KafkaCluster(Strict):
+    """One region's Kafka cluster, in KRaft mode, run by Strimzi."""
+
+    version: str = Field(default=DEFAULT_KAFKA_VERSION, description=f"Kafka version; Strimzi 1.2.0 runs {', '.join(KAFKA_VERSIONS)}.")
+    brokers: int = Field(default=3, ge=1, le=100, description="Number of broker nodes.")
+    controllers: int = Field(default=3, ge=1, le=9, description="Number of KRaft controller nodes (odd).")
+    combined: bool = Field(
+        default=False,
+        description="Run controllers and brokers in one node pool (small dev stacks); then brokers == controllers.",
+    )
+    storage: Storage = Field(default_factory=Storage)
+    zones: tuple[str, ...] = Field(default=(), max_length=6, description="Availability zones for rack awareness.")
+    resources: Resources = Field(default_factory=Resources)
+    listener_type: ListenerType = Field(default=ListenerType.LOADBALANCER, description="Type of the external listener.")
+    private: bool = Field(
+        default=False, description="The external endpoint is not reachable from the internet (health checks via CloudWatch)."
+    )
+    config: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Extra broker configuration (spec.kafka.config)."
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, v: str) -> str:
+        if v not in KAFKA_VERSIONS:
+            raise ValueError(f"Kafka {v!r} is not run by Strimzi 1.2.0; use one of {', '.join(KAFKA_VERSIONS)}")
+        return v
+
+    @field_validator("controllers")
+    @classmethod
+    def _odd_controllers(cls, v: int) -> int:
+        if v % 2 == 0:
+            raise ValueError(f"{v} controllers cannot form a majority quorum safely; use an odd number such as {v - 1} or {v + 1}")
+        return v
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zones(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"zones {list(v)} repeat a zone; list each availability zone once")
+        for zone in v:
+            if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-[1-9][a-z]", zone):
+                raise ValueError(f"{zone!r} is not an availability zone name such as 'us-east-1a'")
+        return v
+
+    @field_validator("config")
+    @classmethod
+    def _not_forbidden(cls, v: dict[str, object]) -> dict[str, object]:
+        for key in v:
+            for prefix in FORBIDDEN_BROKER_PREFIXES:
+                if key.startswith(prefix) and key not in FORBIDDEN_BROKER_EXCEPTIONS:
+                    raise ValueError(
+                        f"broker config key {key!r} is managed by Strimzi and would be dropped silently; "
+                        "remove it and use the topology's own fields (listeners, security) instead"
+                    )
+        return v
+
+    @model_validator(mode="after")
+    def _combined_pool(self) -> KafkaCluster:
+        if self.combined and self.brokers != self.controllers:
+            raise ValueError(
+                f"combined node pool needs brokers == controllers (got {self.brokers} and {self.controllers}); "
+                "set both to the same odd number or set combined: false"
+            )
+        return self
+
+    @property
+    def broker_ids(self) -> tuple[int, ...]:
+        """Node ids Strimzi assigns to brokers: controllers first (0..c-1) unless the pool is combined."""
+        start = 0 if self.combined else self.controllers
+        return tuple(range(start, start + self.brokers))
+
+
+# Strimzi 1.2.0 drops these from spec.kafka.config (strimzi-forbidden-config.json, KafkaClusterSpec.java).
+FORBIDDEN_BROKER_PREFIXES = (
+    "listeners", "advertised.", "broker.", "listener.", "host.name", "port", "inter.broker.listener.name",
+    "sasl.", "ssl.", "security.", "password.", "log.dir", "zookeeper.connect", "zookeeper.set.acl",
+    "zookeeper.ssl", "zookeeper.clientCnxnSocket", "authorizer.", "super.user", "cruise.control.metrics.topic",
+    "cruise.control.metrics.reporter.bootstrap.servers", "node.id", "process.roles", "controller.",
+    "metadata.log.dir", "zookeeper.metadata.migration.enable", "client.quota.callback.static.",
+    "prometheus.metrics.reporter.", "cordoned.log.dirs",
+)  # fmt: skip
+FORBIDDEN_BROKER_EXCEPTIONS = frozenset({
+    "zookeeper.connection.timeout.ms", "sasl.server.max.receive.size", "ssl.cipher.suites", "ssl.protocol",
+    "ssl.enabled.protocols", "ssl.secure.random.implementation", "broker.session.timeout.ms",
+    "broker.heartbeat.interval.ms", "controller.socket.timeout.ms", "controller.quorum.election.backoff.max.ms",
+    "controller.quorum.election.timeout.ms", "controller.quorum.fetch.timeout.ms",
+})  # fmt: skip
+
+
+class Region(Strict):
+    """A region: an AWS region code, its role in the architecture, its Kubernetes cluster and its Kafka."""
+
+    name: str = Field(description="AWS region code, e.g. 'eu-west-1'. Also the MirrorMaker alias of its cluster.")
+    role: Role = Field(description="Role in the architecture: primary/secondary, active, hub/edge, or domain.")
+    domains: tuple[str, ...] = Field(default=(), description="Partitioned domain: the domains this region serves.")
+    kubernetes: KubernetesAccess = Field(description="How to reach the region's Kubernetes cluster.")
+    namespace: str = Field(default="kafka", max_length=63, description="Namespace for Kafka and the operator.")
+    kafka: KafkaCluster = Field(default_factory=KafkaCluster)
+    endpoint_override: str | None = Field(
+        default=None,
+        description="Hostname DNS records point at instead of the load balancer read from the cluster.",
+    )
+    decommission: bool = Field(default=False, description="Mark before removing a region: its resources may go.")
+
+    @field_validator("name")
+    @classmethod
+    def _aws_region(cls, v: str) -> str:
+        if not AWS_REGION_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not an AWS region code; write it like 'us-east-1' or 'eu-west-1'")
+        return v
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, v: str) -> str:
+        return _dns_label(v, "namespace")
+
+    @property
+    def cluster_name(self) -> str:
+        """The Strimzi Kafka resource name: the region code is already a DNS-1123 label."""
+        return self.name
+
+
+# --------------------------------------------------------------------------------------------- domains
+
+
+class Domain(Strict):
+    """Partitioned domain: a slice of data owned by a geography or workload, with residency rules."""
+
+    allowed_regions: tuple[str, ...] = Field(
+        min_length=1, description="Regions where this domain's data may be stored (data residency)."
+    )
+    dns_name: str | None = Field(default=None, description="Bootstrap name for this domain; defaults from the DNS section.")
+    geolocation: str | None = Field(
+        default=None,
+        pattern=r"^([A-Z]{2}|EU|NA|SA|AS|AF|OC|AN|\*)$",
+        description="Route53 geolocation (continent code such as 'EU' or a country code) that resolves to this domain.",
+    )
+
+
+# --------------------------------------------------------------------------------------------- topics
+
+
+ConfigValue = str | int | float | bool
+
+
+class Topic(Strict):
+    partitions: int = Field(default=6, ge=1, le=10000, description="Partition count.")
+    replication_factor: int = Field(default=3, ge=1, le=100, description="Replicas of each partition.")
+    config: dict[str, ConfigValue] = Field(
+        default_factory=dict,
+        description="Topic configuration (min.insync.replicas, retention.ms, cleanup.policy, ...).",
+    )
+    domain: str | None = Field(default=None, description="Partitioned domain: the domain that owns this topic.")
+    regions: tuple[str, ...] | None = Field(
+        default=None, description="Regions that host the topic; by default the architecture decides."
+    )
+    replicated: bool = Field(default=True, description="Whether MirrorMaker 2 replicates this topic.")
+    replicate_to: tuple[str, ...] = Field(
+        default=(), description="Partitioned domain: regions this domain's topic is copied to (must respect residency)."
+    )
+
+    @property
+    def min_insync_replicas(self) -> int | None:
+        value = self.config.get("min.insync.replicas")
+        return int(value) if value is not None else None
+
+    @model_validator(mode="after")
+    def _min_isr(self) -> Topic:
+        isr = self.min_insync_replicas
+        if isr is not None and self.replication_factor > 1 and isr >= self.replication_factor:
+            raise ValueError(
+                f"min.insync.replicas {isr} must be below replication_factor {self.replication_factor}, "
+                "or one broker down stops all writes; lower min.insync.replicas or raise the replication factor"
+            )
+        cleanup = self.config.get("cleanup.policy")
+        if cleanup is not None and str(cleanup) not in {"delete", "compact", "compact,delete", "delete,compact"}:
+            raise ValueError(f"cleanup.policy {cleanup!r} is not one of delete, compact, 'compact,delete'")
+        return self
+
+
+# --------------------------------------------------------------------------------------------- users
+
+
+class AclResource(Strict):
+    type: AclResourceType
+    name: str = Field(default="*", min_length=1, max_length=249, description="Resource name or prefix; '*' for all.")
+    pattern: PatternType = Field(default=PatternType.LITERAL, description="literal or prefix match.")
+
+
+class Acl(Strict):
+    resource: AclResource
+    operations: tuple[AclOperation, ...] = Field(min_length=1, description="Kafka operations granted or denied.")
+    effect: AclEffect = Field(default=AclEffect.ALLOW)
+    host: str = Field(default="*", description="Client host the rule applies to.")
+
+    @model_validator(mode="after")
+    def _not_everything(self) -> Acl:
+        if AclOperation.ALL in self.operations and self.resource.name == "*" and self.effect is AclEffect.ALLOW:
+            raise ValueError(
+                f"granting All on every {self.resource.type.value} is super-user power; "
+                "list the operations the application needs on named resources or prefixes"
+            )
+        return self
+
+
+class User(Strict):
+    """An application principal: SCRAM-SHA-512 credentials in every region it uses, with its ACLs."""
+
+    regions: tuple[str, ...] | None = Field(default=None, description="Regions the user exists in; all by default.")
+    groups: tuple[str, ...] = Field(default=(), description="Consumer groups the application uses.")
+    acls: tuple[Acl, ...] = Field(default=(), description="What the user may do.")
+
+
+# --------------------------------------------------------------------------------------------- replication
+
+
+class OffsetSync(Strict):
+    enabled: bool = Field(default=True, description="Translate and sync consumer-group offsets to the target.")
+    checkpoint_interval_seconds: int | None = Field(
+        default=None, ge=1, le=86400, description="emit.checkpoints.interval.seconds; derived from the RPO when unset."
+    )
+    sync_interval_seconds: int | None = Field(
+        default=None, ge=1, le=86400, description="sync.group.offsets.interval.seconds; derived from the RPO when unset."
+    )
+
+
+class HeaderFilter(Strict):
+    header: str = Field(min_length=1, max_length=255, description="Records carrying this header key stay in their region.")
+
+
+class Flow(Strict):
+    source: str = Field(description="Source region.")
+    target: str = Field(description="Target region.")
+
+
+class MirrorMaker2Replication(Strict):
+    """Replication with MirrorMaker 2, run by Strimzi next to each target cluster."""
+
+    engine: Literal["mirrormaker2"] = "mirrormaker2"
+    topics_include: tuple[str, ...] = Field(default=(".*",), min_length=1, description="Topic regexes to mirror.")
+    topics_exclude: tuple[str, ...] = Field(default=(), description="Topic regexes never mirrored.")
+    groups_include: tuple[str, ...] = Field(default=(".*",), description="Consumer-group regexes whose offsets sync.")
+    groups_exclude: tuple[str, ...] = Field(default=(), description="Consumer-group regexes never synced.")
+    policy: ReplicationPolicy | None = Field(
+        default=None, description="identity (same topic names) or prefixed (source alias prefix); by architecture when unset."
+    )
+    offset_sync: OffsetSync = Field(default_factory=OffsetSync)
+    exactly_once: bool = Field(default=False, description="Exactly-once source and read_committed consumers.")
+    filters: tuple[HeaderFilter, ...] = Field(default=(), description="Header-based filters: records that never leave.")
+    heartbeats: bool | None = Field(default=None, description="Deploy heartbeat connectors; on for prod when unset.")
+    rpo_seconds: int = Field(default=60, ge=1, le=86400, description="Recovery point objective in seconds.")
+    rto_seconds: int = Field(default=300, ge=1, le=86400, description="Recovery time objective in seconds.")
+    failback: bool = Field(default=False, description="Active-passive: also replicate secondary → primary.")
+    flows: tuple[Flow, ...] | None = Field(default=None, description="Active-active: only these ordered pairs.")
+    replicas: int = Field(default=1, ge=1, le=20, description="MirrorMaker 2 pods per target region.")
+    resources: Resources = Field(default_factory=lambda: Resources(cpu="500m", memory="2Gi"))
+
+    @field_validator("topics_include", "topics_exclude", "groups_include", "groups_exclude")
+    @classmethod
+    def _regexes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
+        return v
+
+    @property
+    def checkpoint_interval(self) -> int:
+        """Seconds between checkpoints: as declared, or a quarter of the RPO (so sync + checkpoint fit twice)."""
+        return self.offset_sync.checkpoint_interval_seconds or max(1, self.rpo_seconds // 4)
+
+    @property
+    def sync_interval(self) -> int:
+        return self.offset_sync.sync_interval_seconds or max(1, self.rpo_seconds // 4)
+
+    @model_validator(mode="after")
+    def _rpo_reachable(self) -> MirrorMaker2Replication:
+        if not self.offset_sync.enabled:
+            return self
+        window = self.checkpoint_interval + self.sync_interval
+        if window > self.rpo_seconds:
+            raise ValueError(
+                f"RPO {self.rpo_seconds} s is not reachable: checkpoint interval {self.checkpoint_interval} s + "
+                f"offset-sync interval {self.sync_interval} s = {window} s of consumer offsets can be stale at "
+                f"failover; lower the intervals so they add up to at most {self.rpo_seconds} s, or raise rpo_seconds"
+            )
+        return self
+
+
+class ClusterLinkingReplication(Strict):
+    """Placeholder for Confluent Cluster Linking; declared so the file format has room for it."""
+
+    engine: Literal["cluster-linking"] = "cluster-linking"
+
+    @model_validator(mode="after")
+    def _not_yet(self) -> ClusterLinkingReplication:
+        raise ValueError("engine 'cluster-linking' is not supported yet; use engine: mirrormaker2")
+
+
+def _engine(value: object) -> str | None:
+    # The engine key may be left out: MirrorMaker 2 is the default.
+    if isinstance(value, dict):
+        return str(value.get("engine", "mirrormaker2"))
+    return getattr(value, "engine", None)
+
+
+Replication = Annotated[
+    Annotated[MirrorMaker2Replication, Tag("mirrormaker2")] | Annotated[ClusterLinkingReplication, Tag("cluster-linking")],
+    Discriminator(_engine),
+]
+
+
+# --------------------------------------------------------------------------------------------- dns, security
+
+
+class HealthCheck(Strict):
+    interval_seconds: Literal[10, 30] = Field(default=30, description="Route53 request interval (10 or 30).")
+    failure_threshold: int = Field(default=3, ge=1, le=10, description="Failures before a check turns unhealthy.")
+
+
+class Dns(Strict):
+    zone: str = Field(description="Route53 public hosted zone name, e.g. 'kafka.example.com'.")
+    bootstrap: str | None = Field(
+        default=None, description="The failover bootstrap name clients use; '<environment>.<zone>' when unset."
+    )
+    ttl: int = Field(default=30, ge=1, le=86400, description="Record TTL in seconds; failover records need ≤ 60.")
+    health_check: HealthCheck = Field(default_factory=HealthCheck)
+
+    @field_validator("zone", "bootstrap")
+    @classmethod
+    def _dns_name(cls, v: str | None) -> str | None:
+        if v is not None and not DNS_NAME_RE.fullmatch(v.rstrip(".")):
+            raise ValueError(f"{v!r} is not a DNS name; use lowercase labels such as 'kafka.example.com'")
+        return v.rstrip(".") if v else v
+
+
+class Security(Strict):
+    ca_validity_days: int = Field(default=3650, ge=30, le=36500, description="Validity of the environment CA.")
+    cert_validity_days: int = Field(default=365, ge=7, le=3650, description="Validity of listener certificates.")
+    early_renewal_days: int = Field(default=30, ge=1, le=365, description="Renew certificates this long before expiry.")
+    key_algorithm: KeyAlgorithm = Field(default=KeyAlgorithm.ECDSA, description="ECDSA (P-256) or RSA (3072 bits).")
+
+    @model_validator(mode="after")
+    def _renewal(self) -> Security:
+        if self.early_renewal_days >= self.cert_validity_days:
+            raise ValueError(
+                f"early_renewal_days {self.early_renewal_days} ≥ cert_validity_days {self.cert_validity_days} "
+                "would renew on every run; keep it below the validity"
+            )
+        if self.cert_validity_days > self.ca_validity_days:
+            raise ValueError("cert_validity_days may not exceed ca_validity_days: a certificate cannot outlive its CA")
+        return self
+
+
+class Monitoring(Strict):
+    enabled: bool | None = Field(default=None, description="Metrics and alerts; on for prod when unset.")
+    kafka_exporter: bool = Field(default=True, description="Kafka Exporter for consumer-group lag.")
+    cruise_control: bool = Field(default=False, description="Cruise Control for rebalancing.")
+    dashboards: bool = Field(default=True, description="Grafana dashboards as ConfigMaps.")
+
+
+# --------------------------------------------------------------------------------------------- topology
+
+
+class Topology(Strict):
+    """One environment's whole multi-region Kafka estate."""
+
+    environment: str = Field(max_length=20, description="Environment name; part of DNS names and labels.")
+    tier: Tier = Field(default=Tier.DEV, description="dev, staging or prod: sets safe defaults for protection and heartbeats.")
+    architecture: Architecture
+    protect: bool = Field(default=True, description="Protect Kafka clusters, node pools and topics from deletion.")
+    regions: tuple[Region, ...] = Field(max_length=32, description="At least two regions (checked with the other rules).")
+    domains: dict[str, Domain] = Field(default_factory=dict, description="Partitioned domains keyed by name.")
+    topics: dict[str, Topic] = Field(default_factory=dict, description="Topics keyed by name.")
+    users: dict[str, User] = Field(default_factory=dict, description="Application users keyed by name.")
+    replication: Replication = Field(default_factory=MirrorMaker2Replication)
+    dns: Dns
+    security: Security = Field(default_factory=Security)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+
+    @field_validator("environment")
+    @classmethod
+    def _env_name(cls, v: str) -> str:
+        return _dns_label(v, "environment")
+
+    # -------------------------------------------------------------- derived facts
+
+    @cached_property
+    def region_names(self) -> tuple[str, ...]:
+        return tuple(sorted(r.name for r in self.regions))
+
+    def region(self, name: str) -> Region:
+        return next(r for r in self.regions if r.name == name)
+
+    def regions_with(self, *roles: Role) -> tuple[Region, ...]:
+        return tuple(sorted((r for r in self.regions if r.role in roles), key=lambda r: r.name))
+
+    @property
+    def mm2(self) -> MirrorMaker2Replication:
+        assert isinstance(self.replication, MirrorMaker2Replication)
+        return self.replication
+
+    @property
+    def policy(self) -> ReplicationPolicy:
+        if self.mm2.policy is not None:
+            return self.mm2.policy
+        return ReplicationPolicy.IDENTITY if self.architecture is Architecture.ACTIVE_PASSIVE else ReplicationPolicy.PREFIXED
+
+    @property
+    def heartbeats(self) -> bool:
+        return self.mm2.heartbeats if self.mm2.heartbeats is not None else self.tier is Tier.PROD
+
+    @property
+    def monitoring_enabled(self) -> bool:
+        return self.monitoring.enabled if self.monitoring.enabled is not None else self.tier is Tier.PROD
+
+    @property
+    def bootstrap_name(self) -> str:
+        return self.dns.bootstrap or f"{self.environment}.{self.dns.zone}"
+
+    def region_dns_name(self, region: str) -> str:
+        return f"{region}.{self.environment}.{self.dns.zone}"
+
+    def broker_dns_name(self, region: str, broker_id: int) -> str:
+        return f"broker-{broker_id}.{self.region_dns_name(region)}"
+
+    def domain_dns_name(self, domain: str) -> str:
+        return self.domains[domain].dns_name or f"{domain}.{self.environment}.{self.dns.zone}"
+
+    def hosting_regions(self, topic_name: str) -> tuple[str, ...]:
+        """Regions that hold a topic as a local (non-mirrored) topic with its own KafkaTopic resource.
+
+        Active-passive hosts it everywhere under one name, so the topic with its partitions and config is
+        already there when clients fail over; MirrorMaker 2 writes into it. Active-active hosts it in every
+        active region (each writes locally; copies arrive prefixed). An aggregation hub hosts it on the
+        edges. A partitioned domain hosts it in the regions serving its domain.
+        """
+        topic = self.topics[topic_name]
+        if topic.regions is not None:
+            return tuple(sorted(topic.regions))
+        if self.architecture is Architecture.AGGREGATION_HUB:
+            return tuple(r.name for r in self.regions_with(Role.EDGE))
+        if self.architecture is Architecture.PARTITIONED_DOMAIN and topic.domain is not None:
+            return tuple(r.name for r in self.regions_with(Role.DOMAIN) if topic.domain in r.domains)
+        return self.region_names
+
+    def topics_in(self, region: str) -> tuple[str, ...]:
+        return tuple(sorted(t for t in self.topics if region in self.hosting_regions(t)))
+
+    def user_regions(self, user_name: str) -> tuple[str, ...]:
+        user = self.users[user_name]
+        return tuple(sorted(user.regions)) if user.regions is not None else self.region_names
+
+    def users_in(self, region: str) -> tuple[str, ...]:
+        return tuple(sorted(u for u in self.users if region in self.user_regions(u)))
+
+    @cached_property
+    def flows(self) -> tuple[Flow, ...]:
+        """Replication flows (source → target) the architecture implies, sorted; see ``derive_flows``."""
+        return derive_flows(self)
+
+    # -------------------------------------------------------------- rules
+
+    @model_validator(mode="after")
+    def _rules(self) -> Topology:
+        errors: list[tuple[tuple[str | int, ...], str]] = []
+        self._check_regions(errors)
+        self._check_topics(errors)
+        self._check_users(errors)
+        self._check_dns(errors)
+        if not errors:
+            self._check_flows(errors)
+        if errors:
+            raise RuleViolations(errors)
+        return self
+
+    def _check_regions(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        if len(self.regions) < 2:
+            errors.append((("regions",), f"a multi-region estate needs at least two regions, found {len(self.regions)}; add a region"))
+        seen: dict[str, int] = {}
+        for i, region in enumerate(self.regions):
+            if region.name in seen:
+                errors.append((("regions", i, "name"), f"{region.name!r} is declared twice (also regions[{seen[region.name]}]); declare each region once"))
+            seen[region.name] = i
+            allowed = ROLES_BY_ARCHITECTURE[self.architecture]
+            if region.role not in allowed:
+                errors.append((("regions", i, "role"), f"role {region.role.value!r} does not exist in {self.architecture.value}; use {' or '.join(sorted(r.value for r in allowed))}"))
+            if region.domains and self.architecture is not Architecture.PARTITIONED_DOMAIN:
+                errors.append((("regions", i, "domains"), f"domains are only for partitioned-domain, not {self.architecture.value}; remove them"))
+            for d in region.domains:
+                if d not in self.domains:
+                    errors.append((("regions", i, "domains"), f"domain {d!r} is not declared; declare it under domains or use one of {sorted(self.domains)}"))
+            if len(region.kafka.zones) > 1 and region.kafka.brokers < len(region.kafka.zones):
+                errors.append((("regions", i, "kafka", "brokers"), f"{region.kafka.brokers} brokers cannot cover {len(region.kafka.zones)} zones; raise brokers to at least {len(region.kafka.zones)} or list fewer zones"))
+            for z in region.kafka.zones:
+                if not z.startswith(region.name):
+                    errors.append((("regions", i, "kafka", "zones"), f"zone {z!r} is not in region {region.name}; use zones such as '{region.name}a'"))
+        roles = [r.role for r in self.regions]
+        if self.architecture is Architecture.ACTIVE_PASSIVE:
+            if roles.count(Role.PRIMARY) != 1:
+                errors.append((("regions",), f"active-passive needs exactly one region with role 'primary', found {roles.count(Role.PRIMARY)}; mark one region primary and the others secondary"))
+        elif self.architecture is Architecture.AGGREGATION_HUB:
+            if roles.count(Role.HUB) != 1:
+                errors.append((("regions",), f"aggregation-hub needs exactly one region with role 'hub', found {roles.count(Role.HUB)}; mark the central region hub"))
+            if roles.count(Role.EDGE) < 1:
+                errors.append((("regions",), "aggregation-hub needs at least one region with role 'edge'; mark the feeding regions edge"))
+        elif self.architecture is Architecture.PARTITIONED_DOMAIN:
+            if not self.domains:
+                errors.append((("domains",), "partitioned-domain needs at least one domain; declare domains with their allowed_regions"))
+            served = {d for r in self.regions for d in r.domains}
+            for name, domain in sorted(self.domains.items()):
+                if name not in served:
+                    errors.append((("domains", name), f"domain {name!r} is served by no region; add it to some region's domains"))
+                for allowed in domain.allowed_regions:
+                    if allowed not in seen:
+                        errors.append((("domains", name, "allowed_regions"), f"region {allowed!r} is not declared; use one of {sorted(seen)}"))
+                for r in self.regions:
+                    if name in r.domains and r.name not in domain.allowed_regions:
+                        errors.append((("regions", seen[r.name], "domains"), f"region {r.name} serves domain {name!r} but is not among its allowed_regions {list(domain.allowed_regions)}; data residency forbids it"))
+        if self.domains and self.architecture is not Architecture.PARTITIONED_DOMAIN:
+            errors.append((("domains",), f"domains are only for partitioned-domain, not {self.architecture.value}; remove the section"))
+        for name in self.domains:
+            if not DNS1123_LABEL_RE.fullmatch(name) or len(name) > 20:
+                errors.append((("domains", name), f"domain name {name!r} must be a lowercase DNS label of at most 20 characters"))
+
+    def _check_topics(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        names = {r.name for r in self.regions}
+        for name, topic in sorted(self.topics.items()):
+            path: tuple[str | int, ...] = ("topics", name)
+            if not TOPIC_NAME_RE.fullmatch(name) or name in {".", ".."}:
+                errors.append((path, f"topic name {name!r} is not a Kafka topic name; use letters, digits, '.', '_' and '-' (at most 249)"))
+                continue
+            if name.startswith("__") or name.startswith("mm2-") or name.endswith((".checkpoints.internal", ".heartbeats")) or name == "heartbeats":
+                errors.append((path, f"topic name {name!r} is reserved for Kafka or MirrorMaker 2 internals; choose another name"))
+            unknown = [r for r in (topic.regions or ()) + topic.replicate_to if r not in names]
+            if unknown:
+                errors.append(((*path, "regions"), f"regions {unknown} are not declared; use some of {sorted(names)}"))
+                continue
+            if self.architecture is Architecture.PARTITIONED_DOMAIN:
+                if topic.domain is None:
+                    errors.append(((*path, "domain"), f"in partitioned-domain every topic is owned by a domain; set domain to one of {sorted(self.domains)}"))
+                    continue
+                if topic.domain not in self.domains:
+                    errors.append(((*path, "domain"), f"domain {topic.domain!r} is not declared; use one of {sorted(self.domains)}"))
+                    continue
+                allowed = self.domains[topic.domain].allowed_regions
+                for r in (*self.hosting_regions(name), *topic.replicate_to):
+                    if r not in allowed:
+                        errors.append(((*path, "replicate_to" if r in topic.replicate_to else "regions"), f"flow of {name!r} to {r} breaks residency of domain {topic.domain!r} (allowed: {list(allowed)}); remove {r}"))
+            elif topic.domain is not None or topic.replicate_to:
+                errors.append(((*path, "domain"), f"domain and replicate_to are only for partitioned-domain, not {self.architecture.value}; remove them"))
+            hosts = self.hosting_regions(name)
+            if not hosts:
+                errors.append(((*path, "regions"), f"topic {name!r} is hosted in no region; list regions or serve its domain somewhere"))
+            for r in hosts:
+                brokers = self.region(r).kafka.brokers
+                if topic.replication_factor > brokers:
+                    errors.append(((*path, "replication_factor"), f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {r}; lower it to at most {brokers} or add brokers"))
+            for flow_target in self._mirrored_into(name):
+                brokers = self.region(flow_target).kafka.brokers
+                if topic.replication_factor > brokers and flow_target not in hosts:
+                    errors.append(((*path, "replication_factor"), f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {flow_target}, which receives a mirror; lower it or add brokers"))
+
+    def _mirrored_into(self, topic_name: str) -> list[str]:
+        names = {r.name for r in self.regions}
+        declared = self.replication.flows if isinstance(self.replication, MirrorMaker2Replication) else None
+        if any(f.source not in names or f.target not in names for f in declared or ()):
+            return []  # reported by _check_flows
+        hosts = self.hosting_regions(topic_name)
+        return [f.target for f in derive_flows(self) if f.source in hosts]
+
+    def _check_users(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        names = {r.name for r in self.regions}
+        declared_groups = {g for u in self.users.values() for g in u.groups}
+        remote_names = {f"{r}.{t}" for r in names for t in self.topics}
+        for uname, user in sorted(self.users.items()):
+            path: tuple[str | int, ...] = ("users", uname)
+            if not DNS1123_LABEL_RE.fullmatch(uname) or len(uname) > 63:
+                errors.append((path, f"user name {uname!r} must be a lowercase DNS label (a-z, 0-9, '-') of at most 63 characters"))
+            if uname in SUPER_USERS or uname.startswith(RESERVED_USER_PREFIXES) or uname in names:
+                errors.append((path, f"user name {uname!r} is reserved for principals the project creates (admin, operator, MirrorMaker, Strimzi); rename the application user"))
+            for r in user.regions or ():
+                if r not in names:
+                    errors.append(((*path, "regions"), f"region {r!r} is not declared; use some of {sorted(names)}"))
+            for i, acl in enumerate(user.acls):
+                res = acl.resource
+                apath = (*path, "acls", i, "resource", "name")
+                if res.pattern is not PatternType.LITERAL or res.name == "*":
+                    continue
+                if res.type is AclResourceType.TOPIC and res.name not in self.topics and res.name not in remote_names:
+                    errors.append((apath, f"topic {res.name!r} is not declared; declare it under topics, use pattern: prefix, or fix the name"))
+                if res.type is AclResourceType.GROUP and res.name not in declared_groups:
+                    errors.append((apath, f"group {res.name!r} is not declared; add it to the user's groups or use pattern: prefix"))
+                if res.type is AclResourceType.CLUSTER and res.name != "kafka-cluster":
+                    errors.append((apath, f"cluster ACLs name 'kafka-cluster', not {res.name!r}"))
+
+    def _check_dns(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        zone = self.dns.zone
+        names: list[tuple[tuple[str | int, ...], str]] = [(("dns", "bootstrap"), self.bootstrap_name)]
+        names += [(("domains", d, "dns_name"), self.domain_dns_name(d)) for d in self.domains]
+        for path, name in names:
+            if name != zone and not name.endswith("." + zone):
+                errors.append((path, f"{name!r} is outside the hosted zone {zone!r}; use a name ending in '.{zone}'"))
+        if self.architecture is Architecture.ACTIVE_PASSIVE and self.dns.ttl > 60:
+            errors.append((("dns", "ttl"), f"failover records need a TTL of at most 60 s, got {self.dns.ttl}; clients would keep the failed region that long"))
+
+    def _check_flows(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        names = {r.name for r in self.regions}
+        mm2 = self.replication
+        if not isinstance(mm2, MirrorMaker2Replication):
+            return
+        for i, flow in enumerate(mm2.flows or ()):
+            for end in ("source", "target"):
+                if getattr(flow, end) not in names:
+                    errors.append((("replication", "flows", i, end), f"region {getattr(flow, end)!r} is not declared; use one of {sorted(names)}"))
+            if flow.source == flow.target:
+                errors.append((("replication", "flows", i), f"a flow from {flow.source} to itself would loop; remove it"))
+        if mm2.flows is not None and self.architecture is not Architecture.ACTIVE_ACTIVE:
+            errors.append((("replication", "flows"), f"explicit flows are for active-active; {self.architecture.value} derives its flows from the roles"))
+        if errors:
+            return
+        flows = derive_flows(self)
+        if self.policy is ReplicationPolicy.IDENTITY:
+            cycle = _find_cycle(flows)
+            if cycle:
+                arrow = " → ".join(cycle)
+                errors.append((("replication", "policy"), f"identity replication policy on the cycle {arrow} would replicate records back forever (it has no loop protection); use policy: prefixed, or drop failback"))
+        if mm2.failback and self.architecture is not Architecture.ACTIVE_PASSIVE:
+            errors.append((("replication", "failback"), "failback is an active-passive setting; remove it"))
+        if mm2.exactly_once and self.mm2.replicas < 1:
+            errors.append((("replication", "replicas"), "exactly-once needs at least one MirrorMaker 2 replica"))
+
+
+class RuleViolations(ValueError):
+    """Several cross-field rule violations at once, each with its own path inside the topology."""
+
+    def __init__(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(msg for _, msg in errors))
+
+
+def _dns_label(value: str, what: str) -> str:
+    if not DNS1123_LABEL_RE.fullmatch(value) or len(value) > 63:
+        raise ValueError(f"{what} {value!r} must be a lowercase DNS label: a-z, 0-9 and '-', starting and ending alphanumeric")
+    return value
+
+
+def derive_flows(topology: Topology) -> tuple[Flow, ...]:
+    """The replication flows an architecture implies, as (source → target), sorted.
+
+    active-passive: primary → each secondary (and back when failback is asked); active-active: every
+    ordered pair or the declared subset; aggregation hub: each edge → hub; partitioned domain: for each
+    topic, every hosting region → each of its ``replicate_to`` regions (only where residency allows,
+    which validation has already checked).
+    """
+    arch = topology.architecture
+    mm2 = topology.replication
+    failback = isinstance(mm2, MirrorMaker2Replication) and mm2.failback
+    pairs: set[tuple[str, str]] = set()
+    if arch is Architecture.ACTIVE_PASSIVE:
+        primaries = topology.regions_with(Role.PRIMARY)
+        for p in primaries:
+            for s in topology.regions_with(Role.SECONDARY):
+                pairs.add((p.name, s.name))
+                if failback:
+                    pairs.add((s.name, p.name))
+    elif arch is Architecture.ACTIVE_ACTIVE:
+        declared = mm2.flows if isinstance(mm2, MirrorMaker2Replication) else None
+        if declared is not None:
+            pairs = {(f.source, f.target) for f in declared}
+        else:
+            names = topology.region_names
+            pairs = {(a, b) for a in names for b in names if a != b}
+    elif arch is Architecture.AGGREGATION_HUB:
+        for hub in topology.regions_with(Role.HUB):
+            for edge in topology.regions_with(Role.EDGE):
+                pairs.add((edge.name, hub.name))
+    else:
+        names = {r.name for r in topology.regions}
+        for tname, topic in topology.topics.items():
+            if not topic.replicated or topic.domain not in topology.domains:
+                continue
+            for target in topic.replicate_to:
+                for source in topology.hosting_regions(tname):
+                    if source != target and source in names and target in names:
+                        pairs.add((source, target))
+    return tuple(Flow(source=s, target=t) for s, t in sorted(pairs))
+
+
+def _find_cycle(flows: tuple[Flow, ...]) -> list[str] | None:
+    graph: dict[str, list[str]] = {}
+    for f in flows:
+        graph.setdefault(f.source, []).append(f.target)
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(node: str) -> list[str] | None:
+        if node in visiting:
+            return [*visiting[visiting.index(node) :], node]
+        if node in done:
+            return None
+        visiting.append(node)
+        for nxt in sorted(graph.get(node, [])):
+            found = visit(nxt)
+            if found:
+                return found
+        visiting.pop()
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        found = visit(start)
+        if found:
+            return found
+    return None

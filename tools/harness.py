@@ -1,0 +1,219 @@
+"""Running the real Pulumi program offline, under Pulumi mocks, and recording everything it registers.
+
+Owns: the mocks (what a provider would answer: ids, echoed state, real PEMs from ``cryptography`` when asked,
+random passwords returned as secrets), a monitor that records each registration with its parent, provider,
+protection and dependencies, and ``run_program``, which executes ``__main__.py`` itself, so the tests and
+``tools.plan`` exercise exactly the code ``pulumi up`` runs.
+
+Deliberately not here: judging or printing what was recorded (``tools.plan``, the tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from stacks.model import ContextAccess, Topology
+
+PROJECT = "kafka-multiregion"
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - how the wire format marks a secret
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    provider: str
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+    inputs: dict[str, Any]  # secrets kept as {SECRET_SIG: ..., "value": ...}
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG  # noqa: SLF001
+
+
+def unwrap(value: Any) -> Any:
+    """The value with secret markers removed (for code that needs the plain data, never for printing)."""
+    if is_secret(value):
+        return unwrap(value.get("value"))
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret replaced by '[secret]' (for anything written or printed)."""
+    if is_secret(value):
+        return "[secret]"
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+class RecordingMonitor(pmocks.MockMonitor):
+    """The stock mock monitor, plus a record of every registration with the options the engine would see."""
+
+    def __init__(self, mocks: pmocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    provider=request.provider,
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    dependencies=list(request.dependencies),
+                    inputs=_keep_secrets(request.object),
+                )
+            )
+        return response
+
+
+def _keep_secrets(struct: Any) -> dict[str, Any]:
+    """Inputs as plain data without losing which values are secret (the stock path unwraps them)."""
+    return _ints(json_format.MessageToDict(struct)) if struct is not None else {}
+
+
+def _ints(value: Any) -> Any:
+    # protobuf Struct carries every number as a double; manifests want 6, not 6.0.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
+class EstateMocks(pmocks.Mocks):
+    """What the providers would answer.
+
+    ``real_pki``: issue real keys and certificates with ``cryptography`` from the requested inputs (tests that
+    check chains and SANs); otherwise deterministic placeholders, so two offline plans are byte-identical.
+    """
+
+    def __init__(self, real_pki: bool = False) -> None:
+        self.real_pki = real_pki
+        self.secrets_seen: set[str] = set()
+
+    def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        typ = args.typ
+        if typ == "random:index/randomPassword:RandomPassword":
+            digest = hashlib.sha256(f"pw:{args.name}".encode()).hexdigest()
+            state["result"] = "Pw" + digest[:30]
+            self.secrets_seen.add(state["result"])
+        elif typ.startswith("tls:index/"):
+            state.update(self._pki(typ, args.name, args.inputs))
+        elif typ.startswith("pulumi:providers:kubernetes"):
+            if isinstance(args.inputs.get("kubeconfig"), str):
+                self.secrets_seen.add(args.inputs["kubeconfig"])
+        return f"{args.name}-id", state
+
+    def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:route53/getZone:getZone":
+            name = str(args.args.get("name", "example.com")).rstrip(".")
+            return {"zoneId": "Z" + hashlib.sha256(name.encode()).hexdigest()[:12].upper(), "name": name + "."}, None
+        return {}, None
+
+    # ------------------------------------------------------------------ pki
+
+    def _pki(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        if not self.real_pki:
+            tag = hashlib.sha256(name.encode()).hexdigest()[:16]
+            if typ.endswith(":PrivateKey"):
+                key = f"-----BEGIN PRIVATE KEY-----\nmock-{tag}\n-----END PRIVATE KEY-----\n"
+                self.secrets_seen.add(key)
+                return {"privateKeyPem": key, "publicKeyPem": f"mock-public-{tag}"}
+            if typ.endswith(":CertRequest"):
+                return {"certRequestPem": f"-----BEGIN CERTIFICATE REQUEST-----\nmock-{tag}\n-----END CERTIFICATE REQUEST-----\n"}
+            return {"certPem": f"-----BEGIN CERTIFICATE-----\nmock-{tag}\n-----END CERTIFICATE-----\n"}
+        from tools import pki_mock
+
+        out = pki_mock.issue(typ, inputs)
+        if "privateKeyPem" in out:
+            self.secrets_seen.add(out["privateKeyPem"])
+        return out
+
+
+@dataclass
+class Recording:
+    topology: Topology
+    registrations: list[Registration]
+    outputs: dict[str, Any]
+    secrets: set[str]
+
+    def of_type(self, type_token: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_token]
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.registrations}
+
+
+def fake_config(topology: Topology, stack_file: str) -> dict[str, str]:
+    """The stack config a real `pulumi up` would have: the topology path and one kubeconfig per region."""
+    config = {f"{PROJECT}:topology": stack_file}
+    for region in topology.regions:
+        if not isinstance(region.kubernetes, ContextAccess):
+            # A recognisable, unique fake; the secret-hygiene tests search every output for it.
+            token = hashlib.sha256(f"kubeconfig:{region.name}".encode()).hexdigest()[:24]
+            config[f"{PROJECT}:{region.kubernetes.secret_key}"] = (
+                "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n"
+                f"    token: kubeconfig-secret-{token}\n"
+            )
+    return config
+
+
+def run_program(stack_file: str | Path, topology: Topology, *, real_pki: bool = False) -> Recording:
+    """Execute ``__main__.py`` under mocks with the stack's config; return everything it registered.
+
+    The caller validates the topology first (``stacks.loader.load_topology``) so bad input never reaches here.
+    Stack exports are read back serialized, leaf by leaf, so a secret output stays marked as one.
+    """
+    mocks = EstateMocks(real_pki=real_pki)
+    monitor = RecordingMonitor(mocks)
+    config = fake_config(topology, str(stack_file))
+    mocks.secrets_seen.update(v for k, v in config.items() if not k.endswith(":topology"))
+    settings.ROOT.set(None)  # a fresh root Stack per run: exports must not leak between runs
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=topology.environment, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys=[k for k in config if not k.endswith(":topology")])
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+    exported: dict[str, Any] = {}
+
+    async def program() -> None:
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__pulumi_program__")
+        root = settings.get_root_resource()
+        struct = await rpc.serialize_properties(getattr(root, "outputs", {}), {})
+        exported.update(_ints(json_format.MessageToDict(struct)))
+
+    _sync_await(run_pulumi_func(lambda: _sync_await(program())))
+    return Recording(topology=topology, registrations=monitor.registrations, outputs=exported, secrets=mocks.secrets_seen)
