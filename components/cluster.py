@@ -38,7 +38,9 @@ def custom_resource(name: str, body: dict[str, Any], opts: pulumi.ResourceOption
     )
 
 
-def secret_resource(name: str, body: dict[str, Any], data: dict[str, pulumi.Input[str]], opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+def secret_resource(
+    name: str, body: dict[str, Any], data: dict[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
+) -> k8s.core.v1.Secret:
     """Wrap a builder's Secret shape, filling ``stringData`` with values kept secret end to end."""
     return k8s.core.v1.Secret(
         name,

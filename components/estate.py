@@ -88,9 +88,7 @@ class KafkaEstate(pulumi.ComponentResource):
         users: dict[str, RegionalUsers] = {}
         for region in t.region_names:
             p = args.providers[region]
-            in_region = pulumi.ResourceOptions(
-                parent=self, providers=[p.kubernetes, p.aws]
-            )
+            in_region = pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws])
             cert = pki.listener_certs[region]
             clusters[region] = RegionalCluster(
                 region,
@@ -130,12 +128,8 @@ class KafkaEstate(pulumi.ComponentResource):
                 p = args.providers[region]
                 Heartbeats(
                     f"{region}-heartbeats",
-                    HeartbeatsArgs(
-                        topology=t, region=region, depends_on=[users[region]]
-                    ),
-                    pulumi.ResourceOptions(
-                        parent=self, providers=[p.kubernetes, p.aws]
-                    ),
+                    HeartbeatsArgs(topology=t, region=region, depends_on=[users[region]]),
+                    pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws]),
                 )
         self.ca_cert_pem = pki.ca_cert_pem
         self.regions = {
@@ -155,9 +149,7 @@ class KafkaEstate(pulumi.ComponentResource):
             }
             for u in sorted(t.users)
         }
-        self.flows = pulumi.Output.from_input(
-            [f"{p.source} -> {p.target}" for p in plans]
-        )
+        self.flows = pulumi.Output.from_input([f"{p.source} -> {p.target}" for p in plans])
         self.register_outputs(
             {
                 "ca_cert_pem": self.ca_cert_pem,

@@ -40,7 +40,13 @@ def _key(name: str, algorithm: KeyAlgorithm, parent: pulumi.Resource) -> tls.Pri
         args = tls.PrivateKeyArgs(algorithm="ECDSA", ecdsa_curve="P256")
     else:
         args = tls.PrivateKeyArgs(algorithm="RSA", rsa_bits=3072)
-    return tls.PrivateKey(name, args, opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"]))
+    return tls.PrivateKey(
+        name,
+        args,
+        opts=pulumi.ResourceOptions(
+            parent=parent, additional_secret_outputs=["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"]
+        ),
+    )
 
 
 class Pki(pulumi.ComponentResource):

@@ -150,9 +150,7 @@ def kafka(topology: Topology, region: Region) -> Manifest:
             "key": "tls.key",
         },
         "bootstrap": {"alternativeNames": bootstrap_names(topology, region)},
-        "brokers": [
-            {"broker": b, "advertisedHost": topology.broker_dns_name(region.name, b)} for b in k.broker_ids
-        ],
+        "brokers": [{"broker": b, "advertisedHost": topology.broker_dns_name(region.name, b)} for b in k.broker_ids],
     }
     spec: dict[str, Any] = {
         "kafka": {
@@ -333,6 +331,5 @@ def secret(topology: Topology, region: Region, name: str, component: str, keys: 
         "kind": "Secret",
         "metadata": _meta(topology, region, name, component),
         "type": "Opaque",
-        "stringData": {k: "" for k in keys},
+        "stringData": dict.fromkeys(keys, ""),
     }
-

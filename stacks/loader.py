@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from stacks.model import RuleViolations, Topology
+from stacks.model import RuleViolationError, Topology
 
 MAX_FILE_BYTES = 1_000_000
 MAX_ALIASES = 100  # a handful are handy (shared kafka settings); thousands are a "billion laughs" bomb
@@ -96,7 +96,9 @@ def read_yaml(path: Path | str) -> Any:
             raise TopologyError(source, [Problem("", "is a directory; give the path of a stack file such as stacks/dev.yaml")])
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise TopologyError(source, [Problem("", "no such file; check the path (stack files live in stacks/ and examples/)")]) from None
+        raise TopologyError(
+            source, [Problem("", "no such file; check the path (stack files live in stacks/ and examples/)")]
+        ) from None
     except OSError as exc:
         raise TopologyError(source, [Problem("", f"cannot be read ({exc.strerror}); check its permissions")]) from None
     return parse_yaml(raw, source)
@@ -129,7 +131,9 @@ def parse_yaml(raw: bytes, source: str) -> Any:
         raise TopologyError(source, [Problem("", "nests too deeply to be a topology")]) from None
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
-        raise TopologyError(source, [Problem("", f"holds {kind}, not a mapping; a topology starts with keys such as 'environment:'")])
+        raise TopologyError(
+            source, [Problem("", f"holds {kind}, not a mapping; a topology starts with keys such as 'environment:'")]
+        )
     return data
 
 
@@ -162,7 +166,18 @@ def format_path(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-_TAGS = {"kubeconfig", "context", "mirrormaker2", "cluster-linking", "function-after", "function-plain", "str", "int", "float", "bool"}
+_TAGS = {
+    "kubeconfig",
+    "context",
+    "mirrormaker2",
+    "cluster-linking",
+    "function-after",
+    "function-plain",
+    "str",
+    "int",
+    "float",
+    "bool",
+}
 
 
 def _clean_loc(loc: tuple[str | int, ...], data: Any) -> tuple[str | int, ...]:
@@ -255,7 +270,7 @@ def _problems(exc: ValidationError, data: Any) -> list[Problem]:
     for err in exc.errors(include_url=False):
         ctx = err.get("ctx") or {}
         cause = ctx.get("error")
-        if isinstance(cause, RuleViolations):
+        if isinstance(cause, RuleViolationError):
             for loc, msg in cause.errors:
                 problems.append(Problem(format_path(loc), msg, _show(_value_at(data, loc))))
             continue

@@ -29,7 +29,9 @@ OPERATOR_USER = "kafka-operator"
 SUPER_USERS = (ADMIN_USER, OPERATOR_USER)
 RESERVED_USER_PREFIXES = ("mirrormaker-", "mm2-", "strimzi-", "kafka-")
 
-AWS_REGION_RE = re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9]$")
+AWS_REGION_RE = re.compile(
+    r"^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9]$"
+)
 DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Kafka topic names: legal characters, at most 249; Strimzi also needs a DNS-1123 resource name, which
 # we derive from it (see ``Topic.resource_name``), so only the Kafka rule applies to the name itself.
@@ -174,7 +176,9 @@ class Resources(Strict):
 class KafkaCluster(Strict):
     """One region's Kafka cluster, in KRaft mode, run by Strimzi."""
 
-    version: str = Field(default=DEFAULT_KAFKA_VERSION, description=f"Kafka version; Strimzi 1.2.0 runs {', '.join(KAFKA_VERSIONS)}.")
+    version: str = Field(
+        default=DEFAULT_KAFKA_VERSION, description=f"Kafka version; Strimzi 1.2.0 runs {', '.join(KAFKA_VERSIONS)}."
+    )
     brokers: int = Field(default=3, ge=1, le=100, description="Number of broker nodes.")
     controllers: int = Field(default=3, ge=1, le=9, description="Number of KRaft controller nodes (odd).")
     combined: bool = Field(
@@ -203,7 +207,9 @@ class KafkaCluster(Strict):
     @classmethod
     def _odd_controllers(cls, v: int) -> int:
         if v % 2 == 0:
-            raise ValueError(f"{v} controllers cannot form a majority quorum safely; use an odd number such as {v - 1} or {v + 1}")
+            raise ValueError(
+                f"{v} controllers cannot form a majority quorum safely; use an odd number such as {v - 1} or {v + 1}"
+            )
         return v
 
     @field_validator("zones")
@@ -646,54 +652,112 @@ class Topology(Strict):
         if not errors:
             self._check_flows(errors)
         if errors:
-            raise RuleViolations(errors)
+            raise RuleViolationError(errors)
         return self
 
     def _check_regions(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
         if len(self.regions) < 2:
-            errors.append((("regions",), f"a multi-region estate needs at least two regions, found {len(self.regions)}; add a region"))
+            errors.append(
+                (("regions",), f"a multi-region estate needs at least two regions, found {len(self.regions)}; add a region")
+            )
         seen: dict[str, int] = {}
         for i, region in enumerate(self.regions):
             if region.name in seen:
-                errors.append((("regions", i, "name"), f"{region.name!r} is declared twice (also regions[{seen[region.name]}]); declare each region once"))
+                errors.append(
+                    (
+                        ("regions", i, "name"),
+                        f"{region.name!r} is declared twice (also regions[{seen[region.name]}]); declare each region once",
+                    )
+                )
             seen[region.name] = i
             allowed = ROLES_BY_ARCHITECTURE[self.architecture]
             if region.role not in allowed:
-                errors.append((("regions", i, "role"), f"role {region.role.value!r} does not exist in {self.architecture.value}; use {' or '.join(sorted(r.value for r in allowed))}"))
+                errors.append(
+                    (
+                        ("regions", i, "role"),
+                        f"role {region.role.value!r} does not exist in {self.architecture.value}; use {' or '.join(sorted(r.value for r in allowed))}",
+                    )
+                )
             if region.domains and self.architecture is not Architecture.PARTITIONED_DOMAIN:
-                errors.append((("regions", i, "domains"), f"domains are only for partitioned-domain, not {self.architecture.value}; remove them"))
+                errors.append(
+                    (
+                        ("regions", i, "domains"),
+                        f"domains are only for partitioned-domain, not {self.architecture.value}; remove them",
+                    )
+                )
             for d in region.domains:
                 if d not in self.domains:
-                    errors.append((("regions", i, "domains"), f"domain {d!r} is not declared; declare it under domains or use one of {sorted(self.domains)}"))
+                    errors.append(
+                        (
+                            ("regions", i, "domains"),
+                            f"domain {d!r} is not declared; declare it under domains or use one of {sorted(self.domains)}",
+                        )
+                    )
             if len(region.kafka.zones) > 1 and region.kafka.brokers < len(region.kafka.zones):
-                errors.append((("regions", i, "kafka", "brokers"), f"{region.kafka.brokers} brokers cannot cover {len(region.kafka.zones)} zones; raise brokers to at least {len(region.kafka.zones)} or list fewer zones"))
+                errors.append(
+                    (
+                        ("regions", i, "kafka", "brokers"),
+                        f"{region.kafka.brokers} brokers cannot cover {len(region.kafka.zones)} zones; raise brokers to at least {len(region.kafka.zones)} or list fewer zones",
+                    )
+                )
             for z in region.kafka.zones:
                 if not z.startswith(region.name):
-                    errors.append((("regions", i, "kafka", "zones"), f"zone {z!r} is not in region {region.name}; use zones such as '{region.name}a'"))
+                    errors.append(
+                        (
+                            ("regions", i, "kafka", "zones"),
+                            f"zone {z!r} is not in region {region.name}; use zones such as '{region.name}a'",
+                        )
+                    )
         roles = [r.role for r in self.regions]
         if self.architecture is Architecture.ACTIVE_PASSIVE:
             if roles.count(Role.PRIMARY) != 1:
-                errors.append((("regions",), f"active-passive needs exactly one region with role 'primary', found {roles.count(Role.PRIMARY)}; mark one region primary and the others secondary"))
+                errors.append(
+                    (
+                        ("regions",),
+                        f"active-passive needs exactly one region with role 'primary', found {roles.count(Role.PRIMARY)}; mark one region primary and the others secondary",
+                    )
+                )
         elif self.architecture is Architecture.AGGREGATION_HUB:
             if roles.count(Role.HUB) != 1:
-                errors.append((("regions",), f"aggregation-hub needs exactly one region with role 'hub', found {roles.count(Role.HUB)}; mark the central region hub"))
+                errors.append(
+                    (
+                        ("regions",),
+                        f"aggregation-hub needs exactly one region with role 'hub', found {roles.count(Role.HUB)}; mark the central region hub",
+                    )
+                )
             if roles.count(Role.EDGE) < 1:
-                errors.append((("regions",), "aggregation-hub needs at least one region with role 'edge'; mark the feeding regions edge"))
+                errors.append(
+                    (("regions",), "aggregation-hub needs at least one region with role 'edge'; mark the feeding regions edge")
+                )
         elif self.architecture is Architecture.PARTITIONED_DOMAIN:
             if not self.domains:
-                errors.append((("domains",), "partitioned-domain needs at least one domain; declare domains with their allowed_regions"))
+                errors.append(
+                    (("domains",), "partitioned-domain needs at least one domain; declare domains with their allowed_regions")
+                )
             served = {d for r in self.regions for d in r.domains}
             for name, domain in sorted(self.domains.items()):
                 if name not in served:
                     errors.append((("domains", name), f"domain {name!r} is served by no region; add it to some region's domains"))
-                for allowed in domain.allowed_regions:
-                    if allowed not in seen:
-                        errors.append((("domains", name, "allowed_regions"), f"region {allowed!r} is not declared; use one of {sorted(seen)}"))
+                for allowed_region in domain.allowed_regions:
+                    if allowed_region not in seen:
+                        errors.append(
+                            (
+                                ("domains", name, "allowed_regions"),
+                                f"region {allowed_region!r} is not declared; use one of {sorted(seen)}",
+                            )
+                        )
                 for r in self.regions:
                     if name in r.domains and r.name not in domain.allowed_regions:
-                        errors.append((("regions", seen[r.name], "domains"), f"region {r.name} serves domain {name!r} but is not among its allowed_regions {list(domain.allowed_regions)}; data residency forbids it"))
+                        errors.append(
+                            (
+                                ("regions", seen[r.name], "domains"),
+                                f"region {r.name} serves domain {name!r} but is not among its allowed_regions {list(domain.allowed_regions)}; data residency forbids it",
+                            )
+                        )
         if self.domains and self.architecture is not Architecture.PARTITIONED_DOMAIN:
-            errors.append((("domains",), f"domains are only for partitioned-domain, not {self.architecture.value}; remove the section"))
+            errors.append(
+                (("domains",), f"domains are only for partitioned-domain, not {self.architecture.value}; remove the section")
+            )
         for name in self.domains:
             if not DNS1123_LABEL_RE.fullmatch(name) or len(name) > 20:
                 errors.append((("domains", name), f"domain name {name!r} must be a lowercase DNS label of at most 20 characters"))
@@ -703,38 +767,76 @@ class Topology(Strict):
         for name, topic in sorted(self.topics.items()):
             path: tuple[str | int, ...] = ("topics", name)
             if not TOPIC_NAME_RE.fullmatch(name) or name in {".", ".."}:
-                errors.append((path, f"topic name {name!r} is not a Kafka topic name; use letters, digits, '.', '_' and '-' (at most 249)"))
+                errors.append(
+                    (path, f"topic name {name!r} is not a Kafka topic name; use letters, digits, '.', '_' and '-' (at most 249)")
+                )
                 continue
-            if name.startswith("__") or name.startswith("mm2-") or name.endswith((".checkpoints.internal", ".heartbeats")) or name == "heartbeats":
-                errors.append((path, f"topic name {name!r} is reserved for Kafka or MirrorMaker 2 internals; choose another name"))
+            if (
+                name.startswith("__")
+                or name.startswith("mm2-")
+                or name.endswith((".checkpoints.internal", ".heartbeats"))
+                or name == "heartbeats"
+            ):
+                errors.append(
+                    (path, f"topic name {name!r} is reserved for Kafka or MirrorMaker 2 internals; choose another name")
+                )
             unknown = [r for r in (topic.regions or ()) + topic.replicate_to if r not in names]
             if unknown:
                 errors.append(((*path, "regions"), f"regions {unknown} are not declared; use some of {sorted(names)}"))
                 continue
             if self.architecture is Architecture.PARTITIONED_DOMAIN:
                 if topic.domain is None:
-                    errors.append(((*path, "domain"), f"in partitioned-domain every topic is owned by a domain; set domain to one of {sorted(self.domains)}"))
+                    errors.append(
+                        (
+                            (*path, "domain"),
+                            f"in partitioned-domain every topic is owned by a domain; set domain to one of {sorted(self.domains)}",
+                        )
+                    )
                     continue
                 if topic.domain not in self.domains:
-                    errors.append(((*path, "domain"), f"domain {topic.domain!r} is not declared; use one of {sorted(self.domains)}"))
+                    errors.append(
+                        ((*path, "domain"), f"domain {topic.domain!r} is not declared; use one of {sorted(self.domains)}")
+                    )
                     continue
                 allowed = self.domains[topic.domain].allowed_regions
                 for r in (*self.hosting_regions(name), *topic.replicate_to):
                     if r not in allowed:
-                        errors.append(((*path, "replicate_to" if r in topic.replicate_to else "regions"), f"flow of {name!r} to {r} breaks residency of domain {topic.domain!r} (allowed: {list(allowed)}); remove {r}"))
+                        errors.append(
+                            (
+                                (*path, "replicate_to" if r in topic.replicate_to else "regions"),
+                                f"flow of {name!r} to {r} breaks residency of domain {topic.domain!r} (allowed: {list(allowed)}); remove {r}",
+                            )
+                        )
             elif topic.domain is not None or topic.replicate_to:
-                errors.append(((*path, "domain"), f"domain and replicate_to are only for partitioned-domain, not {self.architecture.value}; remove them"))
+                errors.append(
+                    (
+                        (*path, "domain"),
+                        f"domain and replicate_to are only for partitioned-domain, not {self.architecture.value}; remove them",
+                    )
+                )
             hosts = self.hosting_regions(name)
             if not hosts:
-                errors.append(((*path, "regions"), f"topic {name!r} is hosted in no region; list regions or serve its domain somewhere"))
+                errors.append(
+                    ((*path, "regions"), f"topic {name!r} is hosted in no region; list regions or serve its domain somewhere")
+                )
             for r in hosts:
                 brokers = self.region(r).kafka.brokers
                 if topic.replication_factor > brokers:
-                    errors.append(((*path, "replication_factor"), f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {r}; lower it to at most {brokers} or add brokers"))
+                    errors.append(
+                        (
+                            (*path, "replication_factor"),
+                            f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {r}; lower it to at most {brokers} or add brokers",
+                        )
+                    )
             for flow_target in self._mirrored_into(name):
                 brokers = self.region(flow_target).kafka.brokers
                 if topic.replication_factor > brokers and flow_target not in hosts:
-                    errors.append(((*path, "replication_factor"), f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {flow_target}, which receives a mirror; lower it or add brokers"))
+                    errors.append(
+                        (
+                            (*path, "replication_factor"),
+                            f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {flow_target}, which receives a mirror; lower it or add brokers",
+                        )
+                    )
 
     def _mirrored_into(self, topic_name: str) -> list[str]:
         names = {r.name for r in self.regions}
@@ -751,9 +853,16 @@ class Topology(Strict):
         for uname, user in sorted(self.users.items()):
             path: tuple[str | int, ...] = ("users", uname)
             if not DNS1123_LABEL_RE.fullmatch(uname) or len(uname) > 63:
-                errors.append((path, f"user name {uname!r} must be a lowercase DNS label (a-z, 0-9, '-') of at most 63 characters"))
+                errors.append(
+                    (path, f"user name {uname!r} must be a lowercase DNS label (a-z, 0-9, '-') of at most 63 characters")
+                )
             if uname in SUPER_USERS or uname.startswith(RESERVED_USER_PREFIXES) or uname in names:
-                errors.append((path, f"user name {uname!r} is reserved for principals the project creates (admin, operator, MirrorMaker, Strimzi); rename the application user"))
+                errors.append(
+                    (
+                        path,
+                        f"user name {uname!r} is reserved for principals the project creates (admin, operator, MirrorMaker, Strimzi); rename the application user",
+                    )
+                )
             for r in user.regions or ():
                 if r not in names:
                     errors.append(((*path, "regions"), f"region {r!r} is not declared; use some of {sorted(names)}"))
@@ -763,9 +872,16 @@ class Topology(Strict):
                 if res.pattern is not PatternType.LITERAL or res.name == "*":
                     continue
                 if res.type is AclResourceType.TOPIC and res.name not in self.topics and res.name not in remote_names:
-                    errors.append((apath, f"topic {res.name!r} is not declared; declare it under topics, use pattern: prefix, or fix the name"))
+                    errors.append(
+                        (
+                            apath,
+                            f"topic {res.name!r} is not declared; declare it under topics, use pattern: prefix, or fix the name",
+                        )
+                    )
                 if res.type is AclResourceType.GROUP and res.name not in declared_groups:
-                    errors.append((apath, f"group {res.name!r} is not declared; add it to the user's groups or use pattern: prefix"))
+                    errors.append(
+                        (apath, f"group {res.name!r} is not declared; add it to the user's groups or use pattern: prefix")
+                    )
                 if res.type is AclResourceType.CLUSTER and res.name != "kafka-cluster":
                     errors.append((apath, f"cluster ACLs name 'kafka-cluster', not {res.name!r}"))
 
@@ -777,7 +893,12 @@ class Topology(Strict):
             if name != zone and not name.endswith("." + zone):
                 errors.append((path, f"{name!r} is outside the hosted zone {zone!r}; use a name ending in '.{zone}'"))
         if self.architecture is Architecture.ACTIVE_PASSIVE and self.dns.ttl > 60:
-            errors.append((("dns", "ttl"), f"failover records need a TTL of at most 60 s, got {self.dns.ttl}; clients would keep the failed region that long"))
+            errors.append(
+                (
+                    ("dns", "ttl"),
+                    f"failover records need a TTL of at most 60 s, got {self.dns.ttl}; clients would keep the failed region that long",
+                )
+            )
 
     def _check_flows(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
         names = {r.name for r in self.regions}
@@ -787,11 +908,21 @@ class Topology(Strict):
         for i, flow in enumerate(mm2.flows or ()):
             for end in ("source", "target"):
                 if getattr(flow, end) not in names:
-                    errors.append((("replication", "flows", i, end), f"region {getattr(flow, end)!r} is not declared; use one of {sorted(names)}"))
+                    errors.append(
+                        (
+                            ("replication", "flows", i, end),
+                            f"region {getattr(flow, end)!r} is not declared; use one of {sorted(names)}",
+                        )
+                    )
             if flow.source == flow.target:
                 errors.append((("replication", "flows", i), f"a flow from {flow.source} to itself would loop; remove it"))
         if mm2.flows is not None and self.architecture is not Architecture.ACTIVE_ACTIVE:
-            errors.append((("replication", "flows"), f"explicit flows are for active-active; {self.architecture.value} derives its flows from the roles"))
+            errors.append(
+                (
+                    ("replication", "flows"),
+                    f"explicit flows are for active-active; {self.architecture.value} derives its flows from the roles",
+                )
+            )
         if errors:
             return
         flows = derive_flows(self)
@@ -799,14 +930,19 @@ class Topology(Strict):
             cycle = _find_cycle(flows)
             if cycle:
                 arrow = " → ".join(cycle)
-                errors.append((("replication", "policy"), f"identity replication policy on the cycle {arrow} would replicate records back forever (it has no loop protection); use policy: prefixed, or drop failback"))
+                errors.append(
+                    (
+                        ("replication", "policy"),
+                        f"identity replication policy on the cycle {arrow} would replicate records back forever (it has no loop protection); use policy: prefixed, or drop failback",
+                    )
+                )
         if mm2.failback and self.architecture is not Architecture.ACTIVE_PASSIVE:
             errors.append((("replication", "failback"), "failback is an active-passive setting; remove it"))
         if mm2.exactly_once and self.mm2.replicas < 1:
             errors.append((("replication", "replicas"), "exactly-once needs at least one MirrorMaker 2 replica"))
 
 
-class RuleViolations(ValueError):
+class RuleViolationError(ValueError):
     """Several cross-field rule violations at once, each with its own path inside the topology."""
 
     def __init__(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
@@ -851,13 +987,13 @@ def derive_flows(topology: Topology) -> tuple[Flow, ...]:
             for edge in topology.regions_with(Role.EDGE):
                 pairs.add((edge.name, hub.name))
     else:
-        names = {r.name for r in topology.regions}
+        declared_regions = {r.name for r in topology.regions}
         for tname, topic in topology.topics.items():
             if not topic.replicated or topic.domain not in topology.domains:
                 continue
             for target in topic.replicate_to:
                 for source in topology.hosting_regions(tname):
-                    if source != target and source in names and target in names:
+                    if source != target and source in declared_regions and target in declared_regions:
                         pairs.add((source, target))
     return tuple(Flow(source=s, target=t) for s, t in sorted(pairs))
 

@@ -27,7 +27,7 @@ from stacks.model import ContextAccess, Topology
 
 PROJECT = "kafka-multiregion"
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - how the wire format marks a secret
+SECRET_SIG = rpc._special_secret_sig
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Registration:
 
 
 def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG  # noqa: SLF001
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG
 
 
 def unwrap(value: Any) -> Any:
@@ -62,7 +62,9 @@ def unwrap(value: Any) -> Any:
 def redact(value: Any) -> Any:
     """The value with every secret replaced by '[secret]' (for anything written or printed)."""
     if is_secret(value):
-        return "[secret]"
+        inner = value.get("value")
+        # A secret map (a Secret's stringData) keeps its keys, so the manifest keeps its shape.
+        return dict.fromkeys(inner, "[secret]") if isinstance(inner, dict) else "[secret]"
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -78,7 +80,7 @@ class RecordingMonitor(pmocks.MockMonitor):
         self.registrations: list[Registration] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(
                 Registration(
@@ -133,9 +135,8 @@ class EstateMocks(pmocks.Mocks):
             self.secrets_seen.add(state["result"])
         elif typ.startswith("tls:index/"):
             state.update(self._pki(typ, args.name, args.inputs))
-        elif typ.startswith("pulumi:providers:kubernetes"):
-            if isinstance(args.inputs.get("kubeconfig"), str):
-                self.secrets_seen.add(args.inputs["kubeconfig"])
+        elif typ.startswith("pulumi:providers:kubernetes") and isinstance(args.inputs.get("kubeconfig"), str):
+            self.secrets_seen.add(args.inputs["kubeconfig"])
         return f"{args.name}-id", state
 
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -186,8 +187,7 @@ def fake_config(topology: Topology, stack_file: str) -> dict[str, str]:
             # A recognisable, unique fake; the secret-hygiene tests search every output for it.
             token = hashlib.sha256(f"kubeconfig:{region.name}".encode()).hexdigest()[:24]
             config[f"{PROJECT}:{region.kubernetes.secret_key}"] = (
-                "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n"
-                f"    token: kubeconfig-secret-{token}\n"
+                f"apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: kubeconfig-secret-{token}\n"
             )
     return config
 

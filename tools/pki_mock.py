@@ -43,7 +43,9 @@ def _load_key(pem: Any) -> Any:
     return serialization.load_pem_private_key(str(_unwrap(pem)).encode(), password=None)
 
 
-def _build(subject: x509.Name, issuer: x509.Name, public_key: Any, signer: Any, inputs: dict[str, Any], is_ca: bool, sans: list[str]) -> str:
+def _build(
+    *, subject: x509.Name, issuer: x509.Name, public_key: Any, signer: Any, inputs: dict[str, Any], is_ca: bool, sans: list[str]
+) -> str:
     now = datetime.datetime.now(datetime.UTC)
     hours = int(inputs.get("validityPeriodHours", 24))
     builder = (
@@ -96,20 +98,43 @@ def issue(typ: str, inputs: dict[str, Any]) -> dict[str, Any]:
     if typ.endswith(":SelfSignedCert"):
         key = _load_key(inputs["privateKeyPem"])
         name = _name(inputs.get("subject"))
-        return {"certPem": _build(name, name, key.public_key(), key, inputs, bool(inputs.get("isCaCertificate")), list(inputs.get("dnsNames", [])))}
+        return {
+            "certPem": _build(
+                subject=name,
+                issuer=name,
+                public_key=key.public_key(),
+                signer=key,
+                inputs=inputs,
+                is_ca=bool(inputs.get("isCaCertificate")),
+                sans=list(inputs.get("dnsNames", [])),
+            )
+        }
     if typ.endswith(":CertRequest"):
         key = _load_key(inputs["privateKeyPem"])
-        csr = x509.CertificateSigningRequestBuilder().subject_name(_name(inputs.get("subject")))
+        builder = x509.CertificateSigningRequestBuilder().subject_name(_name(inputs.get("subject")))
         if inputs.get("dnsNames"):
-            csr = csr.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in inputs["dnsNames"]]), critical=False)
-        return {"certRequestPem": csr.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()}
+            requested = x509.SubjectAlternativeName([x509.DNSName(n) for n in inputs["dnsNames"]])
+            builder = builder.add_extension(requested, critical=False)
+        return {"certRequestPem": builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()}
     if typ.endswith(":LocallySignedCert"):
         csr = x509.load_pem_x509_csr(str(_unwrap(inputs["certRequestPem"])).encode())
         ca_key = _load_key(inputs["caPrivateKeyPem"])
         ca_cert = x509.load_pem_x509_certificate(str(_unwrap(inputs["caCertPem"])).encode())
         try:
-            sans = list(csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName))
+            sans = list(
+                csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+            )
         except x509.ExtensionNotFound:
             sans = []
-        return {"certPem": _build(csr.subject, ca_cert.subject, csr.public_key(), ca_key, inputs, False, sans)}
+        return {
+            "certPem": _build(
+                subject=csr.subject,
+                issuer=ca_cert.subject,
+                public_key=csr.public_key(),
+                signer=ca_key,
+                inputs=inputs,
+                is_ca=False,
+                sans=sans,
+            )
+        }
     return {}

@@ -1,0 +1,48 @@
+# Two commands do everything: `make preview` and `make test`. Both create the virtualenv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
+CODE := components stacks tools
+
+.PHONY: preview test lint fmt e2e bench schema validate clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## Render the dev stack offline: validated topology, then the full plan under Pulumi mocks into out/dev.
+preview: $(STAMP)
+	$(PY) -m tools.validate stacks/dev.yaml
+	$(PY) -m tools.plan stacks/dev.yaml --out out/dev
+	@echo "manifests, flows and diagram: out/dev (plan.md, manifests/, mm2/, tree.txt)"
+
+## The whole suite: lint, format check, types, then every test (the e2e ones when java is present).
+test: $(STAMP) lint
+	$(PY) -m tools.schema --check
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check $(CODE) tests __main__.py
+	$(PY) -m ruff format --check $(CODE) tests __main__.py
+	$(PY) -m mypy $(CODE)
+
+fmt: $(STAMP)
+	$(PY) -m ruff format $(CODE) tests __main__.py
+	$(PY) -m ruff check --fix $(CODE) tests __main__.py
+
+e2e: $(STAMP)
+	KMR_REQUIRE_E2E=1 $(PY) -m pytest tests/e2e -m e2e
+
+bench: $(STAMP)
+	$(PY) -m tools.bench
+
+schema: $(STAMP)
+	$(PY) -m tools.schema
+
+validate: $(STAMP)
+	$(PY) -m tools.validate stacks/*.yaml examples/*.yaml
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

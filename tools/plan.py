@@ -1,0 +1,376 @@
+"""Offline plan and pull-request diff: the whole estate previewed without cloud credentials.
+
+    python -m tools.plan STACK_FILE [--out DIR] [--format text|markdown|json]
+    python -m tools.plan --diff OLD NEW [--format text|markdown|json] [--fail-on-destructive]
+
+Owns: running the real program (``__main__.py``) under mocks via ``tools.harness`` and presenting what it
+registered: a summary by type and region, the component tree, every Kubernetes manifest per region under
+``DIR/manifests/<region>/``, Helm releases, DNS records, MirrorMaker 2 flows (also as dedicated-mode
+``mm2.properties``), the stack outputs, and a Mermaid diagram. Secrets appear as ``[secret]``; output is
+byte-identical between runs. ``--diff`` compares two plans (stack files or ``GIT_REF:path``) by URN, with a
+loud section first for anything that deletes or replaces data.
+
+Deliberately not here: validation rules (``stacks``), resource bodies (``components``).
+Exit status: 0 done, 2 bad input (nothing written), 3 destructive changes with ``--fail-on-destructive``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components import mirror
+from stacks.loader import TopologyError, load_topology
+from stacks.model import Topology
+from tools.harness import Recording, Registration, redact, run_program
+
+# Resources whose deletion or replacement loses data (or everything inside them).
+DATA_TYPES = {
+    "kubernetes:kafka.strimzi.io/v1:Kafka",
+    "kubernetes:kafka.strimzi.io/v1:KafkaNodePool",
+    "kubernetes:kafka.strimzi.io/v1:KafkaTopic",
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:PersistentVolumeClaim",
+}
+# Properties whose change makes the provider replace the resource rather than update it in place.
+REPLACE_KEYS = ("metadata.name", "metadata.namespace", "apiVersion", "kind", "spec.topicName")
+SKIP_KINDS_IN_MANIFESTS = {"Release"}
+
+
+@dataclass
+class Plan:
+    topology: Topology
+    recording: Recording
+
+    @property
+    def registrations(self) -> list[Registration]:
+        return sorted(self.recording.registrations, key=lambda r: r.urn)
+
+
+def region_of(reg: Registration, topology: Topology) -> str:
+    labels = (reg.inputs.get("metadata") or {}).get("labels") or {}
+    if "kafka-multiregion.io/region" in labels:
+        return str(labels["kafka-multiregion.io/region"])
+    provider = reg.provider.split("::")
+    if len(provider) >= 4:
+        name = provider[3]
+        for prefix in ("k8s-", "aws-"):
+            if name.startswith(prefix):
+                return name[len(prefix) :]
+    if reg.type.startswith("pulumi:providers:"):
+        return reg.name.split("-", 1)[1]
+    # Components and their children: the region the logical name starts with.
+    for region in topology.region_names:
+        if reg.name == region or reg.name.startswith(region + "-"):
+            return region
+    return "global"
+
+
+def manifest_of(reg: Registration) -> dict[str, Any] | None:
+    if not reg.custom or not reg.type.startswith("kubernetes:") or reg.type.startswith("pulumi:providers"):
+        return None
+    kind = reg.type.rsplit(":", 1)[1]
+    if kind in SKIP_KINDS_IN_MANIFESTS:
+        return None
+    body = _sorted(redact(reg.inputs))
+    body.pop("__defaults", None)
+    ordered = {"apiVersion": body.pop("apiVersion", None), "kind": body.pop("kind", kind), "metadata": body.pop("metadata", {})}
+    return {**{k: v for k, v in ordered.items() if v is not None}, **dict(sorted(body.items()))}
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def make_plan(stack_file: str) -> Plan:
+    topology = load_topology(stack_file)
+    return Plan(topology, run_program(stack_file, topology))
+
+
+# ----------------------------------------------------------------------------------------- rendering
+
+
+def summary(plan: Plan) -> dict[str, Any]:
+    by_type: Counter[str] = Counter()
+    by_region: dict[str, Counter[str]] = defaultdict(Counter)
+    for reg in plan.registrations:
+        by_type[reg.type] += 1
+        by_region[region_of(reg, plan.topology)][reg.type] += 1
+    return {
+        "environment": plan.topology.environment,
+        "architecture": plan.topology.architecture.value,
+        "resources": len(plan.registrations),
+        "protected": sum(1 for r in plan.registrations if r.protect),
+        "by_type": dict(sorted(by_type.items())),
+        "by_region": {r: dict(sorted(c.items())) for r, c in sorted(by_region.items())},
+        "flows": [f"{p.source} -> {p.target}" for p in mirror.flow_plans(plan.topology)],
+    }
+
+
+def tree(plan: Plan) -> list[str]:
+    children: dict[str, list[Registration]] = defaultdict(list)
+    for reg in plan.registrations:
+        children[reg.parent].append(reg)
+    lines: list[str] = []
+
+    def walk(parent: str, depth: int) -> None:
+        for reg in sorted(children.get(parent, []), key=lambda r: (r.custom, r.type, r.name)):
+            flags = " [protected]" if reg.protect else ""
+            lines.append(f"{'  ' * depth}{reg.type}  {reg.name}{flags}")
+            walk(reg.urn, depth + 1)
+
+    roots = [p for p in children if not any(r.urn == p for r in plan.registrations)]
+    for root in sorted(roots):
+        walk(root, 0)
+    return lines
+
+
+def mermaid(plan: Plan) -> str:
+    t = plan.topology
+    lines = ["flowchart LR"]
+    for region in t.region_names:
+        role = t.region(region).role.value
+        lines.append(f'  {_node(region)}["{region}<br/>{role}"]')
+    for p in mirror.flow_plans(t):
+        lines.append(f"  {_node(p.source)} -- {p.policy.value} --> {_node(p.target)}")
+    lines.append(f'  dns(["{t.bootstrap_name}"])')
+    for region in t.region_names:
+        lines.append(f"  dns -.-> {_node(region)}")
+    return "\n".join(lines) + "\n"
+
+
+def _node(region: str) -> str:
+    return region.replace("-", "_")
+
+
+def write_plan(plan: Plan, out: Path) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "manifests").mkdir(parents=True)
+    for reg in plan.registrations:
+        body = manifest_of(reg)
+        region = region_of(reg, plan.topology)
+        if body is not None:
+            folder = out / "manifests" / region
+            folder.mkdir(parents=True, exist_ok=True)
+            meta = body.get("metadata", {})
+            fname = f"{body['kind']}-{meta.get('name', reg.name)}.yaml".lower()
+            (folder / fname).write_text(yaml.safe_dump(body, sort_keys=False))
+        elif reg.type == "kubernetes:helm.sh/v3:Release":
+            folder = out / "helm" / region
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{reg.name}.yaml").write_text(yaml.safe_dump(redact(reg.inputs), sort_keys=True))
+    mm2_dir = out / "mm2"
+    mm2_dir.mkdir()
+    for p in mirror.flow_plans(plan.topology):
+        access = {
+            alias: mirror.ClusterAccess(
+                bootstrap=f"{plan.topology.region_dns_name(alias)}:9094",
+                ca_file="/etc/kafka-multiregion/ca.crt",
+                password_file=f"/etc/kafka-multiregion/{p.name}.properties",
+            )
+            for alias in (p.source, p.target)
+        }
+        (mm2_dir / f"{p.name}.properties").write_text(mirror.mm2_properties(plan.topology, p, access))
+    state = [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "parent": r.parent,
+            "provider": r.provider.split("::")[3] if r.provider.count("::") >= 3 else "",
+            "protect": r.protect,
+            "retain_on_delete": r.retain_on_delete,
+            "inputs": redact(r.inputs),
+        }
+        for r in plan.registrations
+    ]
+    (out / "plan.json").write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
+    (out / "outputs.json").write_text(json.dumps(redact(plan.recording.outputs), indent=1, sort_keys=True) + "\n")
+    (out / "summary.json").write_text(json.dumps(summary(plan), indent=1, sort_keys=True) + "\n")
+    (out / "tree.txt").write_text("\n".join(tree(plan)) + "\n")
+    (out / "plan.md").write_text(render(plan, "markdown"))
+
+
+def render(plan: Plan, fmt: str) -> str:
+    s = summary(plan)
+    if fmt == "json":
+        return json.dumps({"summary": s, "tree": tree(plan)}, indent=1, sort_keys=True) + "\n"
+    md = fmt == "markdown"
+    out: list[str] = []
+    head = f"Plan for {s['environment']} ({s['architecture']}): {s['resources']} resources, {s['protected']} protected"
+    out.append(f"## {head}\n" if md else head + "\n")
+    out.append("### Resources by region\n" if md else "Resources by region:")
+    for region, counts in s["by_region"].items():
+        out.append(f"- {region}: " + ", ".join(f"{n} {t.rsplit(':', 1)[1]}" for t, n in counts.items()))
+    out.append("\n### Replication flows\n" if md else "\nReplication flows:")
+    out += [f"- {f}" for f in s["flows"]] or ["- none"]
+    if md:
+        out.append("\n### Topology\n\n```mermaid\n" + mermaid(plan) + "```")
+        out.append("\n<details><summary>Resource tree</summary>\n\n```\n" + "\n".join(tree(plan)) + "\n```\n</details>")
+    return "\n".join(out) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------- diff
+
+
+@dataclass
+class Change:
+    urn: str
+    type: str
+    action: str  # create | delete | update | replace
+    details: list[str]
+
+    @property
+    def destructive(self) -> bool:
+        return self.action in ("delete", "replace") and self.type in DATA_TYPES
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(value, list) and value:
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, f"{prefix}[{i}]"))
+        return out
+    return {prefix: value}
+
+
+def _identity(reg: Registration) -> tuple[str, str, str] | None:
+    meta = reg.inputs.get("metadata") or {}
+    if not reg.custom or "name" not in meta:
+        return None
+    return (reg.type, str(meta.get("namespace", "")), str(meta["name"]))
+
+
+def diff(old: Plan, new: Plan) -> list[Change]:
+    old_by = {r.urn: r for r in old.registrations}
+    new_by = {r.urn: r for r in new.registrations}
+    changes: list[Change] = []
+    # A resource whose URN changed but whose Kubernetes identity did not is still replaced (no alias).
+    new_ids = {_identity(r): r.urn for r in new.registrations if _identity(r)}
+    for urn in sorted(old_by.keys() - new_by.keys()):
+        reg = old_by[urn]
+        moved = new_ids.get(_identity(reg)) if _identity(reg) else None
+        if moved:
+            changes.append(Change(urn, reg.type, "replace", [f"URN changes to {moved}: delete then create (add an alias)"]))
+        else:
+            changes.append(
+                Change(urn, reg.type, "delete", ["protected: pulumi refuses until unprotected"] if reg.protect else [])
+            )
+    for urn in sorted(new_by.keys() - old_by.keys()):
+        if any(c.details and c.details[0].startswith(f"URN changes to {urn}") for c in changes):
+            continue
+        changes.append(Change(urn, new_by[urn].type, "create", []))
+    for urn in sorted(old_by.keys() & new_by.keys()):
+        a, b = _flatten(redact(old_by[urn].inputs)), _flatten(redact(new_by[urn].inputs))
+        details = []
+        replace = False
+        for key in sorted(a.keys() | b.keys()):
+            if a.get(key) != b.get(key):
+                details.append(f"{key}: {json.dumps(a.get(key))} -> {json.dumps(b.get(key))}")
+                replace |= key in REPLACE_KEYS
+        if details:
+            changes.append(Change(urn, new_by[urn].type, "replace" if replace else "update", details))
+    return changes
+
+
+def render_diff(changes: list[Change], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([c.__dict__ | {"destructive": c.destructive} for c in changes], indent=1, sort_keys=True) + "\n"
+    md = fmt == "markdown"
+    head: list[str] = []
+    destructive = [c for c in changes if c.destructive]
+    if destructive:
+        title = "DESTRUCTIVE CHANGES: data will be deleted or replaced"
+        head.append(f"## ⚠ {title}\n" if md else f"!!! {title} !!!")
+        for c in destructive:
+            head.append(f"- **{c.action.upper()}** `{c.urn}`" if md else f"  {c.action.upper()} {c.urn}")
+            head += [f"  - {d}" if md else f"      {d}" for d in c.details]
+        head.append("")
+    counts = Counter(c.action for c in changes)
+    totals = f"{counts['create']} to create, {counts['update']} to update, {counts['replace']} to replace, {counts['delete']} to delete"
+    head.append(f"## Changes: {totals}\n" if md else f"Changes: {totals}")
+    symbols = {"create": "+", "delete": "-", "update": "~", "replace": "!"}
+    body: list[str] = []
+    for c in changes:
+        body.append(f"{symbols[c.action]} {c.action} {c.urn}")
+        body += [f"{symbols[c.action]}     {d}" for d in c.details]
+    if md:
+        return "\n".join(head) + "\n```diff\n" + "\n".join(body) + "\n```\n"
+    return "\n".join(head + body) + "\n"
+
+
+def _materialize(spec: str, workdir: Path) -> str:
+    """A stack file path, or GIT_REF:path read with `git show` into a temporary file."""
+    if ":" in spec and not Path(spec).exists():
+        ref, _, path = spec.partition(":")
+        try:
+            text = subprocess.run(["git", "show", f"{ref}:{path}"], check=True, capture_output=True).stdout
+        except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+            stderr = getattr(exc, "stderr", b"") or b""
+            raise TopologyError(
+                spec,
+                [_problem(f"cannot read it from git ({stderr.decode(errors='replace').strip() or exc}); check the ref and path")],
+            ) from None
+        target = workdir / f"{ref.replace('/', '_')}-{Path(path).name}"
+        target.write_bytes(text)
+        return str(target)
+    return spec
+
+
+def _problem(message: str) -> Any:
+    from stacks.loader import Problem
+
+    return Problem("", message)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("stack", nargs="?", help="stack file to plan")
+    parser.add_argument("--out", type=Path, help="folder to write the plan into (replaced)")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"), help="compare two stack files or GIT_REF:path")
+    parser.add_argument("--fail-on-destructive", action="store_true", help="exit 3 when the diff deletes or replaces data")
+    args = parser.parse_args(argv)
+    try:
+        if args.diff:
+            with tempfile.TemporaryDirectory() as tmp:
+                old_file, new_file = (_materialize(s, Path(tmp)) for s in args.diff)
+                old_topology, new_topology = load_topology(old_file), load_topology(new_file)
+                old = Plan(old_topology, run_program(old_file, old_topology))
+                new = Plan(new_topology, run_program(new_file, new_topology))
+            changes = diff(old, new)
+            sys.stdout.write(render_diff(changes, args.format))
+            return 3 if args.fail_on_destructive and any(c.destructive for c in changes) else 0
+        if not args.stack:
+            parser.error("give a stack file, or --diff OLD NEW")
+        plan = make_plan(args.stack)
+    except TopologyError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.out:
+        write_plan(plan, args.out)
+    sys.stdout.write(render(plan, args.format))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
