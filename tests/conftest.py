@@ -1,0 +1,59 @@
+"""Shared fixtures: where the stack files are, a loaded topology from a dict, and the program run under mocks.
+
+Mocks are process-global in Pulumi, so every test that runs the program gets a fresh set through
+``tools.harness.run_program`` (one call, one mock monitor, one root stack).
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stacks.loader import validate_data
+from stacks.model import Topology
+from tools.harness import Recording, run_program
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+ORACLE = SHARED / "oracle"
+STACK_FILES = sorted([*ROOT.glob("stacks/*.yaml"), *ROOT.glob("examples/*.yaml")])
+STACK_IDS = [f"{p.parent.name}/{p.name}" for p in STACK_FILES]
+
+
+def raw(name: str) -> dict[str, Any]:
+    """A stack file as plain data, for tests that mutate it."""
+    path = ROOT / name
+    return copy.deepcopy(yaml.safe_load(path.read_text()))
+
+
+def topology_of(data: dict[str, Any]) -> Topology:
+    return validate_data(data, "<test>")
+
+
+def run_oracle(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ORACLE / "validate.py"), str(path)], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture
+def program() -> Callable[..., Recording]:
+    """Run the real program on a stack file (or a topology dict written to a temp file) under fresh mocks."""
+
+    def run(source: str | Path | dict[str, Any], tmp: Path | None = None, *, real_pki: bool = False) -> Recording:
+        if isinstance(source, dict):
+            assert tmp is not None
+            path = tmp / "stack.yaml"
+            path.write_text(yaml.safe_dump(source))
+            return run_program(str(path), topology_of(source), real_pki=real_pki)
+        path = ROOT / source
+        return run_program(str(path), topology_of(yaml.safe_load(path.read_text())), real_pki=real_pki)
+
+    return run

@@ -1,0 +1,301 @@
+"""The topology model: every shipped file is accepted, and every rule rejects what it must with a usable message.
+
+Each negative case mutates a valid stack file in one way and names the path the message must carry and a
+fragment of the fix. A rule with no case here is a rule nobody can trust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from stacks.loader import TopologyError, load_topology, parse_yaml, validate_data
+from stacks.model import ReplicationPolicy, Role
+from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=STACK_IDS)
+def test_every_shipped_stack_and_example_is_accepted(path):
+    topology = load_topology(path)
+    assert len(topology.regions) >= 2
+
+
+def test_a_minimal_two_region_dev_environment_fits_in_under_forty_lines():
+    lines = [line for line in (ROOT / "stacks/dev.yaml").read_text().splitlines() if line.strip()]
+    assert len(lines) < 40
+    t = load_topology(ROOT / "stacks/dev.yaml")
+    assert t.architecture.value == "active-passive"
+    assert [r.role for r in sorted(t.regions, key=lambda r: r.name)] == [Role.PRIMARY, Role.SECONDARY]
+
+
+def test_the_four_architectures_are_all_covered_by_shipped_files():
+    archs = {load_topology(p).architecture.value for p in STACK_FILES}
+    assert archs == {"active-passive", "active-active", "aggregation-hub", "partitioned-domain"}
+
+
+def test_defaults_pick_the_replication_policy_by_architecture():
+    assert load_topology(ROOT / "stacks/dev.yaml").policy is ReplicationPolicy.IDENTITY
+    assert load_topology(ROOT / "stacks/prod.yaml").policy is ReplicationPolicy.PREFIXED
+
+
+def _set(path: str, value: Any) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        node: Any = data
+        parts = [int(p) if p.isdigit() else p for p in path.split("/")]
+        for part in parts[:-1]:
+            node = node[part]
+        node[parts[-1]] = value
+
+    return mutate
+
+
+def _del(path: str) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        node: Any = data
+        parts = [int(p) if p.isdigit() else p for p in path.split("/")]
+        for part in parts[:-1]:
+            node = node[part]
+        del node[parts[-1]]
+
+    return mutate
+
+
+def _both(*mutations: Mutation) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        for m in mutations:
+            m(data)
+
+    return mutate
+
+
+def _drop_second_region(data: dict[str, Any]) -> None:
+    del data["regions"][1]
+
+
+def _duplicate_region(data: dict[str, Any]) -> None:
+    data["regions"][1]["name"] = data["regions"][0]["name"]
+
+
+# (base file, mutation, path the message names, fragment of the message)
+CASES: dict[str, tuple[str, Mutation, str, str]] = {
+    "fewer than two regions": ("stacks/dev.yaml", _drop_second_region, "regions", "at least two regions"),
+    "a region declared twice": ("stacks/dev.yaml", _duplicate_region, "regions[1].name", "declared twice"),
+    "an invalid AWS region code": ("stacks/dev.yaml", _set("regions/1/name", "us-weast-2"), "regions[1].name", "not an AWS region code"),
+    "two primaries": ("stacks/dev.yaml", _set("regions/1/role", "primary"), "regions", "exactly one region with role 'primary'"),
+    "no primary": ("stacks/dev.yaml", _set("regions/0/role", "secondary"), "regions", "exactly one region with role 'primary'"),
+    "a role foreign to the architecture": ("stacks/dev.yaml", _set("regions/1/role", "hub"), "regions[1].role", "use primary or secondary"),
+    "an unknown role": ("stacks/dev.yaml", _set("regions/1/role", "leader"), "regions[1].role", "use one of"),
+    "two hubs": ("examples/aggregation-hub.yaml", _set("regions/1/role", "hub"), "regions", "exactly one region with role 'hub'"),
+    "a hub without edges": (
+        "examples/aggregation-hub.yaml",
+        _both(*(_set(f"regions/{i}/role", "hub") for i in (1, 2, 3)), _set("regions/0/role", "hub")),
+        "regions",
+        "at least one region with role 'edge'",
+    ),
+    "a domain served by no region": (
+        "examples/partitioned-domain.yaml",
+        _both(_set("regions/2/domains", ["eu"]), _set("regions/3/domains", ["eu"])),
+        "domains.us",
+        "served by no region",
+    ),
+    "replication factor above the broker count": (
+        "stacks/dev.yaml",
+        _set("topics/orders/replication_factor", 3),
+        "topics.orders.replication_factor",
+        "exceeds the 1 brokers",
+    ),
+    "min ISR not below the replication factor": (
+        "stacks/prod.yaml",
+        _set("topics/orders/config/min.insync.replicas", 3),
+        "topics.orders",
+        "must be below replication_factor",
+    ),
+    "zero partitions": ("stacks/dev.yaml", _set("topics/orders/partitions", 0), "topics.orders.partitions", "greater than or equal to 1"),
+    "an even number of controllers": ("stacks/prod.yaml", _set("regions/0/kafka/controllers", 4), "regions[0].kafka.controllers", "odd number"),
+    "a combined pool with brokers unequal to controllers": (
+        "stacks/dev.yaml",
+        _set("regions/0/kafka/brokers", 2),
+        "regions[0].kafka",
+        "brokers == controllers",
+    ),
+    "identity policy on a failback cycle": (
+        "stacks/dev.yaml",
+        _set("replication", {"failback": True}),
+        "replication.policy",
+        "no loop protection",
+    ),
+    "identity policy between active regions": (
+        "stacks/prod.yaml",
+        _set("replication/policy", "identity"),
+        "replication.policy",
+        "would replicate records back forever",
+    ),
+    "a topic replicated outside its domain": (
+        "examples/partitioned-domain.yaml",
+        _set("topics/eu-customers/replicate_to", ["us-east-1"]),
+        "topics.eu-customers.replicate_to",
+        "flow of 'eu-customers' to us-east-1 breaks residency",
+    ),
+    "a region serving a domain it may not hold": (
+        "examples/partitioned-domain.yaml",
+        _set("regions/2/domains", ["us", "eu"]),
+        "regions[2].domains",
+        "data residency forbids it",
+    ),
+    "an ACL on an undeclared topic": (
+        "stacks/dev.yaml",
+        _set("users/orders-service/acls/0/resource/name", "ordres"),
+        "users.orders-service.acls[0].resource.name",
+        "topic 'ordres' is not declared",
+    ),
+    "an ACL on an undeclared group": (
+        "stacks/dev.yaml",
+        _set("users/orders-service/acls/1/resource/name", "other"),
+        "users.orders-service.acls[1].resource.name",
+        "group 'other' is not declared",
+    ),
+    "a user in an undeclared region": (
+        "stacks/dev.yaml",
+        _set("users/orders-service/regions", ["eu-west-1"]),
+        "users.orders-service.regions",
+        "region 'eu-west-1' is not declared",
+    ),
+    "a user taking a reserved name": (
+        "stacks/dev.yaml",
+        lambda d: d["users"].update({"kafka-admin": {"acls": []}}),
+        "users.kafka-admin",
+        "reserved",
+    ),
+    "a user named like a MirrorMaker principal": (
+        "stacks/dev.yaml",
+        lambda d: d["users"].update({"mm2-sneaky": {}}),
+        "users.mm2-sneaky",
+        "reserved",
+    ),
+    "all operations on every topic": (
+        "stacks/dev.yaml",
+        _set("users/orders-service/acls/0", {"resource": {"type": "topic", "name": "*"}, "operations": ["All"]}),
+        "users.orders-service.acls[0]",
+        "super-user power",
+    ),
+    "an environment name that is not a DNS label": ("stacks/dev.yaml", _set("environment", "Dev_1"), "environment", "lowercase DNS label"),
+    "a namespace that is not a DNS label": ("stacks/dev.yaml", _set("regions/0/namespace", "Kafka!"), "regions[0].namespace", "lowercase DNS label"),
+    "a topic name Kafka refuses": ("stacks/dev.yaml", lambda d: d["topics"].update({"bad topic": {"replication_factor": 1}}), "topics['bad topic']", "not a Kafka topic name"),
+    "a topic name reserved for MirrorMaker": ("stacks/dev.yaml", lambda d: d["topics"].update({"heartbeats": {"replication_factor": 1}}), "topics.heartbeats", "reserved"),
+    "a user name that is not a DNS label": ("stacks/dev.yaml", lambda d: d["users"].update({"Orders_App": {}}), "users.Orders_App", "lowercase DNS label"),
+    "an RPO the intervals cannot reach": (
+        "stacks/dev.yaml",
+        _set("replication", {"rpo_seconds": 30, "offset_sync": {"checkpoint_interval_seconds": 60}}),
+        "replication",
+        "checkpoint interval 60 s + offset-sync interval 7 s = 67 s",
+    ),
+    "a bootstrap name outside the hosted zone": ("stacks/dev.yaml", _set("dns/bootstrap", "kafka.other.org"), "dns.bootstrap", "outside the hosted zone"),
+    "a failover TTL above sixty seconds": ("stacks/dev.yaml", _set("dns/ttl", 300), "dns.ttl", "at most 60 s"),
+    "an unsupported Kafka version": ("stacks/dev.yaml", _set("regions/0/kafka/version", "3.9.0"), "regions[0].kafka.version", "not run by Strimzi 1.2.0"),
+    "a broker config key Strimzi drops": (
+        "stacks/dev.yaml",
+        _set("regions/0/kafka/config", {"listeners": "PLAINTEXT://:9092"}),
+        "regions[0].kafka.config",
+        "managed by Strimzi",
+    ),
+    "fewer brokers than zones": (
+        "stacks/prod.yaml",
+        _both(_set("regions/0/kafka/brokers", 2), _set("topics/orders/replication_factor", 2), _set("topics/orders/config/min.insync.replicas", 1)),
+        "regions[0].kafka.brokers",
+        "cannot cover 3 zones",
+    ),
+    "a zone outside its region": ("stacks/prod.yaml", _set("regions/0/kafka/zones", ["eu-west-1a", "us-east-1b", "us-east-1c"]), "regions[0].kafka.zones", "not in region us-east-1"),
+    "early renewal longer than validity": ("stacks/dev.yaml", _set("security", {"cert_validity_days": 30, "early_renewal_days": 30}), "security", "would renew on every run"),
+    "domains outside partitioned-domain": ("stacks/dev.yaml", _set("domains", {"eu": {"allowed_regions": ["us-east-1"]}}), "domains", "only for partitioned-domain"),
+    "cluster linking before it exists": ("stacks/dev.yaml", _set("replication", {"engine": "cluster-linking"}), "replication", "not supported yet"),
+    "an unknown kubernetes access kind": ("stacks/dev.yaml", _set("regions/0/kubernetes", {"kind": "token", "context": "x"}), "regions[0].kubernetes", "'token' is not one of"),
+    "a missing DNS section": ("stacks/dev.yaml", _del("dns"), "dns", "Field required"),
+    "an explicit flow from a region to itself": (
+        "stacks/prod.yaml",
+        _set("replication/flows", [{"source": "us-east-1", "target": "us-east-1"}]),
+        "replication.flows[0]",
+        "to itself",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES), ids=sorted(CASES))
+def test_each_rule_rejects_with_the_path_the_value_and_the_fix(case):
+    base, mutate, path, fragment = CASES[case]
+    data = raw(base)
+    mutate(data)
+    with pytest.raises(TopologyError) as info:
+        validate_data(data, base)
+    problems = info.value.problems
+    matching = [p for p in problems if p.path == path and fragment in p.message]
+    assert matching, f"expected {path}: …{fragment}… in:\n{info.value}"
+
+
+def test_an_unknown_key_is_rejected_with_a_did_you_mean_suggestion():
+    data = raw("stacks/dev.yaml")
+    data["topics"]["orders"]["replicaton_factor"] = data["topics"]["orders"].pop("replication_factor")
+    with pytest.raises(TopologyError) as info:
+        validate_data(data, "dev")
+    assert any(
+        p.path == "topics.orders.replicaton_factor" and "did you mean 'replication_factor'?" in p.message
+        for p in info.value.problems
+    ), str(info.value)
+
+
+def test_an_unknown_key_deep_in_a_region_suggests_the_key_of_that_section():
+    data = raw("stacks/dev.yaml")
+    data["regions"][0]["kafka"]["combind"] = True
+    with pytest.raises(TopologyError) as info:
+        validate_data(data, "dev")
+    assert "regions[0].kafka.combind: unknown key 'combind'; did you mean 'combined'?" in str(info.value)
+
+
+def test_the_message_shows_the_bad_value():
+    data = raw("stacks/dev.yaml")
+    data["regions"][1]["kafka"]["brokers"] = 0
+    with pytest.raises(TopologyError) as info:
+        validate_data(data, "dev")
+    assert "regions[1].kafka.brokers: Input should be greater than or equal to 1" in str(info.value)
+    assert "(got 0)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (b"this: is: not: [yaml", "is not valid YAML: line 1"),
+        (b"", "is empty"),
+        (b"- a\n- b\n", "holds a list, not a mapping"),
+        (b"environment: a\nenvironment: b\n", "appears twice"),
+        (b"\xff\xfe\x00bad", "is not UTF-8"),
+        (b"a: &a [x, x]\n" + b"".join(b"k%d: &k%d [*a, *a]\n" % (i, i) for i in range(120)), "more than 100 YAML aliases"),
+        (b"a: " + b"[" * 60 + b"]" * 60, "nesting deeper"),
+    ],
+    ids=["not yaml", "empty", "a list", "duplicate key", "not utf-8", "alias bomb", "deep nesting"],
+)
+def test_files_that_are_not_a_topology_get_one_clear_message(text, fragment):
+    with pytest.raises(TopologyError) as info:
+        validate_data(parse_yaml(text, "bad.yaml"), "bad.yaml")
+    assert fragment in str(info.value)
+
+
+def test_a_directory_or_a_missing_file_is_refused_by_name(tmp_path):
+    with pytest.raises(TopologyError, match="is a directory"):
+        load_topology(tmp_path)
+    with pytest.raises(TopologyError, match="no such file"):
+        load_topology(tmp_path / "nope.yaml")
+
+
+def test_reordering_regions_topics_and_users_gives_an_equal_topology():
+    data = raw("stacks/prod.yaml")
+    shuffled = raw("stacks/prod.yaml")
+    shuffled["regions"].reverse()
+    shuffled["topics"] = dict(reversed(list(shuffled["topics"].items())))
+    shuffled["users"] = dict(reversed(list(shuffled["users"].items())))
+    a, b = validate_data(data, "a"), validate_data(shuffled, "b")
+    assert a.region_names == b.region_names
+    assert a.flows == b.flows
+    assert {r: a.topics_in(r) for r in a.region_names} == {r: b.topics_in(r) for r in b.region_names}
