@@ -430,7 +430,13 @@ class MirrorMaker2Replication(Strict):
     heartbeats: bool | None = Field(default=None, description="Deploy heartbeat connectors; on for prod when unset.")
     rpo_seconds: int = Field(default=60, ge=1, le=86400, description="Recovery point objective in seconds.")
     rto_seconds: int = Field(default=300, ge=1, le=86400, description="Recovery time objective in seconds.")
-    failback: bool = Field(default=False, description="Active-passive: also replicate secondary → primary.")
+    failback_from: str | None = Field(
+        default=None,
+        description=(
+            "Active-passive, after a failover: the promoted secondary whose writes are copied back to the old primary. "
+            "While set, the forward flow stops (the identity policy must never run both ways)."
+        ),
+    )
     flows: tuple[Flow, ...] | None = Field(default=None, description="Active-active: only these ordered pairs.")
     replicas: int = Field(default=1, ge=1, le=20, description="MirrorMaker 2 pods per target region.")
     resources: Resources = Field(default_factory=lambda: Resources(cpu="500m", memory="2Gi"))
@@ -933,11 +939,15 @@ class Topology(Strict):
                 errors.append(
                     (
                         ("replication", "policy"),
-                        f"identity replication policy on the cycle {arrow} would replicate records back forever (it has no loop protection); use policy: prefixed, or drop failback",
+                        f"identity replication policy on the cycle {arrow} would replicate records back forever (it has no loop protection); use policy: prefixed",
                     )
                 )
-        if mm2.failback and self.architecture is not Architecture.ACTIVE_PASSIVE:
-            errors.append((("replication", "failback"), "failback is an active-passive setting; remove it"))
+        if mm2.failback_from is not None:
+            secondaries = [r.name for r in self.regions_with(Role.SECONDARY)]
+            if self.architecture is not Architecture.ACTIVE_PASSIVE:
+                errors.append((("replication", "failback_from"), "failback is an active-passive setting; remove it"))
+            elif mm2.failback_from not in secondaries:
+                errors.append((("replication", "failback_from"), f"{mm2.failback_from!r} is not a secondary region; fail back from the promoted secondary, one of {secondaries}"))
         if mm2.exactly_once and self.mm2.replicas < 1:
             errors.append((("replication", "replicas"), "exactly-once needs at least one MirrorMaker 2 replica"))
 
@@ -959,22 +969,23 @@ def _dns_label(value: str, what: str) -> str:
 def derive_flows(topology: Topology) -> tuple[Flow, ...]:
     """The replication flows an architecture implies, as (source → target), sorted.
 
-    active-passive: primary → each secondary (and back when failback is asked); active-active: every
+    active-passive: primary → each secondary, or, while failing back, only the promoted secondary → the primary
+    (``failback_flows``); active-active: every
     ordered pair or the declared subset; aggregation hub: each edge → hub; partitioned domain: for each
     topic, every hosting region → each of its ``replicate_to`` regions (only where residency allows,
     which validation has already checked).
     """
     arch = topology.architecture
     mm2 = topology.replication
-    failback = isinstance(mm2, MirrorMaker2Replication) and mm2.failback
+    failback_from = mm2.failback_from if isinstance(mm2, MirrorMaker2Replication) else None
     pairs: set[tuple[str, str]] = set()
     if arch is Architecture.ACTIVE_PASSIVE:
-        primaries = topology.regions_with(Role.PRIMARY)
-        for p in primaries:
-            for s in topology.regions_with(Role.SECONDARY):
-                pairs.add((p.name, s.name))
-                if failback:
-                    pairs.add((s.name, p.name))
+        if failback_from is not None:
+            pairs = {(f.source, f.target) for f in failback_flows(topology) if f.source == failback_from}
+        else:
+            for p in topology.regions_with(Role.PRIMARY):
+                for s in topology.regions_with(Role.SECONDARY):
+                    pairs.add((p.name, s.name))
     elif arch is Architecture.ACTIVE_ACTIVE:
         declared = mm2.flows if isinstance(mm2, MirrorMaker2Replication) else None
         if declared is not None:
@@ -996,6 +1007,15 @@ def derive_flows(topology: Topology) -> tuple[Flow, ...]:
                     if source != target and source in declared_regions and target in declared_regions:
                         pairs.add((source, target))
     return tuple(Flow(source=s, target=t) for s, t in sorted(pairs))
+
+
+def failback_flows(topology: Topology) -> tuple[Flow, ...]:
+    """Active-passive: the reverse flows (each secondary → the primary), used only while failing back."""
+    if topology.architecture is not Architecture.ACTIVE_PASSIVE:
+        return ()
+    return tuple(
+        Flow(source=s.name, target=p.name) for p in topology.regions_with(Role.PRIMARY) for s in topology.regions_with(Role.SECONDARY)
+    )
 
 
 def _find_cycle(flows: tuple[Flow, ...]) -> list[str] | None:

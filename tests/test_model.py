@@ -122,11 +122,11 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "regions[0].kafka",
         "brokers == controllers",
     ),
-    "identity policy on a failback cycle": (
+    "failback from a region that is not a secondary": (
         "stacks/dev.yaml",
-        _set("replication", {"failback": True}),
-        "replication.policy",
-        "no loop protection",
+        _set("replication", {"failback_from": "us-east-1"}),
+        "replication.failback_from",
+        "not a secondary region",
     ),
     "identity policy between active regions": (
         "stacks/prod.yaml",
