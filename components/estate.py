@@ -20,6 +20,7 @@ import pulumi
 from components import mirror, strimzi
 from components.cluster import RegionalCluster, RegionalClusterArgs
 from components.credentials import Credentials, CredentialsArgs
+from components.dns import Dns, DnsArgs
 from components.pki import Pki, PkiArgs
 from components.providers import RegionProviders
 from components.replication import (
@@ -69,6 +70,8 @@ class KafkaEstate(pulumi.ComponentResource):
     secret. A plain mapping of outputs, so only the password is secret, not the whole entry."""
     flows: pulumi.Output[list[str]]
     """Replication flows as 'source -> target'."""
+    endpoints: dict[str, pulumi.Output[str]]
+    """Region → the load-balancer hostname its DNS names point at (known once the cluster is up)."""
 
     def __init__(
         self,
@@ -131,6 +134,17 @@ class KafkaEstate(pulumi.ComponentResource):
                     HeartbeatsArgs(topology=t, region=region, depends_on=[users[region]]),
                     pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws]),
                 )
+        dns = Dns(
+            "dns",
+            DnsArgs(
+                topology=t,
+                providers=args.providers,
+                kafkas={r: c.kafka for r, c in clusters.items()},
+                home_region=t.regions[0].name,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.endpoints = dns.endpoints
         self.ca_cert_pem = pki.ca_cert_pem
         self.regions = {
             r: {

@@ -32,7 +32,9 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 
 INTERNAL_LISTENER = "tls"
 INTERNAL_PORT = 9093
-EXTERNAL_LISTENER = "external"
+# Not "external": Strimzi gives a listener named "external" on 9094 legacy Service names; "public" gets the
+# regular ones (<cluster>-kafka-public-bootstrap, <cluster>-<pool>-public-<node id>).
+EXTERNAL_LISTENER = "public"
 EXTERNAL_PORT = 9094
 
 Manifest = dict[str, Any]
@@ -64,6 +66,20 @@ def internal_bootstrap(region: Region) -> str:
 def external_bootstrap(topology: Topology, region: str) -> str:
     """The region's public bootstrap address: its own DNS name (the DNS component points it at the load balancer)."""
     return f"{topology.region_dns_name(region)}:{EXTERNAL_PORT}"
+
+
+def external_bootstrap_service(region: Region) -> str:
+    """The Service Strimzi creates for the public listener's bootstrap (its load balancer)."""
+    return f"{region.cluster_name}-kafka-{EXTERNAL_LISTENER}-bootstrap"
+
+
+def broker_pool(region: Region) -> str:
+    return "dual-role" if region.kafka.combined else "broker"
+
+
+def external_broker_service(region: Region, node_id: int) -> str:
+    """The per-broker Service of the public listener (ListenersUtils.backwardsCompatiblePerBrokerServiceName)."""
+    return f"{region.cluster_name}-{broker_pool(region)}-{EXTERNAL_LISTENER}-{node_id}"
 
 
 def listener_cert_secret(region: Region) -> str:
@@ -179,12 +195,10 @@ def kafka(topology: Topology, region: Region) -> Manifest:
     }
     if k.zones:
         spec["kafka"]["rack"] = {"topologyKey": ZONE_LABEL}
-    return {
-        "apiVersion": API,
-        "kind": "Kafka",
-        "metadata": _meta(topology, region, region.cluster_name, "kafka"),
-        "spec": spec,
-    }
+    metadata = _meta(topology, region, region.cluster_name, "kafka")
+    # pulumi-kubernetes waits for Strimzi's Ready condition, so its Services exist before DNS reads them.
+    metadata["annotations"] = {"pulumi.com/waitFor": "condition=Ready"}
+    return {"apiVersion": API, "kind": "Kafka", "metadata": metadata, "spec": spec}
 
 
 def bootstrap_names(topology: Topology, region: Region) -> list[str]:
@@ -205,9 +219,9 @@ def node_pools(topology: Topology, region: Region) -> list[Manifest]:
     k = region.kafka
     pools: list[tuple[str, int, list[str]]]
     if k.combined:
-        pools = [("dual-role", k.brokers, ["controller", "broker"])]
+        pools = [(broker_pool(region), k.brokers, ["controller", "broker"])]
     else:
-        pools = [("controller", k.controllers, ["controller"]), ("broker", k.brokers, ["broker"])]
+        pools = [("controller", k.controllers, ["controller"]), (broker_pool(region), k.brokers, ["broker"])]
     out = []
     for name, replicas, roles in pools:
         volume: dict[str, Any] = {

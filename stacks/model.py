@@ -706,6 +706,13 @@ class Topology(Strict):
                         f"{region.kafka.brokers} brokers cannot cover {len(region.kafka.zones)} zones; raise brokers to at least {len(region.kafka.zones)} or list fewer zones",
                     )
                 )
+            if region.kafka.listener_type is not ListenerType.LOADBALANCER and not region.endpoint_override:
+                errors.append(
+                    (
+                        ("regions", i, "endpoint_override"),
+                        f"a {region.kafka.listener_type.value} listener has no load balancer for DNS to point at; set endpoint_override to the hostname clients reach {region.name} by",
+                    )
+                )
             for z in region.kafka.zones:
                 if not z.startswith(region.name):
                     errors.append(
@@ -947,7 +954,12 @@ class Topology(Strict):
             if self.architecture is not Architecture.ACTIVE_PASSIVE:
                 errors.append((("replication", "failback_from"), "failback is an active-passive setting; remove it"))
             elif mm2.failback_from not in secondaries:
-                errors.append((("replication", "failback_from"), f"{mm2.failback_from!r} is not a secondary region; fail back from the promoted secondary, one of {secondaries}"))
+                errors.append(
+                    (
+                        ("replication", "failback_from"),
+                        f"{mm2.failback_from!r} is not a secondary region; fail back from the promoted secondary, one of {secondaries}",
+                    )
+                )
         if mm2.exactly_once and self.mm2.replicas < 1:
             errors.append((("replication", "replicas"), "exactly-once needs at least one MirrorMaker 2 replica"))
 
@@ -1014,7 +1026,9 @@ def failback_flows(topology: Topology) -> tuple[Flow, ...]:
     if topology.architecture is not Architecture.ACTIVE_PASSIVE:
         return ()
     return tuple(
-        Flow(source=s.name, target=p.name) for p in topology.regions_with(Role.PRIMARY) for s in topology.regions_with(Role.SECONDARY)
+        Flow(source=s.name, target=p.name)
+        for p in topology.regions_with(Role.PRIMARY)
+        for s in topology.regions_with(Role.SECONDARY)
     )
 
 

@@ -38,9 +38,7 @@ def topology_of(data: dict[str, Any]) -> Topology:
 
 
 def run_oracle(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ORACLE / "validate.py"), str(path)], capture_output=True, text=True, check=False
-    )
+    return subprocess.run([sys.executable, str(ORACLE / "validate.py"), str(path)], capture_output=True, text=True, check=False)
 
 
 @pytest.fixture

@@ -38,7 +38,9 @@ def test_each_region_gets_one_operator_one_kafka_its_pools_and_one_topic_per_hos
     ]:
         per_region = Counter(region_of(reg, t) for reg in rec.of_type(kind))
         assert per_region == Counter({r: expected(r) for r in t.region_names if expected(r)}), kind
-    hosted = {(region_of(reg, t), reg.inputs["spec"].get("topicName", reg.inputs["metadata"]["name"])) for reg in rec.of_type(TOPIC)}
+    hosted = {
+        (region_of(reg, t), reg.inputs["spec"].get("topicName", reg.inputs["metadata"]["name"])) for reg in rec.of_type(TOPIC)
+    }
     assert hosted == {(r, topic) for r in t.region_names for topic in t.topics_in(r)}
 
 

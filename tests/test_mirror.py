@@ -20,7 +20,12 @@ DEFAULT = "org.apache.kafka.connect.mirror.DefaultReplicationPolicy"
 EXPECTED_FLOWS = {
     "stacks/dev.yaml": ({("us-east-1", "us-west-2")}, IDENTITY),
     "stacks/prod.yaml": (
-        {(a, b) for a in ("us-east-1", "eu-west-1", "ap-southeast-1") for b in ("us-east-1", "eu-west-1", "ap-southeast-1") if a != b},
+        {
+            (a, b)
+            for a in ("us-east-1", "eu-west-1", "ap-southeast-1")
+            for b in ("us-east-1", "eu-west-1", "ap-southeast-1")
+            if a != b
+        },
         DEFAULT,
     ),
     "examples/aggregation-hub.yaml": (
@@ -112,10 +117,16 @@ def test_both_ends_authenticate_as_the_flows_own_principal_and_trust_the_right_c
     t = load_topology(ROOT / "stacks/dev.yaml")
     (plan,) = mirror.flow_plans(t)
     spec = mirror.kafka_mirror_maker2(t, plan)["spec"]
-    auth = {"type": "scram-sha-512", "username": plan.name, "passwordSecret": {"secretName": f"{plan.name}-scram-password", "password": "password"}}
+    auth = {
+        "type": "scram-sha-512",
+        "username": plan.name,
+        "passwordSecret": {"secretName": f"{plan.name}-scram-password", "password": "password"},
+    }
     assert spec["target"]["authentication"] == spec["mirrors"][0]["source"]["authentication"] == auth
     assert spec["target"]["tls"]["trustedCertificates"] == [{"secretName": "us-west-2-cluster-ca-cert", "pattern": "*.crt"}]
-    assert spec["mirrors"][0]["source"]["tls"]["trustedCertificates"] == [{"secretName": "kafka-multiregion-ca", "pattern": "*.crt"}]
+    assert spec["mirrors"][0]["source"]["tls"]["trustedCertificates"] == [
+        {"secretName": "kafka-multiregion-ca", "pattern": "*.crt"}
+    ]
     assert spec["mirrors"][0]["source"]["bootstrapServers"] == "us-east-1.dev.kafka.example.com:9094"
     assert spec["target"]["bootstrapServers"] == "us-west-2-kafka-bootstrap.kafka.svc:9093"
 
@@ -157,7 +168,11 @@ def test_heartbeats_run_in_a_connect_cluster_per_source_region_with_one_connecto
     rec = program("stacks/prod.yaml")
     connects = rec.of_type("kubernetes:kafka.strimzi.io/v1:KafkaConnect")
     connectors = rec.of_type("kubernetes:kafka.strimzi.io/v1:KafkaConnector")
-    assert sorted(c.inputs["metadata"]["name"] for c in connects) == ["heartbeats-ap-southeast-1", "heartbeats-eu-west-1", "heartbeats-us-east-1"]
+    assert sorted(c.inputs["metadata"]["name"] for c in connects) == [
+        "heartbeats-ap-southeast-1",
+        "heartbeats-eu-west-1",
+        "heartbeats-us-east-1",
+    ]
     assert len(connectors) == 6
     for c in connectors:
         assert c.inputs["spec"]["class"] == "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector"
@@ -186,7 +201,9 @@ def test_mirrormaker_connect_and_connector_resources_pass_the_upstream_schemas(t
 
 def _properties(stack: str, plan: mirror.FlowPlan) -> dict[str, str]:
     t = load_topology(ROOT / stack)
-    access = {a: mirror.ClusterAccess(f"{a}.example:9094", "/etc/ca.crt", "/etc/pw.properties") for a in (plan.source, plan.target)}
+    access = {
+        a: mirror.ClusterAccess(f"{a}.example:9094", "/etc/ca.crt", "/etc/pw.properties") for a in (plan.source, plan.target)
+    }
     return mirror.parse_properties(mirror.mm2_properties(t, plan, access))
 
 
@@ -243,7 +260,9 @@ def test_the_properties_file_and_the_custom_resource_agree_on_every_setting(stac
         if "topicsExcludePattern" in m:
             expected[f"{flow}topics.exclude"] = m["topicsExcludePattern"]
         for section in ("sourceConnector", "checkpointConnector"):
-            expected.update({f"{flow}{k}": str(v).lower() if isinstance(v, bool) else str(v) for k, v in m[section]["config"].items()})
+            expected.update(
+                {f"{flow}{k}": str(v).lower() if isinstance(v, bool) else str(v) for k, v in m[section]["config"].items()}
+            )
         expected.update({f"{plan.target}.{k}": str(v) for k, v in cr["target"]["config"].items()})
         for key, value in expected.items():
             assert props.get(key) == value, key
@@ -276,10 +295,16 @@ def test_the_offset_staleness_window_implied_by_the_intervals_fits_the_rpo(path)
         assert c["refresh.groups.interval.seconds"] <= t.mm2.rpo_seconds
 
 
-@pytest.mark.parametrize(("rpo", "checkpoint", "sync", "ok"), [(30, 60, None, False), (30, 15, 15, True), (30, 20, 15, False), (60, None, None, True), (4, None, None, True)])
+@pytest.mark.parametrize(
+    ("rpo", "checkpoint", "sync", "ok"),
+    [(30, 60, None, False), (30, 15, 15, True), (30, 20, 15, False), (60, None, None, True), (4, None, None, True)],
+)
 def test_the_rpo_rule_accepts_exactly_the_intervals_that_fit(rpo, checkpoint, sync, ok):
     data = raw("stacks/dev.yaml")
-    data["replication"] = {"rpo_seconds": rpo, "offset_sync": {"checkpoint_interval_seconds": checkpoint, "sync_interval_seconds": sync}}
+    data["replication"] = {
+        "rpo_seconds": rpo,
+        "offset_sync": {"checkpoint_interval_seconds": checkpoint, "sync_interval_seconds": sync},
+    }
     if ok:
         t = validate_data(data, "rpo")
         assert t.mm2.checkpoint_interval + t.mm2.sync_interval <= rpo

@@ -112,7 +112,10 @@ def test_a_kafka_user_exists_where_the_user_does_and_uses_the_supplied_scram_pas
     users = [r for r in rec.of_type(USER) if r.inputs["metadata"]["name"] == "analytics"]
     assert [u.inputs["metadata"]["labels"]["kafka-multiregion.io/region"] for u in users] == ["us-east-1"]
     auth = users[0].inputs["spec"]["authentication"]
-    assert auth == {"type": "scram-sha-512", "password": {"valueFrom": {"secretKeyRef": {"name": "analytics-scram-password", "key": "password"}}}}
+    assert auth == {
+        "type": "scram-sha-512",
+        "password": {"valueFrom": {"secretKeyRef": {"name": "analytics-scram-password", "key": "password"}}},
+    }
 
 
 def test_each_application_user_gets_exactly_its_declared_acls():
@@ -130,7 +133,10 @@ def test_each_application_user_gets_exactly_its_declared_acls():
 
 def test_a_cluster_acl_carries_no_name_and_a_prefix_acl_keeps_its_pattern():
     t = load_topology(ROOT / "stacks/prod.yaml")
-    acls = {a["resource"]["type"]: a for a in strimzi.application_user(t, t.region("us-east-1"), "payments-service")["spec"]["authorization"]["acls"]}
+    acls = {
+        a["resource"]["type"]: a
+        for a in strimzi.application_user(t, t.region("us-east-1"), "payments-service")["spec"]["authorization"]["acls"]
+    }
     assert acls["cluster"]["resource"] == {"type": "cluster"}
     assert acls["transactionalId"]["resource"] == {"type": "transactionalId", "name": "payments-", "patternType": "prefix"}
 

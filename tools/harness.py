@@ -42,6 +42,7 @@ class Registration:
     retain_on_delete: bool
     dependencies: list[str]
     inputs: dict[str, Any]  # secrets kept as {SECRET_SIG: ..., "value": ...}
+    read: bool = False  # a read of an existing resource (Resource.get), not something the program manages
 
 
 def is_secret(value: Any) -> bool:
@@ -82,21 +83,30 @@ class RecordingMonitor(pmocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            self.registrations.append(
-                Registration(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    parent=request.parent,
-                    custom=bool(request.custom),
-                    provider=request.provider,
-                    protect=bool(request.protect),
-                    retain_on_delete=bool(request.retainOnDelete),
-                    dependencies=list(request.dependencies),
-                    inputs=_keep_secrets(request.object),
-                )
-            )
+            self._record(request, response.urn, custom=bool(request.custom))
         return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self._record(request, response.urn, custom=True, read=True)
+        return response
+
+    def _record(self, request: Any, urn: str, *, custom: bool, read: bool = False) -> None:
+        self.registrations.append(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=custom,
+                provider=request.provider,
+                protect=bool(getattr(request, "protect", False)),
+                retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+                dependencies=list(request.dependencies),
+                inputs=_keep_secrets(request.properties if read else request.object),
+                read=read,
+            )
+        )
 
 
 def _keep_secrets(struct: Any) -> dict[str, Any]:
@@ -137,13 +147,16 @@ class EstateMocks(pmocks.Mocks):
             state.update(self._pki(typ, args.name, args.inputs))
         elif typ.startswith("pulumi:providers:kubernetes") and isinstance(args.inputs.get("kubeconfig"), str):
             self.secrets_seen.add(args.inputs["kubeconfig"])
+        elif typ == "kubernetes:core/v1:Service" and args.resource_id:
+            # A read of a Service Strimzi created: answer with a load balancer hostname like AWS's.
+            state["status"] = {"loadBalancer": {"ingress": [{"hostname": lb_hostname(args.resource_id)}]}}
         return f"{args.name}-id", state
 
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:route53/getZone:getZone":
             name = str(args.args.get("name", "example.com")).rstrip(".")
-            return {"zoneId": "Z" + hashlib.sha256(name.encode()).hexdigest()[:12].upper(), "name": name + "."}, None
-        return {}, None
+            return {"zoneId": zone_id(name), "name": name + ".", "id": zone_id(name)}, []
+        return {}, []
 
     # ------------------------------------------------------------------ pki
 
@@ -163,6 +176,18 @@ class EstateMocks(pmocks.Mocks):
         if "privateKeyPem" in out:
             self.secrets_seen.add(out["privateKeyPem"])
         return out
+
+
+def zone_id(zone: str) -> str:
+    return "Z" + hashlib.sha256(zone.rstrip(".").encode()).hexdigest()[:12].upper()
+
+
+def lb_hostname(service_id: str) -> str:
+    """A deterministic NLB-style hostname for ``namespace/service`` (the region is the cluster name's prefix)."""
+    svc = service_id.split("/")[-1]
+    region = "-".join(svc.split("-")[:3])
+    digest = hashlib.sha256(service_id.encode()).hexdigest()[:16]
+    return f"{svc.replace('-', '')[:20]}-{digest}.elb.{region}.amazonaws.com"
 
 
 @dataclass

@@ -77,7 +77,7 @@ def region_of(reg: Registration, topology: Topology) -> str:
 
 
 def manifest_of(reg: Registration) -> dict[str, Any] | None:
-    if not reg.custom or not reg.type.startswith("kubernetes:") or reg.type.startswith("pulumi:providers"):
+    if reg.read or not reg.custom or not reg.type.startswith("kubernetes:") or reg.type.startswith("pulumi:providers"):
         return None
     kind = reg.type.rsplit(":", 1)[1]
     if kind in SKIP_KINDS_IN_MANIFESTS:
@@ -129,7 +129,7 @@ def tree(plan: Plan) -> list[str]:
 
     def walk(parent: str, depth: int) -> None:
         for reg in sorted(children.get(parent, []), key=lambda r: (r.custom, r.type, r.name)):
-            flags = " [protected]" if reg.protect else ""
+            flags = (" [protected]" if reg.protect else "") + (" [read]" if reg.read else "")
             lines.append(f"{'  ' * depth}{reg.type}  {reg.name}{flags}")
             walk(reg.urn, depth + 1)
 

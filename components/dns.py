@@ -1,0 +1,178 @@
+"""Route53: health checks per region and the records of ``components.dns_records``, pointing at real endpoints.
+
+Owns: reading each region's load-balancer hostnames from the Services Strimzi creates for the public listener
+(after the Kafka resource is Ready; the topology's ``endpoint_override`` wins), the Route53 health checks
+(TCP, or CloudWatch-metric with its alarm for private endpoints), and the records with their routing policies.
+Each region's records and health check use that region's AWS provider, so a region leaves with its own DNS.
+
+Deliberately not here: which records exist (``components.dns_records``); providers (passed in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components import strimzi
+from components.dns_records import HealthCheckSpec, health_checks, records
+from components.providers import RegionProviders
+from stacks.model import HealthCheckKind, ListenerType, Topology
+
+ALARM_NAMESPACE = "KafkaMultiregion"
+ALARM_METRIC = "BootstrapReachable"
+
+
+@dataclass(frozen=True)
+class DnsArgs:
+    topology: Topology
+    providers: dict[str, RegionProviders]
+    kafkas: dict[str, pulumi.Resource]  # each region's Kafka resource: its Services exist once it is Ready
+    home_region: str  # whose AWS provider looks the zone up
+
+
+def _hostname(service: k8s.core.v1.Service) -> pulumi.Output[str]:
+    """The load balancer's hostname (or IP) from a Service's status."""
+
+    def pick(status: Any) -> str:
+        lb = getattr(status, "load_balancer", None)
+        ingress = (getattr(lb, "ingress", None) or [None])[0]
+        return str(getattr(ingress, "hostname", None) or getattr(ingress, "ip", None) or "")
+
+    return service.status.apply(pick)
+
+
+def health_check_tags(topology: Topology, region: str) -> dict[str, str]:
+    """Tags the failover command finds a region's health check by."""
+    return {"kafka-multiregion/environment": topology.environment, "kafka-multiregion/region": region}
+
+
+class Dns(pulumi.ComponentResource):
+    """Health checks and records for every DNS name of the environment."""
+
+    endpoints: dict[str, pulumi.Output[str]]
+    """Region → the hostname its bootstrap records point at."""
+    health_check_ids: dict[str, pulumi.Output[str]]
+    """Region → Route53 health check id."""
+
+    def __init__(self, name: str, args: DnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("kafka-multiregion:index:Dns", name, None, opts)
+        t = args.topology
+        home = args.providers[args.home_region].aws
+        zone = aws.route53.get_zone_output(
+            name=t.dns.zone, private_zone=False, opts=pulumi.InvokeOptions(provider=home, parent=self)
+        )
+        self.endpoints = {}
+        brokers: dict[tuple[str, int], pulumi.Output[str]] = {}
+        for name_ in t.region_names:
+            region = t.region(name_)
+            kafka = args.kafkas[name_]
+            read = pulumi.ResourceOptions(parent=self, provider=args.providers[name_].kubernetes)
+
+            def service(
+                svc: str, key: str, kafka: pulumi.Resource = kafka, region_ns: str = region.namespace
+            ) -> pulumi.Output[str]:
+                # The id depends on the Kafka's id: unknown during a first preview, so the read waits for `up`.
+                sid = pulumi.Output.all(kafka.id).apply(lambda _: f"{region_ns}/{svc}")
+                return _hostname(k8s.core.v1.Service.get(key, sid, opts=read))
+
+            if region.endpoint_override:
+                self.endpoints[name_] = pulumi.Output.from_input(region.endpoint_override)
+            else:
+                self.endpoints[name_] = service(strimzi.external_bootstrap_service(region), f"{name_}-bootstrap-service")
+            if region.kafka.listener_type is ListenerType.LOADBALANCER:
+                for b in region.kafka.broker_ids:
+                    brokers[(name_, b)] = service(strimzi.external_broker_service(region, b), f"{name_}-broker-{b}-service")
+        self.health_check_ids = {}
+        for spec in health_checks(t):
+            self.health_check_ids[spec.region] = self._health_check(t, spec, args.providers[spec.region].aws).id
+        for rec in records(t):
+            kind, _, rest = rec.target.partition(":")
+            if kind == "bootstrap":
+                value: pulumi.Input[str] = self.endpoints[rest]
+            elif kind == "broker":
+                region_name, node = rest.split(":")
+                if (region_name, int(node)) not in brokers:
+                    continue  # not a load balancer listener: per-broker names are the operator's own
+                value = brokers[(region_name, int(node))]
+            else:
+                value = rest
+            provider = args.providers[rec.region or args.home_region].aws
+            aws.route53.Record(
+                f"{name}-{rec.key}",
+                aws.route53.RecordArgs(
+                    zone_id=zone.zone_id,
+                    name=rec.name,
+                    type="CNAME",
+                    ttl=rec.ttl,
+                    records=[value],
+                    set_identifier=rec.set_identifier,
+                    health_check_id=self.health_check_ids[rec.health_check] if rec.health_check else None,
+                    failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=rec.failover)]
+                    if rec.failover
+                    else None,
+                    latency_routing_policies=(
+                        [aws.route53.RecordLatencyRoutingPolicyArgs(region=rec.latency_region)] if rec.latency_region else None
+                    ),
+                    geolocation_routing_policies=([_geo(rec.geolocation)] if rec.geolocation else None),
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            )
+        self.register_outputs({"endpoints": self.endpoints, "health_check_ids": self.health_check_ids})
+
+    def _health_check(self, t: Topology, spec: HealthCheckSpec, provider: aws.Provider) -> aws.route53.HealthCheck:
+        opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        tags = {**health_check_tags(t, spec.region), "Name": f"{t.environment}-{spec.region}-kafka"}
+        if spec.kind is HealthCheckKind.TCP:
+            return aws.route53.HealthCheck(
+                f"{spec.region}-health",
+                aws.route53.HealthCheckArgs(
+                    type="TCP",
+                    fqdn=self.endpoints[spec.region],
+                    port=spec.port,
+                    request_interval=spec.interval,
+                    failure_threshold=spec.failure_threshold,
+                    tags=tags,
+                ),
+                opts=opts,
+            )
+        # Route53 checkers sit outside the VPC: a private endpoint is judged by an alarm on a metric that an
+        # in-VPC probe publishes (KafkaMultiregion/BootstrapReachable, 1 when a TLS handshake succeeds).
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{spec.region}-bootstrap-alarm",
+            aws.cloudwatch.MetricAlarmArgs(
+                name=spec.alarm_name,
+                namespace=ALARM_NAMESPACE,
+                metric_name=ALARM_METRIC,
+                dimensions={"Environment": t.environment, "Region": spec.region},
+                statistic="Minimum",
+                period=60,
+                evaluation_periods=spec.failure_threshold,
+                threshold=1,
+                comparison_operator="LessThanThreshold",
+                treat_missing_data="breaching",
+            ),
+            opts=opts,
+        )
+        return aws.route53.HealthCheck(
+            f"{spec.region}-health",
+            aws.route53.HealthCheckArgs(
+                type="CLOUDWATCH_METRIC",
+                cloudwatch_alarm_name=alarm.name,
+                cloudwatch_alarm_region=spec.region,
+                insufficient_data_health_status="Unhealthy",
+                tags=tags,
+            ),
+            opts=opts,
+        )
+
+
+def _geo(code: str) -> aws.route53.RecordGeolocationRoutingPolicyArgs:
+    if code == "*":
+        return aws.route53.RecordGeolocationRoutingPolicyArgs(country="*")
+    if len(code) == 2 and code not in {"EU", "NA", "SA", "AS", "AF", "OC", "AN"}:
+        return aws.route53.RecordGeolocationRoutingPolicyArgs(country=code)
+    return aws.route53.RecordGeolocationRoutingPolicyArgs(continent=code)
