@@ -30,7 +30,7 @@ ALARM_METRIC = "BootstrapReachable"
 class DnsArgs:
     topology: Topology
     providers: dict[str, RegionProviders]
-    kafkas: dict[str, pulumi.Resource]  # each region's Kafka resource: its Services exist once it is Ready
+    kafkas: dict[str, pulumi.CustomResource]  # each region's Kafka resource: its Services exist once it is Ready
     home_region: str  # whose AWS provider looks the zone up
 
 

@@ -76,11 +76,11 @@ def records(topology: Topology) -> list[RecordSpec]:
         (primary,) = topology.regions_with(Role.PRIMARY)
         # Route53 allows one SECONDARY per name: the first secondary by name takes over.
         secondary = topology.regions_with(Role.SECONDARY)[0]
-        for region, kind in ((primary.name, "PRIMARY"), (secondary.name, "SECONDARY")):
+        for member, kind in ((primary.name, "PRIMARY"), (secondary.name, "SECONDARY")):
             out.append(
                 RecordSpec(
-                    f"bootstrap-{kind.lower()}", shared, f"bootstrap:{region}", min(ttl, 60), "failover",
-                    set_identifier=f"{region}-{kind.lower()}", failover=kind, health_check=region, region=region,
+                    f"bootstrap-{kind.lower()}", shared, f"bootstrap:{member}", min(ttl, 60), "failover",
+                    set_identifier=f"{member}-{kind.lower()}", failover=kind, health_check=member, region=member,
                 )
             )  # fmt: skip
     elif arch is Architecture.ACTIVE_ACTIVE:
