@@ -45,6 +45,18 @@ def _hostname(service: k8s.core.v1.Service) -> pulumi.Output[str]:
     return service.status.apply(pick)
 
 
+def _read_lb_hostname(
+    key: str, namespace: str, service: str, kafka: pulumi.CustomResource, opts: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    """Read a Service Strimzi created and return its load balancer's hostname.
+
+    The id depends on the Kafka resource's id: unknown during a first preview, so the read waits for `up`
+    (when the Kafka is Ready and its Services exist) instead of failing on a Service that is not there yet.
+    """
+    sid = pulumi.Output.all(kafka.id).apply(lambda _: f"{namespace}/{service}")
+    return _hostname(k8s.core.v1.Service.get(key, sid, opts=opts))
+
+
 def health_check_tags(topology: Topology, region: str) -> dict[str, str]:
     """Tags the failover command finds a region's health check by."""
     return {"kafka-multiregion/environment": topology.environment, "kafka-multiregion/region": region}
@@ -72,20 +84,15 @@ class Dns(pulumi.ComponentResource):
             kafka = args.kafkas[name_]
             read = pulumi.ResourceOptions(parent=self, provider=args.providers[name_].kubernetes)
 
-            def service(
-                svc: str, key: str, kafka: pulumi.Resource = kafka, region_ns: str = region.namespace
-            ) -> pulumi.Output[str]:
-                # The id depends on the Kafka's id: unknown during a first preview, so the read waits for `up`.
-                sid = pulumi.Output.all(kafka.id).apply(lambda _: f"{region_ns}/{svc}")
-                return _hostname(k8s.core.v1.Service.get(key, sid, opts=read))
-
             if region.endpoint_override:
                 self.endpoints[name_] = pulumi.Output.from_input(region.endpoint_override)
             else:
-                self.endpoints[name_] = service(strimzi.external_bootstrap_service(region), f"{name_}-bootstrap-service")
+                svc = strimzi.external_bootstrap_service(region)
+                self.endpoints[name_] = _read_lb_hostname(f"{name_}-bootstrap-service", region.namespace, svc, kafka, read)
             if region.kafka.listener_type is ListenerType.LOADBALANCER:
                 for b in region.kafka.broker_ids:
-                    brokers[(name_, b)] = service(strimzi.external_broker_service(region, b), f"{name_}-broker-{b}-service")
+                    svc = strimzi.external_broker_service(region, b)
+                    brokers[(name_, b)] = _read_lb_hostname(f"{name_}-broker-{b}-service", region.namespace, svc, kafka, read)
         self.health_check_ids = {}
         for spec in health_checks(t):
             self.health_check_ids[spec.region] = self._health_check(t, spec, args.providers[spec.region].aws).id

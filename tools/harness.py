@@ -184,8 +184,8 @@ def zone_id(zone: str) -> str:
 
 def lb_hostname(service_id: str) -> str:
     """A deterministic NLB-style hostname for ``namespace/service`` (the region is the cluster name's prefix)."""
-    svc = service_id.split("/")[-1]
-    region = "-".join(svc.split("-", 3)[:3])
+    svc = service_id.rsplit("/", maxsplit=1)[-1]
+    region = "-".join(svc.split("-", maxsplit=3)[:3])
     digest = hashlib.sha256(service_id.encode()).hexdigest()[:16]
     return f"{svc.replace('-', '')[:20]}-{digest}.elb.{region}.amazonaws.com"
 
