@@ -74,9 +74,8 @@ def records(topology: Topology) -> list[RecordSpec]:
     arch = topology.architecture
     if arch is Architecture.ACTIVE_PASSIVE:
         (primary,) = topology.regions_with(Role.PRIMARY)
-        # Route53 allows one SECONDARY per name: the first secondary by name takes over.
-        secondary = topology.regions_with(Role.SECONDARY)[0]
-        for member, kind in ((primary.name, "PRIMARY"), (secondary.name, "SECONDARY")):
+        # Route53 allows one SECONDARY per name: the topology names it (or has only one).
+        for member, kind in ((primary.name, "PRIMARY"), (topology.failover_secondary, "SECONDARY")):
             out.append(
                 RecordSpec(
                     f"bootstrap-{kind.lower()}", shared, f"bootstrap:{member}", min(ttl, 60), "failover",

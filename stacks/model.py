@@ -512,6 +512,13 @@ class Dns(Strict):
     )
     ttl: int = Field(default=30, ge=1, le=86400, description="Record TTL in seconds; failover records need ≤ 60.")
     health_check: HealthCheck = Field(default_factory=HealthCheck)
+    failover_secondary: str | None = Field(
+        default=None,
+        description=(
+            "Active-passive: the secondary the failover record sends clients to (Route53 allows one). "
+            "Needed when there are several secondaries, so adding a region never retargets failover."
+        ),
+    )
 
     @field_validator("zone", "bootstrap")
     @classmethod
@@ -600,6 +607,11 @@ class Topology(Strict):
     @property
     def monitoring_enabled(self) -> bool:
         return self.monitoring.enabled if self.monitoring.enabled is not None else self.tier is Tier.PROD
+
+    @property
+    def failover_secondary(self) -> str:
+        """Active-passive: the region the SECONDARY failover record points at."""
+        return self.dns.failover_secondary or self.regions_with(Role.SECONDARY)[0].name
 
     @property
     def bootstrap_name(self) -> str:
@@ -905,6 +917,15 @@ class Topology(Strict):
         for path, name in names:
             if name != zone and not name.endswith("." + zone):
                 errors.append((path, f"{name!r} is outside the hosted zone {zone!r}; use a name ending in '.{zone}'"))
+        secondaries = [r.name for r in self.regions if r.role is Role.SECONDARY]
+        target = self.dns.failover_secondary
+        if self.architecture is Architecture.ACTIVE_PASSIVE:
+            if target is None and len(secondaries) > 1:
+                errors.append((("dns", "failover_secondary"), f"with several secondaries {sorted(secondaries)}, say which one the failover record sends clients to"))
+            elif target is not None and target not in secondaries:
+                errors.append((("dns", "failover_secondary"), f"{target!r} is not a secondary region; use one of {sorted(secondaries)}"))
+        elif target is not None:
+            errors.append((("dns", "failover_secondary"), "failover_secondary is an active-passive setting; remove it"))
         if self.architecture is Architecture.ACTIVE_PASSIVE and self.dns.ttl > 60:
             errors.append(
                 (

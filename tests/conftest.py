@@ -7,6 +7,7 @@ Mocks are process-global in Pulumi, so every test that runs the program gets a f
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -38,6 +39,11 @@ def topology_of(data: dict[str, Any]) -> Topology:
 
 
 def run_oracle(path: Path) -> subprocess.CompletedProcess[str]:
+    """``../shared/oracle/validate.py`` on a folder. CI always has it; elsewhere its absence skips, loudly."""
+    if not (ORACLE / "validate.py").exists():
+        if os.environ.get("KMR_REQUIRE_E2E"):
+            pytest.fail(f"{ORACLE} is missing: the upstream schemas are needed to judge the manifests")
+        pytest.skip(f"{ORACLE} not found: the upstream schema checks need ../shared next to the project")
     return subprocess.run([sys.executable, str(ORACLE / "validate.py"), str(path)], capture_output=True, text=True, check=False)
 
 

@@ -304,6 +304,14 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "regions[0].endpoint_override",
         "no load balancer for DNS to point at",
     ),
+    "several secondaries without a failover target": (
+        "stacks/dev.yaml",
+        lambda d: d["regions"].append(
+            {**d["regions"][1], "name": "eu-west-1", "kubernetes": {"kind": "context", "context": "eu"}}
+        ),
+        "dns.failover_secondary",
+        "say which one the failover record sends clients to",
+    ),
     "an explicit flow from a region to itself": (
         "stacks/prod.yaml",
         _set("replication/flows", [{"source": "us-east-1", "target": "us-east-1"}]),

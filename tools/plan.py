@@ -260,25 +260,43 @@ def _identity(reg: Registration) -> tuple[str, str, str] | None:
     return (reg.type, str(meta.get("namespace", "")), str(meta["name"]))
 
 
+def _renamed(a: Registration, b: Registration) -> bool:
+    """Same kind of resource in the same place, identical but for its name: a rename, which Kubernetes and
+    Kafka carry out as delete + create (a topic's records do not follow it)."""
+    if (a.type, a.parent) != (b.type, b.parent) or not a.custom:
+        return False
+    strip = ("metadata.name", "spec.topicName")
+    fa = {k: v for k, v in _flatten(redact(a.inputs)).items() if k not in strip}
+    fb = {k: v for k, v in _flatten(redact(b.inputs)).items() if k not in strip}
+    return fa == fb
+
+
 def diff(old: Plan, new: Plan) -> list[Change]:
-    old_by = {r.urn: r for r in old.registrations}
-    new_by = {r.urn: r for r in new.registrations}
+    old_by = {r.urn: r for r in old.registrations if not r.read}
+    new_by = {r.urn: r for r in new.registrations if not r.read}
     changes: list[Change] = []
+    removed = sorted(old_by.keys() - new_by.keys())
+    added = sorted(new_by.keys() - old_by.keys())
     # A resource whose URN changed but whose Kubernetes identity did not is still replaced (no alias).
-    new_ids = {_identity(r): r.urn for r in new.registrations if _identity(r)}
-    for urn in sorted(old_by.keys() - new_by.keys()):
+    new_ids = {_identity(new_by[u]): u for u in added if _identity(new_by[u])}
+    paired: set[str] = set()
+    for urn in removed:
         reg = old_by[urn]
         moved = new_ids.get(_identity(reg)) if _identity(reg) else None
+        renamed = next((u for u in added if u not in paired and _renamed(reg, new_by[u])), None)
         if moved:
+            paired.add(moved)
             changes.append(Change(urn, reg.type, "replace", [f"URN changes to {moved}: delete then create (add an alias)"]))
+        elif renamed:
+            paired.add(renamed)
+            changes.append(
+                Change(urn, reg.type, "replace", [f"renamed to {renamed}: the old one is deleted, its data is not carried over"])
+            )
         else:
             changes.append(
                 Change(urn, reg.type, "delete", ["protected: pulumi refuses until unprotected"] if reg.protect else [])
             )
-    for urn in sorted(new_by.keys() - old_by.keys()):
-        if any(c.details and c.details[0].startswith(f"URN changes to {urn}") for c in changes):
-            continue
-        changes.append(Change(urn, new_by[urn].type, "create", []))
+    changes += [Change(u, new_by[u].type, "create", []) for u in added if u not in paired]
     for urn in sorted(old_by.keys() & new_by.keys()):
         a, b = _flatten(redact(old_by[urn].inputs)), _flatten(redact(new_by[urn].inputs))
         details = []

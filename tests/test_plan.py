@@ -1,0 +1,148 @@
+"""The offline plan: complete, deterministic, free of secrets, and a diff that says loudly when data goes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, run_oracle
+from tools import plan as plan_tool
+
+
+def _plan(tmp_path, data, name):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tools.plan", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=STACK_IDS)
+def test_the_plan_writes_every_part_and_its_manifests_pass_the_upstream_schemas(path, tmp_path):
+    out = tmp_path / "plan"
+    result = _run(str(path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    for part in ("plan.md", "plan.json", "summary.json", "tree.txt", "outputs.json", "manifests", "mm2", "helm"):
+        assert (out / part).exists(), part
+    regions = {p.name for p in (out / "manifests").iterdir()}
+    assert regions == set(plan_tool.load_topology(path).region_names)
+    oracle = run_oracle(out / "manifests")
+    assert oracle.returncode == 0 and oracle.stdout.strip().endswith(", 0 problems"), oracle.stdout
+    assert "```mermaid\nflowchart LR" in (out / "plan.md").read_text()
+
+
+def test_two_runs_give_byte_identical_output(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert _run("stacks/prod.yaml", "--out", str(out), "--format", "markdown").returncode == 0
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert files_a == files_b and len(files_a) > 100
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=STACK_IDS)
+def test_no_secret_value_the_mocks_produced_appears_in_any_plan_file_or_printed_output(path, tmp_path):
+    topology = plan_tool.load_topology(path)
+    rec = plan_tool.run_program(str(path), topology)
+    out = tmp_path / "plan"
+    plan_tool.write_plan(plan_tool.Plan(topology, rec), out)
+    printed = plan_tool.render(plan_tool.Plan(topology, rec), "markdown")
+    secrets = {s for s in rec.secrets if len(s) >= 12}
+    assert len(secrets) >= len(topology.users) + 2, "passwords and keys were produced"
+    texts = [printed, *(p.read_text() for p in out.rglob("*") if p.is_file())]
+    leaks = [s[:12] for s in secrets for text in texts if s in text or s.strip() in text]
+    assert leaks == []
+    assert "[secret]" in (out / "outputs.json").read_text()
+
+
+def test_the_tree_shows_components_and_their_children(tmp_path):
+    topology = plan_tool.load_topology(ROOT / "stacks/dev.yaml")
+    tree = plan_tool.tree(plan_tool.Plan(topology, plan_tool.run_program(str(ROOT / "stacks/dev.yaml"), topology)))
+    assert tree[0] == "kafka-multiregion:index:KafkaEstate  dev"
+    assert "  kafka-multiregion:index:RegionalCluster  us-east-1" in tree
+    assert "    kubernetes:kafka.strimzi.io/v1:Kafka  us-east-1-kafka" in tree
+
+
+def _diff(tmp_path, old, new):
+    result = _run("--diff", _plan(tmp_path, old, "old"), _plan(tmp_path, new, "new"), "--format", "json", "--fail-on-destructive")
+    assert result.returncode in (0, 3), result.stderr
+    return result.returncode, yaml.safe_load(result.stdout)
+
+
+def test_adding_a_region_shows_only_additions(tmp_path):
+    old = raw("stacks/prod.yaml")
+    new = raw("stacks/prod.yaml")
+    new["regions"].append(
+        {
+            **old["regions"][1],
+            "name": "eu-central-1",
+            "kubernetes": {"kind": "context", "context": "eu-central"},
+            "kafka": {**old["regions"][1]["kafka"], "zones": ["eu-central-1a", "eu-central-1b", "eu-central-1c"]},
+        }
+    )
+    code, changes = _diff(tmp_path, old, new)
+    assert code == 0
+    assert {c["action"] for c in changes} == {"create"}, [c for c in changes if c["action"] != "create"][:3]
+    assert len(changes) > 40
+
+
+def test_adding_a_secondary_to_active_passive_is_only_additions_once_failover_is_pinned(tmp_path):
+    old = raw("stacks/dev.yaml")
+    new = raw("stacks/dev.yaml")
+    new["regions"].append({**old["regions"][1], "name": "eu-west-1", "kubernetes": {"kind": "context", "context": "eu"}})
+    new["dns"]["failover_secondary"] = "us-west-2"
+    _, changes = _diff(tmp_path, old, new)
+    assert {c["action"] for c in changes} == {"create"}
+
+
+def test_removing_a_region_fills_the_destructive_section(tmp_path):
+    old = raw("stacks/prod.yaml")
+    new = raw("stacks/prod.yaml")
+    gone = new["regions"].pop(2)["name"]
+    acls = new["users"]["orders-service"]["acls"]
+    new["users"]["orders-service"]["acls"] = [a for a in acls if not a["resource"]["name"].startswith(gone)]
+    code, changes = _diff(tmp_path, old, new)
+    assert code == 3
+    destructive = {c["type"].rsplit(":", 1)[1] for c in changes if c["destructive"]}
+    assert destructive == {"Kafka", "KafkaNodePool", "KafkaTopic", "Namespace"}
+    text = _run("--diff", _plan(tmp_path, old, "o"), _plan(tmp_path, new, "n")).stdout
+    assert text.startswith("!!! DESTRUCTIVE CHANGES: data will be deleted or replaced !!!")
+    head = text.split("Changes:")[0]
+    assert "$kubernetes:kafka.strimzi.io/v1:Kafka::ap-southeast-1-kafka\n" in head and "  DELETE urn:pulumi:prod::" in head
+    assert "protected: pulumi refuses until unprotected" in text
+
+
+def test_renaming_a_topic_shows_a_replacement(tmp_path):
+    old = raw("stacks/dev.yaml")
+    new = raw("stacks/dev.yaml")
+    new["topics"]["payments-v2"] = new["topics"].pop("payments")
+    code, changes = _diff(tmp_path, old, new)
+    assert code == 3
+    replaced = [c for c in changes if c["action"] == "replace" and c["type"].endswith("KafkaTopic")]
+    assert len(replaced) == 2 and all(c["destructive"] for c in replaced)
+    assert "renamed to" in replaced[0]["details"][0] and replaced[0]["urn"].endswith("-topic-payments")
+
+
+def test_a_property_change_is_an_update_with_the_property_path(tmp_path):
+    old = raw("stacks/dev.yaml")
+    new = raw("stacks/dev.yaml")
+    new["topics"]["orders"]["partitions"] = 12
+    code, changes = _diff(tmp_path, old, new)
+    assert code == 0
+    updates = [c for c in changes if c["urn"].endswith("-topic-orders")]
+    assert [c["action"] for c in updates] == ["update", "update"]
+    assert updates[0]["details"] == ["spec.partitions: 6 -> 12"]
+
+
+def test_the_diff_reads_a_stack_from_a_git_ref(tmp_path):
+    result = _run("--diff", "HEAD:stacks/dev.yaml", "stacks/dev.yaml")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Changes: ")
+    bad = _run("--diff", "no-such-ref:stacks/dev.yaml", "stacks/dev.yaml")
+    assert bad.returncode == 2 and "cannot read it from git" in bad.stderr
