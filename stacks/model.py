@@ -921,9 +921,16 @@ class Topology(Strict):
         target = self.dns.failover_secondary
         if self.architecture is Architecture.ACTIVE_PASSIVE:
             if target is None and len(secondaries) > 1:
-                errors.append((("dns", "failover_secondary"), f"with several secondaries {sorted(secondaries)}, say which one the failover record sends clients to"))
+                errors.append(
+                    (
+                        ("dns", "failover_secondary"),
+                        f"with several secondaries {sorted(secondaries)}, say which one the failover record sends clients to",
+                    )
+                )
             elif target is not None and target not in secondaries:
-                errors.append((("dns", "failover_secondary"), f"{target!r} is not a secondary region; use one of {sorted(secondaries)}"))
+                errors.append(
+                    (("dns", "failover_secondary"), f"{target!r} is not a secondary region; use one of {sorted(secondaries)}")
+                )
         elif target is not None:
             errors.append((("dns", "failover_secondary"), "failover_secondary is an active-passive setting; remove it"))
         if self.architecture is Architecture.ACTIVE_PASSIVE and self.dns.ttl > 60:

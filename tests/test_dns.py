@@ -219,7 +219,7 @@ def test_a_fault_half_way_leaves_route53_as_it_was(program, aws_env, monkeypatch
     monkeypatch.setattr(aws_env, "update_health_check", flaky)
     changes = stack.plan_promote("eu-west-1", stack.health_checks())
     assert len(changes) == 2
-    with pytest.raises(failover.FailoverError, match="failed at 2 of 2 changes .*Route53 is as it was"):
+    with pytest.raises(failover.FailoverError, match=r"failed at 2 of 2 changes .*Route53 is as it was"):
         stack.apply(changes)
     after = {h["Id"]: h["HealthCheckConfig"]["Inverted"] for h in aws_env.list_health_checks()["HealthChecks"]}
     assert after == before
@@ -238,7 +238,7 @@ def test_a_drill_promotes_verifies_and_restores_with_timings(program, aws_env):
 def test_clear_errors_for_an_unknown_region_a_missing_zone_and_mismatched_records(program, aws_env):
     stack = str(ROOT / "stacks/dev.yaml")
     assert failover.main(["promote", "eu-north-1", "--stack", stack]) == 2
-    with pytest.raises(failover.FailoverError, match="hosted zone 'kafka.example.com' does not exist"):
+    with pytest.raises(failover.FailoverError, match=r"hosted zone 'kafka\.example\.com' does not exist"):
         _cli("status", "--stack", stack)
     aws_env.create_hosted_zone(Name="kafka.example.com", CallerReference="z")
     code, text = _cli("status", "--stack", stack)
