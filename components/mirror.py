@@ -379,11 +379,14 @@ def target_acls(topology: Topology, plan: FlowPlan) -> list[dict[str, Any]]:
 
     Create, write, alter and describe-configs on the mirrored topics; the same on its internal topics
     (Connect storage, offset syncs, checkpoints, remote heartbeats), plus read where it reads them back;
-    its Connect group; read on consumer groups whose offsets it syncs (groups ACL via the groups pattern).
+    its Connect group; read on consumer groups whose offsets it syncs. Syncing a group's offsets is an
+    OffsetCommit, which Kafka authorizes with Read on the group and Read on each topic, hence Read on the
+    mirrored topics while offset sync is on.
     """
     mirror_ops = ["Alter", "AlterConfigs", "Create", "Describe", "DescribeConfigs", "Write"]
     internal_ops = [*mirror_ops, "Read"]
-    acls = [_acl("topic", t, "literal", mirror_ops) for t in plan.remote_topics]
+    topic_ops = internal_ops if topology.mm2.offset_sync.enabled else mirror_ops
+    acls = [_acl("topic", t, "literal", topic_ops) for t in plan.remote_topics]
     acls += [
         _acl("topic", plan.name, "prefix", internal_ops),  # <name>-configs/-offsets/-status
         _acl("topic", plan.offset_syncs_topic, "literal", internal_ops),

@@ -158,8 +158,8 @@ MINIMAL = {
         _acl("group", "*", "literal", ["Describe"]),
     ],
     ("stacks/dev.yaml", "mm2-us-east-1-to-us-west-2", "target"): [
-        _acl("topic", "orders", "literal", MIRROR),
-        _acl("topic", "payments", "literal", MIRROR),
+        _acl("topic", "orders", "literal", INTERNAL),
+        _acl("topic", "payments", "literal", INTERNAL),
         _acl("topic", "mm2-us-east-1-to-us-west-2", "prefix", INTERNAL),
         _acl("topic", "mm2-offset-syncs.us-west-2.internal", "literal", INTERNAL),
         _acl("topic", "us-east-1.checkpoints.internal", "literal", INTERNAL),
@@ -174,8 +174,8 @@ MINIMAL = {
         _acl("topic", "heartbeats", "literal", READ),
     ],
     ("examples/aggregation-hub.yaml", "mm2-eu-west-1-to-us-east-2", "target"): [
-        _acl("topic", "eu-west-1.device-events", "literal", MIRROR),
-        _acl("topic", "eu-west-1.telemetry", "literal", MIRROR),
+        _acl("topic", "eu-west-1.device-events", "literal", INTERNAL),
+        _acl("topic", "eu-west-1.telemetry", "literal", INTERNAL),
         _acl("topic", "mm2-eu-west-1-to-us-east-2", "prefix", INTERNAL),
         _acl("topic", "mm2-offset-syncs.us-east-2.internal", "literal", INTERNAL),
         _acl("topic", "eu-west-1.checkpoints.internal", "literal", INTERNAL),
