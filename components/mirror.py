@@ -38,6 +38,10 @@ POLICY_CLASS = {
 SEPARATOR = "."
 HEARTBEATS_TOPIC = "heartbeats"
 MAX_TASKS_PER_REPLICA = 4
+# Offset syncs are emitted at least every this many records per partition. With MirrorMaker's OffsetSyncStore
+# (syncs kept at exponentially growing distance from the newest) a group translated at failover re-reads at
+# most offset.lag.max + its lag behind the log end per partition; it never skips a record.
+OFFSET_LAG_MAX = 100
 HEARTBEAT_PASSWORD_DIR = "/mnt/heartbeats-password"
 HEARTBEAT_CA_DIR = "/mnt/cluster-ca"
 
@@ -83,8 +87,9 @@ class FlowPlan:
 
     @property
     def offset_syncs_topic(self) -> str:
-        # MirrorSourceConfig: mm2-offset-syncs.<target alias>.internal, kept on the target (read-only source).
-        return f"mm2-offset-syncs.{self.target}.internal"
+        # MirrorSourceConfig.offsetSyncsTopic: with offset-syncs.topic.location=target the topic is named
+        # after the *source* alias (so several sources never share one on the target).
+        return f"mm2-offset-syncs.{self.source}.internal"
 
     @property
     def checkpoints_topic(self) -> str:
@@ -153,6 +158,7 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
         # would fight it too. Prefixed remote topics are MirrorMaker's own, so their configs follow the source.
         "sync.topic.configs.enabled": "true" if policy is ReplicationPolicy.PREFIXED else "false",
         "refresh.topics.interval.seconds": min(60, mm2.rpo_seconds),
+        "offset.lag.max": OFFSET_LAG_MAX,
         "heartbeats.replication.enabled": "true" if topology.heartbeats else "false",
         "emit.offset-syncs.enabled": "true" if mm2.offset_sync.enabled else "false",
     }
@@ -314,6 +320,8 @@ def mm2_properties(topology: Topology, plan: FlowPlan, access: dict[str, Cluster
     connector = {**plan.source_config, **plan.checkpoint_config}
     lines += [
         (f"{flow}.enabled", "true"),
+        # A KafkaMirrorMaker2 (Strimzi v1) runs no heartbeat connector; neither does this file's forward herder.
+        (f"{flow}.emit.heartbeats.enabled", "false"),
         (f"{flow}.topics", plan.topics_pattern),
         (f"{flow}.groups", plan.groups_pattern),
         (f"{flow}.tasks.max", plan.tasks_max),

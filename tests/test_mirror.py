@@ -267,9 +267,10 @@ def test_the_properties_file_and_the_custom_resource_agree_on_every_setting(stac
         for key, value in expected.items():
             assert props.get(key) == value, key
         # Nothing in the file means more than the resource: every flow setting is accounted for.
-        flow_keys = {k for k in props if k.startswith(flow)} - {f"{flow}enabled"}
+        flow_keys = {k for k in props if k.startswith(flow)} - {f"{flow}enabled", f"{flow}emit.heartbeats.enabled"}
         assert flow_keys == {k for k in expected if k.startswith(flow)}
         assert props[f"{flow}enabled"] == "true"
+        assert props[f"{flow}emit.heartbeats.enabled"] == "false", "the custom resource runs no heartbeat connector"
         assert props[f"{plan.target}->{plan.source}.enabled"] == "false"
 
 
