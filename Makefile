@@ -30,7 +30,13 @@ preview: $(STAMP)
 	@echo "manifests, flows and diagram: out/dev (plan.md, manifests/, mm2/, tree.txt)"
 
 ## The whole suite: lint, format check, types, then every test (the e2e ones when java is present).
-test: $(STAMP) $(ACTIONLINT) lint
+# The Prometheus project's PromQL grammar (npm), to parse every alert and panel expression.
+PROMQL := tests/promql/node_modules/.package-lock.json
+$(PROMQL): tests/promql/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/promql --no-audit --no-fund --silent; \
+	else echo "npm not found: the PromQL parse test will be skipped"; fi
+
+test: $(STAMP) $(ACTIONLINT) $(PROMQL) lint
 	$(PY) -m tools.schema --check
 	$(PY) -m pytest
 

@@ -11,7 +11,7 @@ Deliberately not here: users (``components.users``), MirrorMaker (``components.r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -28,6 +28,7 @@ class RegionalClusterArgs:
     ca_cert_pem: pulumi.Input[str]
     listener_cert_chain_pem: pulumi.Input[str]
     listener_private_key_pem: pulumi.Input[str]  # a Pulumi secret
+    depends_on: list[pulumi.Resource] = field(default_factory=list)  # e.g. the exporter-rule ConfigMaps
 
 
 def custom_resource(name: str, body: dict[str, Any], opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
@@ -100,7 +101,7 @@ class RegionalCluster(pulumi.ComponentResource):
             {"tls.crt": args.listener_cert_chain_pem, "tls.key": args.listener_private_key_pem},
             in_ns,
         )
-        after_operator = [operator, listener_secret]
+        after_operator = [operator, listener_secret, *args.depends_on]
         pools = [
             custom_resource(
                 f"{name}-pool-{body['metadata']['name']}",

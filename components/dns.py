@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 
 from components import strimzi
 from components.dns_records import HealthCheckSpec, health_checks, records
-from components.providers import RegionProviders
+from components.providers import Providers
 from stacks.model import HealthCheckKind, ListenerType, Topology
 
 ALARM_NAMESPACE = "KafkaMultiregion"
@@ -29,9 +29,8 @@ ALARM_METRIC = "BootstrapReachable"
 @dataclass(frozen=True)
 class DnsArgs:
     topology: Topology
-    providers: dict[str, RegionProviders]
+    providers: Providers
     kafkas: dict[str, pulumi.CustomResource]  # each region's Kafka resource: its Services exist once it is Ready
-    home_region: str  # whose AWS provider looks the zone up
 
 
 def _hostname(service: k8s.core.v1.Service) -> pulumi.Output[str]:
@@ -73,7 +72,7 @@ class Dns(pulumi.ComponentResource):
     def __init__(self, name: str, args: DnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kafka-multiregion:index:Dns", name, None, opts)
         t = args.topology
-        home = args.providers[args.home_region].aws
+        home = args.providers.global_aws
         zone = aws.route53.get_zone_output(
             name=t.dns.zone, private_zone=False, opts=pulumi.InvokeOptions(provider=home, parent=self)
         )
@@ -82,7 +81,7 @@ class Dns(pulumi.ComponentResource):
         for name_ in t.region_names:
             region = t.region(name_)
             kafka = args.kafkas[name_]
-            read = pulumi.ResourceOptions(parent=self, provider=args.providers[name_].kubernetes)
+            read = pulumi.ResourceOptions(parent=self, provider=args.providers.regions[name_].kubernetes)
 
             if region.endpoint_override:
                 self.endpoints[name_] = pulumi.Output.from_input(region.endpoint_override)
@@ -95,7 +94,27 @@ class Dns(pulumi.ComponentResource):
                     brokers[(name_, b)] = _read_lb_hostname(f"{name_}-broker-{b}-service", region.namespace, svc, kafka, read)
         self.health_check_ids = {}
         for spec in health_checks(t):
-            self.health_check_ids[spec.region] = self._health_check(t, spec, args.providers[spec.region].aws).id
+            check = self._health_check(t, spec, args.providers.regions[spec.region].aws)
+            self.health_check_ids[spec.region] = check.id
+            if t.monitoring_enabled:
+                # Route53 publishes health-check metrics in us-east-1 only, hence the global provider.
+                aws.cloudwatch.MetricAlarm(
+                    f"{spec.region}-health-check-alarm",
+                    aws.cloudwatch.MetricAlarmArgs(
+                        name=f"kafka-multiregion-{t.environment}-{spec.region}-health-check",
+                        alarm_description=f"Route53 considers Kafka in {spec.region} down: DNS is failing clients over",
+                        namespace="AWS/Route53",
+                        metric_name="HealthCheckStatus",
+                        dimensions={"HealthCheckId": check.id},
+                        statistic="Minimum",
+                        period=60,
+                        evaluation_periods=1,
+                        threshold=1,
+                        comparison_operator="LessThanThreshold",
+                        treat_missing_data="breaching",
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, provider=home),
+                )
         for rec in records(t):
             kind, _, rest = rec.target.partition(":")
             if kind == "bootstrap":
@@ -107,7 +126,7 @@ class Dns(pulumi.ComponentResource):
                 value = brokers[(region_name, int(node))]
             else:
                 value = rest
-            provider = args.providers[rec.region or args.home_region].aws
+            provider = args.providers.regions[rec.region].aws if rec.region else home
             aws.route53.Record(
                 f"{name}-{rec.key}",
                 aws.route53.RecordArgs(

@@ -22,7 +22,8 @@ from components.cluster import RegionalCluster, RegionalClusterArgs
 from components.credentials import Credentials, CredentialsArgs
 from components.dns import Dns, DnsArgs
 from components.pki import Pki, PkiArgs
-from components.providers import RegionProviders
+from components.observability import Observability, ObservabilityArgs
+from components.providers import Providers
 from components.replication import (
     Heartbeats,
     HeartbeatsArgs,
@@ -45,7 +46,7 @@ FAILOVER_CLIENT_PROPERTIES = {
 @dataclass(frozen=True)
 class KafkaEstateArgs:
     topology: Topology
-    providers: dict[str, RegionProviders]
+    providers: Providers
 
 
 def client_settings(topology: Topology, user: str) -> dict[str, Any]:
@@ -89,9 +90,14 @@ class KafkaEstate(pulumi.ComponentResource):
         pki = Pki("pki", PkiArgs(topology=t), pulumi.ResourceOptions(parent=self))
         clusters: dict[str, RegionalCluster] = {}
         users: dict[str, RegionalUsers] = {}
+        observability: dict[str, Observability] = {}
         for region in t.region_names:
-            p = args.providers[region]
+            p = args.providers.regions[region]
             in_region = pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws])
+            if t.monitoring_enabled:
+                observability[region] = Observability(
+                    f"{region}-monitoring", ObservabilityArgs(topology=t, region=region), in_region
+                )
             cert = pki.listener_certs[region]
             clusters[region] = RegionalCluster(
                 region,
@@ -101,6 +107,7 @@ class KafkaEstate(pulumi.ComponentResource):
                     ca_cert_pem=pki.ca_cert_pem,
                     listener_cert_chain_pem=cert.cert_chain_pem,
                     listener_private_key_pem=cert.private_key_pem,
+                    depends_on=list(observability[region].metrics_config_maps) if region in observability else [],
                 ),
                 in_region,
             )
@@ -116,19 +123,22 @@ class KafkaEstate(pulumi.ComponentResource):
             )
         plans = mirror.flow_plans(t)
         for plan in plans:
-            p = args.providers[plan.target]
+            p = args.providers.regions[plan.target]
+            metrics: list[pulumi.Resource] = []
+            if plan.target in observability:
+                metrics = list(observability[plan.target].metrics_config_maps)
             MirrorFlow(
                 plan.name,
                 MirrorFlowArgs(
                     topology=t,
                     plan=plan,
-                    depends_on=[users[plan.source], users[plan.target]],
+                    depends_on=[users[plan.source], users[plan.target], *metrics],
                 ),
                 pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws]),
             )
         if t.heartbeats:
             for region in sorted({plan.source for plan in plans}):
-                p = args.providers[region]
+                p = args.providers.regions[region]
                 Heartbeats(
                     f"{region}-heartbeats",
                     HeartbeatsArgs(topology=t, region=region, depends_on=[users[region]]),
@@ -140,7 +150,6 @@ class KafkaEstate(pulumi.ComponentResource):
                 topology=t,
                 providers=args.providers,
                 kafkas={r: c.kafka for r, c in clusters.items()},
-                home_region=t.regions[0].name,
             ),
             pulumi.ResourceOptions(parent=self),
         )

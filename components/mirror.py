@@ -21,12 +21,14 @@ from typing import Any
 
 from components.strimzi import (
     API,
+    MM2_METRICS,
     Manifest,
     cluster_ca_secret,
     env_ca_secret,
     external_bootstrap,
     internal_bootstrap,
     labels,
+    metrics_config,
     password_secret,
 )
 from stacks.model import Flow, ReplicationPolicy, Topology
@@ -224,6 +226,7 @@ def _auth(plan: FlowPlan) -> dict[str, Any]:
 def kafka_mirror_maker2(topology: Topology, plan: FlowPlan) -> Manifest:
     target = topology.region(plan.target)
     mm2 = topology.mm2
+    extra: dict[str, Any] = {"metricsConfig": metrics_config(MM2_METRICS)} if topology.monitoring_enabled else {}
     return {
         "apiVersion": API,
         "kind": "KafkaMirrorMaker2",
@@ -268,6 +271,7 @@ def kafka_mirror_maker2(topology: Topology, plan: FlowPlan) -> Manifest:
                     **({"groupsExcludePattern": plan.groups_exclude} if plan.groups_exclude else {}),
                 }
             ],
+            **extra,
         },
     }
 

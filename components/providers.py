@@ -19,14 +19,24 @@ import pulumi_kubernetes as k8s
 from stacks.model import ContextAccess, Topology
 
 
+# Route53 is global, and publishes its health-check metrics in us-east-1 only: alarms on them live there.
+GLOBAL_AWS_REGION = "us-east-1"
+
+
 @dataclass(frozen=True)
 class RegionProviders:
     kubernetes: k8s.Provider
     aws: aws.Provider
 
 
-def build_providers(topology: Topology, config: pulumi.Config) -> dict[str, RegionProviders]:
-    """One Kubernetes and one AWS provider per region, keyed by region name."""
+@dataclass(frozen=True)
+class Providers:
+    regions: dict[str, RegionProviders]
+    global_aws: aws.Provider  # us-east-1: hosted-zone lookup and the alarms on Route53 health checks
+
+
+def build_providers(topology: Topology, config: pulumi.Config) -> Providers:
+    """One Kubernetes and one AWS provider per region, keyed by region name, and the global AWS provider."""
     providers = {}
     for name in topology.region_names:
         region = topology.region(name)
@@ -40,4 +50,4 @@ def build_providers(topology: Topology, config: pulumi.Config) -> dict[str, Regi
             kubernetes=k8s.Provider(f"k8s-{name}", k8s_args),
             aws=aws.Provider(f"aws-{name}", aws.ProviderArgs(region=name)),
         )
-    return providers
+    return Providers(regions=providers, global_aws=aws.Provider("aws-global", aws.ProviderArgs(region=GLOBAL_AWS_REGION)))

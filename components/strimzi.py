@@ -39,6 +39,16 @@ EXTERNAL_PORT = 9094
 
 Manifest = dict[str, Any]
 
+# ConfigMaps holding the JMX exporter rules (``components.monitoring`` builds them).
+KAFKA_METRICS = "kafka-metrics"
+MM2_METRICS = "mirrormaker2-metrics"
+METRICS_KEY = "metrics-config.yml"
+
+
+def metrics_config(config_map: str) -> dict[str, Any]:
+    """Strimzi's ``metricsConfig`` section pointing at one of our exporter-rule ConfigMaps."""
+    return {"type": "jmxPrometheusExporter", "valueFrom": {"configMapKeyRef": {"name": config_map, "key": METRICS_KEY}}}
+
 
 def labels(topology: Topology, region: str, component: str) -> dict[str, str]:
     return {
@@ -195,6 +205,12 @@ def kafka(topology: Topology, region: Region) -> Manifest:
     }
     if k.zones:
         spec["kafka"]["rack"] = {"topologyKey": ZONE_LABEL}
+    if topology.monitoring_enabled:
+        spec["kafka"]["metricsConfig"] = metrics_config(KAFKA_METRICS)
+        if topology.monitoring.kafka_exporter:
+            spec["kafkaExporter"] = {"topicRegex": ".*", "groupRegex": ".*"}
+        if topology.monitoring.cruise_control:
+            spec["cruiseControl"] = {}
     metadata = _meta(topology, region, region.cluster_name, "kafka")
     # pulumi-kubernetes waits for Strimzi's Ready condition, so its Services exist before DNS reads them.
     metadata["annotations"] = {"pulumi.com/waitFor": "condition=Ready"}

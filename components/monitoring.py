@@ -1,0 +1,407 @@
+"""Pure builders for monitoring: what each region exports, scrapes, alerts on and shows.
+
+Owns: the Prometheus JMX exporter rules for Kafka and MirrorMaker 2 (explicit names, so every metric an alert
+or panel uses can be traced to a rule), the Strimzi ``metricsConfig``/Kafka Exporter/Cruise Control sections,
+the PodMonitors, the PrometheusRules (MirrorMaker 2 lag against the topology's RPO, checkpoint latency,
+failed connectors and tasks, consumer lag, under-replicated and offline partitions, ISR shrinks, volume usage at
+75 %/90 %, throughput anomalies) and the Grafana dashboards (one per cluster and one cross-region view).
+
+Deliberately not here: Pulumi resources (``components.observability``) and the CloudWatch alarms on Route53
+health checks (``components.dns``, where the health checks are).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from components import mirror
+from components.strimzi import KAFKA_METRICS, METRICS_KEY, MM2_METRICS, Manifest, labels
+from stacks.model import Region, Topology
+
+CONSUMER_LAG_THRESHOLD = 10_000  # records behind, for ten minutes
+GRAFANA_LABEL = {"grafana_dashboard": "1"}
+
+# Every rule names its metric explicitly (alternations, never a bare (.+) in a name), so the set of names the
+# exporter can produce is derivable from the rules themselves (the tests do exactly that).
+KAFKA_RULES: list[dict[str, Any]] = [
+    {
+        "pattern": "kafka.server<type=ReplicaManager, name=(UnderReplicatedPartitions|UnderMinIsrPartitionCount|OfflineReplicaCount|PartitionCount|LeaderCount)><>Value",
+        "name": "kafka_server_replicamanager_$1",
+        "type": "GAUGE",
+    },
+    {
+        "pattern": "kafka.server<type=ReplicaManager, name=(IsrShrinksPerSec|IsrExpandsPerSec)><>Count",
+        "name": "kafka_server_replicamanager_$1_count",
+        "type": "GAUGE",
+    },
+    {
+        "pattern": "kafka.controller<type=KafkaController, name=(OfflinePartitionsCount|ActiveControllerCount|GlobalPartitionCount)><>Value",
+        "name": "kafka_controller_kafkacontroller_$1",
+        "type": "GAUGE",
+    },
+    {
+        "pattern": "kafka.server<type=BrokerTopicMetrics, name=(BytesInPerSec|BytesOutPerSec|MessagesInPerSec)><>Count",
+        "name": "kafka_server_brokertopicmetrics_$1_count",
+        "type": "GAUGE",
+    },
+    {
+        "pattern": "kafka.log<type=Log, name=Size, topic=(.+), partition=(.+)><>Value",
+        "name": "kafka_log_log_size",
+        "type": "GAUGE",
+        "labels": {"topic": "$1", "partition": "$2"},
+    },
+]
+
+MM2_RULES: list[dict[str, Any]] = [
+    {
+        "pattern": "kafka.connect.mirror<type=MirrorSourceConnector, target=(.+), topic=(.+), partition=([0-9]+)><>(replication-latency-ms-max|replication-latency-ms|record-age-ms-max|record-age-ms|byte-rate|record-rate)",
+        "name": "kafka_connect_mirror_source_connector_$4",
+        "type": "GAUGE",
+        "labels": {"target": "$1", "topic": "$2", "partition": "$3"},
+    },
+    {
+        "pattern": "kafka.connect.mirror<type=MirrorCheckpointConnector, source=(.+), target=(.+), group=(.+), topic=(.+), partition=([0-9]+)><>(checkpoint-latency-ms-max|checkpoint-latency-ms)",
+        "name": "kafka_connect_mirror_checkpoint_connector_$6",
+        "type": "GAUGE",
+        "labels": {"source": "$1", "target": "$2", "group": "$3", "topic": "$4", "partition": "$5"},
+    },
+    {
+        "pattern": "kafka.consumer<type=consumer-fetch-manager-metrics, client-id=(.+)><>(records-lag-max)",
+        "name": "kafka_consumer_fetch_manager_$2",
+        "type": "GAUGE",
+        "labels": {"clientid": "$1"},
+    },
+    {
+        "pattern": "kafka.connect<type=connector-metrics, connector=(.+)><>status: ([a-z-]+)",
+        "name": "kafka_connect_connector_status",
+        "type": "GAUGE",
+        "value": 1,
+        "labels": {"connector": "$1", "status": "$2"},
+    },
+    {
+        "pattern": "kafka.connect<type=connector-task-metrics, connector=(.+), task=(.+)><>status: ([a-z-]+)",
+        "name": "kafka_connect_connector_task_status",
+        "type": "GAUGE",
+        "value": 1,
+        "labels": {"connector": "$1", "task": "$2", "status": "$3"},
+    },
+]
+
+# What Strimzi's Kafka Exporter publishes (danielqsj/kafka_exporter), as used here.
+KAFKA_EXPORTER_METRICS = frozenset({
+    "kafka_consumergroup_lag", "kafka_consumergroup_lag_sum", "kafka_consumergroup_current_offset",
+    "kafka_topic_partition_current_offset", "kafka_topic_partition_under_replicated_partition", "kafka_brokers",
+})  # fmt: skip
+
+
+def exporter_config(rules: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump({"lowercaseOutputName": True, "lowercaseOutputLabelNames": True, "rules": rules}, sort_keys=False)
+
+
+def produced_names(rules: list[dict[str, Any]]) -> set[str]:
+    """Every metric name the rules can produce: expand each $n in a name from its group's alternation."""
+    names: set[str] = set()
+    for rule in rules:
+        groups = _groups(rule["pattern"])
+        candidates = [rule["name"]]
+        for n in sorted({int(m) for m in re.findall(r"\$(\d+)", rule["name"])}, reverse=True):
+            alternatives = groups[n - 1].split("|")
+            if any(re.search(r"[.+*?\[\]\\]", a) for a in alternatives):
+                raise ValueError(
+                    f"rule {rule['name']} names a metric from an open group ({groups[n - 1]}); list the alternatives"
+                )
+            candidates = [c.replace(f"${n}", a) for c in candidates for a in alternatives]
+        # lowercaseOutputName, then the exporter's sanitising of characters Prometheus does not allow.
+        names.update(re.sub(r"[^a-zA-Z0-9:_]", "_", c.lower()) for c in candidates)
+    return names
+
+
+def _groups(pattern: str) -> list[str]:
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(pattern):
+        if ch == "(" and (i == 0 or pattern[i - 1] != "\\"):
+            if depth == 0:
+                start = i + 1
+            depth += 1
+        elif ch == ")" and pattern[i - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                out.append(pattern[start:i])
+    return out
+
+
+def metrics_config_maps(topology: Topology, region: Region) -> list[Manifest]:
+    """The exporter rules a region needs: Kafka's, and MirrorMaker's where a flow lands here."""
+    maps = [metrics_config_map(topology, region, KAFKA_METRICS, KAFKA_RULES)]
+    if any(p.target == region.name for p in mirror.flow_plans(topology)):
+        maps.append(metrics_config_map(topology, region, MM2_METRICS, MM2_RULES))
+    return maps
+
+
+def metrics_config_map(topology: Topology, region: Region, name: str, rules: list[dict[str, Any]]) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": region.namespace, "labels": labels(topology, region.name, "metrics")},
+        "data": {METRICS_KEY: exporter_config(rules)},
+    }
+
+
+def pod_monitors(topology: Topology, region: Region) -> list[Manifest]:
+    def monitor(name: str, selector: dict[str, Any], endpoints: list[dict[str, Any]]) -> Manifest:
+        return {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": {"name": name, "namespace": region.namespace, "labels": labels(topology, region.name, "monitoring")},
+            "spec": {
+                "selector": selector,
+                "namespaceSelector": {"matchNames": [region.namespace]},
+                "podMetricsEndpoints": endpoints,
+            },
+        }
+
+    relabel = [
+        {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(strimzi_io_.+)", "replacement": "$1"},
+        {"sourceLabels": ["__meta_kubernetes_namespace"], "targetLabel": "namespace", "action": "replace"},
+        {"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "kubernetes_pod_name", "action": "replace"},
+        {"targetLabel": "kafka_region", "replacement": region.name, "action": "replace"},
+    ]
+    kinds = {
+        "matchExpressions": [
+            {"key": "strimzi.io/kind", "operator": "In", "values": ["Kafka", "KafkaMirrorMaker2", "KafkaConnect"]}
+        ]
+    }
+    return [
+        monitor("kafka-resources", kinds, [{"path": "/metrics", "port": "tcp-prometheus", "relabelings": relabel}]),
+        monitor(
+            "strimzi-cluster-operator",
+            {"matchLabels": {"strimzi.io/kind": "cluster-operator"}},
+            [{"path": "/metrics", "port": "http"}],
+        ),
+        monitor(
+            "strimzi-entity-operator",
+            {"matchLabels": {"app.kubernetes.io/name": "entity-operator"}},
+            [{"path": "/metrics", "port": "healthcheck-to"}, {"path": "/metrics", "port": "healthcheck-uo"}],
+        ),
+    ]
+
+
+def _bytes(quantity: str) -> int:
+    units = {
+        "Ki": 2**10,
+        "Mi": 2**20,
+        "Gi": 2**30,
+        "Ti": 2**40,
+        "Pi": 2**50,
+        "k": 10**3,
+        "M": 10**6,
+        "G": 10**9,
+        "T": 10**12,
+        "P": 10**15,
+    }
+    m = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", quantity)
+    assert m, quantity
+    return int(float(m.group(1)) * units.get(m.group(2), 1))
+
+
+def _alert(name: str, expr: str, for_: str, severity: str, summary: str) -> dict[str, Any]:
+    return {"alert": name, "expr": expr, "for": for_, "labels": {"severity": severity}, "annotations": {"summary": summary}}
+
+
+def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
+    rpo_ms = topology.mm2.rpo_seconds * 1000
+    capacity = _bytes(region.kafka.storage.size)
+    bytes_in = "sum(rate(kafka_server_brokertopicmetrics_bytesinpersec_count[5m]))"
+    brokers = [
+        _alert(
+            "KafkaUnderReplicatedPartitions",
+            "sum by (kubernetes_pod_name) (kafka_server_replicamanager_underreplicatedpartitions) > 0",
+            "5m",
+            "warning",
+            "Partitions are under-replicated on {{ $labels.kubernetes_pod_name }}",
+        ),
+        _alert(
+            "KafkaOfflinePartitions",
+            "max(kafka_controller_kafkacontroller_offlinepartitionscount) > 0",
+            "1m",
+            "critical",
+            "Partitions are offline: no leader, no reads or writes",
+        ),
+        _alert(
+            "KafkaIsrShrinking",
+            "sum by (kubernetes_pod_name) (rate(kafka_server_replicamanager_isrshrinkspersec_count[5m])) > 0",
+            "10m",
+            "warning",
+            "In-sync replica sets keep shrinking on {{ $labels.kubernetes_pod_name }}",
+        ),
+        _alert(
+            "KafkaVolumeUsageHigh",
+            f"sum by (kubernetes_pod_name) (kafka_log_log_size) / {capacity} > 0.75",
+            "10m",
+            "warning",
+            f"A broker volume of {region.name} is over 75 % of {region.kafka.storage.size}",
+        ),
+        _alert(
+            "KafkaVolumeUsageCritical",
+            f"sum by (kubernetes_pod_name) (kafka_log_log_size) / {capacity} > 0.90",
+            "5m",
+            "critical",
+            f"A broker volume of {region.name} is over 90 % of {region.kafka.storage.size}",
+        ),
+        _alert(
+            "KafkaThroughputSpike",
+            f"{bytes_in} > 3 * avg_over_time({bytes_in}[1h:5m]) and {bytes_in} > 1048576",
+            "15m",
+            "warning",
+            "Bytes in are three times the last hour's average",
+        ),
+        _alert(
+            "KafkaThroughputDrop",
+            f"{bytes_in} < 0.2 * avg_over_time({bytes_in}[1h:5m]) and avg_over_time({bytes_in}[1h:5m]) > 1048576",
+            "15m",
+            "warning",
+            "Bytes in fell below a fifth of the last hour's average",
+        ),
+    ]
+    consumers = [
+        _alert(
+            "KafkaConsumerGroupLag",
+            f"sum by (consumergroup) (kafka_consumergroup_lag_sum) > {CONSUMER_LAG_THRESHOLD}",
+            "10m",
+            "warning",
+            f"Consumer group {{{{ $labels.consumergroup }}}} in {region.name} is more than {CONSUMER_LAG_THRESHOLD} records behind",
+        ),
+    ]
+    groups = [
+        {"name": f"kafka-multiregion.{region.name}.brokers", "rules": brokers},
+        {"name": f"kafka-multiregion.{region.name}.consumers", "rules": consumers},
+    ]
+    if any(p.target == region.name for p in mirror.flow_plans(topology)):
+        mm2 = [
+            _alert("MirrorMakerReplicationLatencyAboveRpo", f"max by (target, topic) (kafka_connect_mirror_source_connector_replication_latency_ms_max) > {rpo_ms}", "2m", "critical", f"Replication into {{{{ $labels.target }}}} of {{{{ $labels.topic }}}} lags more than the RPO ({topology.mm2.rpo_seconds} s)"),
+            _alert("MirrorMakerRecordAgeAboveRpo", f"max by (target, topic) (kafka_connect_mirror_source_connector_record_age_ms_max) > {rpo_ms}", "2m", "critical", f"Records of {{{{ $labels.topic }}}} reach {{{{ $labels.target }}}} older than the RPO ({topology.mm2.rpo_seconds} s)"),
+            _alert("MirrorMakerConsumerLagGrowing", "min_over_time(kafka_consumer_fetch_manager_records_lag_max[10m]) > 0 and deriv(kafka_consumer_fetch_manager_records_lag_max[10m]) > 0", "10m", "warning", "MirrorMaker's consumer {{ $labels.clientid }} falls further behind its source"),
+            _alert("MirrorMakerCheckpointLatencyAboveRpo", f"max by (source, target, group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max) > {rpo_ms}", "5m", "warning", "Consumer offsets of {{ $labels.group }} are translated later than the RPO"),
+            _alert("MirrorMakerConnectorFailed", 'max by (connector) (kafka_connect_connector_status{status="failed"}) == 1', "1m", "critical", "MirrorMaker connector {{ $labels.connector }} failed"),
+            _alert("MirrorMakerTaskFailed", 'max by (connector, task) (kafka_connect_connector_task_status{status="failed"}) == 1', "1m", "critical", "MirrorMaker task {{ $labels.connector }}/{{ $labels.task }} failed"),
+        ]  # fmt: skip
+        groups.append({"name": f"kafka-multiregion.{region.name}.mirrormaker", "rules": mm2})
+    return groups
+
+
+def prometheus_rule(topology: Topology, region: Region) -> Manifest:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {
+            "name": "kafka-multiregion",
+            "namespace": region.namespace,
+            "labels": labels(topology, region.name, "monitoring"),
+        },
+        "spec": {"groups": alert_groups(topology, region)},
+    }
+
+
+# ------------------------------------------------------------------------------------------ dashboards
+
+
+def _panel(pid: int, title: str, exprs: list[tuple[str, str]], y: int, x: int = 0, unit: str = "short") -> dict[str, Any]:
+    return {
+        "id": pid,
+        "type": "timeseries",
+        "title": title,
+        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+        "gridPos": {"h": 8, "w": 12, "x": x, "y": y},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "targets": [{"refId": chr(65 + i), "expr": e, "legendFormat": legend} for i, (e, legend) in enumerate(exprs)],
+    }
+
+
+def _dashboard(uid: str, title: str, panels: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "uid": uid,
+        "title": title,
+        "schemaVersion": 39,
+        "version": 1,
+        "editable": False,
+        "time": {"from": "now-6h", "to": "now"},
+        "tags": ["kafka", "kafka-multiregion"],
+        "templating": {
+            "list": [{"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Prometheus (region)"}]
+        },
+        "panels": panels,
+    }
+
+
+def cluster_dashboard(topology: Topology) -> dict[str, Any]:
+    return _dashboard(
+        f"kmr-{topology.environment}-cluster",
+        f"Kafka cluster ({topology.environment})",
+        [
+            _panel(1, "Bytes in / out", [("sum(rate(kafka_server_brokertopicmetrics_bytesinpersec_count[5m]))", "in"), ("sum(rate(kafka_server_brokertopicmetrics_bytesoutpersec_count[5m]))", "out")], 0, unit="Bps"),
+            _panel(2, "Under-replicated and offline partitions", [("sum(kafka_server_replicamanager_underreplicatedpartitions)", "under-replicated"), ("max(kafka_controller_kafkacontroller_offlinepartitionscount)", "offline")], 0, 12),
+            _panel(3, "ISR shrinks per second", [("sum by (kubernetes_pod_name) (rate(kafka_server_replicamanager_isrshrinkspersec_count[5m]))", "{{kubernetes_pod_name}}")], 8),
+            _panel(4, "Log size per broker", [("sum by (kubernetes_pod_name) (kafka_log_log_size)", "{{kubernetes_pod_name}}")], 8, 12, unit="bytes"),
+        ],
+    )  # fmt: skip
+
+
+def cross_region_dashboard(topology: Topology) -> dict[str, Any]:
+    panels = [
+        _panel(1, "Replication latency per flow (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_replication_latency_ms_max)", "-> {{target}} {{topic}}")], 0, unit="ms"),
+        _panel(2, "Replication throughput per flow", [("sum by (target) (kafka_connect_mirror_source_connector_byte_rate)", "-> {{target}}")], 0, 12, unit="Bps"),
+        _panel(3, "Record age at the target (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_record_age_ms_max)", "-> {{target}} {{topic}}")], 8, unit="ms"),
+        _panel(4, "Consumer lag per group", [("sum by (consumergroup) (kafka_consumergroup_lag_sum)", "{{consumergroup}}")], 8, 12),
+        _panel(5, "MirrorMaker consumer records lag", [("max by (clientid) (kafka_consumer_fetch_manager_records_lag_max)", "{{clientid}}")], 16),
+        _panel(6, "Checkpoint latency per group", [("max by (group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max)", "{{group}}")], 16, 12, unit="ms"),
+    ]  # fmt: skip
+    # DNS failover state: Route53 health checks, from CloudWatch (one series per region's check).
+    panels.append(
+        {
+            "id": 7,
+            "type": "state-timeline",
+            "title": "DNS failover: Route53 health check status (1 healthy, 0 failed over)",
+            "datasource": {"type": "cloudwatch", "uid": "${cloudwatch}"},
+            "gridPos": {"h": 6, "w": 24, "x": 0, "y": 24},
+            "targets": [
+                {
+                    "refId": chr(65 + i),
+                    "region": "us-east-1",
+                    "namespace": "AWS/Route53",
+                    "metricName": "HealthCheckStatus",
+                    "statistic": "Minimum",
+                    "dimensions": {"HealthCheckId": "*"},
+                    "matchExact": False,
+                    "label": region,
+                }
+                for i, region in enumerate(topology.region_names[:1])
+            ],
+        }
+    )
+    dashboard = _dashboard(f"kmr-{topology.environment}-cross-region", f"Kafka across regions ({topology.environment})", panels)
+    dashboard["templating"]["list"].append(
+        {"name": "cloudwatch", "type": "datasource", "query": "cloudwatch", "label": "CloudWatch"}
+    )
+    return dashboard
+
+
+def dashboard_config_maps(topology: Topology, region: Region) -> list[Manifest]:
+    out = []
+    for name, board in (("cluster", cluster_dashboard(topology)), ("cross-region", cross_region_dashboard(topology))):
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": f"kafka-multiregion-dashboard-{name}",
+                    "namespace": region.namespace,
+                    "labels": {**labels(topology, region.name, "dashboard"), **GRAFANA_LABEL},
+                },
+                "data": {f"kafka-multiregion-{name}.json": json.dumps(board, indent=1, sort_keys=True)},
+            }
+        )
+    return out
