@@ -21,8 +21,8 @@ from components import mirror, strimzi
 from components.cluster import RegionalCluster, RegionalClusterArgs
 from components.credentials import Credentials, CredentialsArgs
 from components.dns import Dns, DnsArgs
-from components.pki import Pki, PkiArgs
 from components.observability import Observability, ObservabilityArgs
+from components.pki import Pki, PkiArgs
 from components.providers import Providers
 from components.replication import (
     Heartbeats,

@@ -309,7 +309,7 @@ def prometheus_rule(topology: Topology, region: Region) -> Manifest:
 # ------------------------------------------------------------------------------------------ dashboards
 
 
-def _panel(pid: int, title: str, exprs: list[tuple[str, str]], y: int, x: int = 0, unit: str = "short") -> dict[str, Any]:
+def _panel(pid: int, title: str, exprs: list[tuple[str, str]], y: int, *, x: int = 0, unit: str = "short") -> dict[str, Any]:
     return {
         "id": pid,
         "type": "timeseries",
@@ -343,9 +343,9 @@ def cluster_dashboard(topology: Topology) -> dict[str, Any]:
         f"Kafka cluster ({topology.environment})",
         [
             _panel(1, "Bytes in / out", [("sum(rate(kafka_server_brokertopicmetrics_bytesinpersec_count[5m]))", "in"), ("sum(rate(kafka_server_brokertopicmetrics_bytesoutpersec_count[5m]))", "out")], 0, unit="Bps"),
-            _panel(2, "Under-replicated and offline partitions", [("sum(kafka_server_replicamanager_underreplicatedpartitions)", "under-replicated"), ("max(kafka_controller_kafkacontroller_offlinepartitionscount)", "offline")], 0, 12),
+            _panel(2, "Under-replicated and offline partitions", [("sum(kafka_server_replicamanager_underreplicatedpartitions)", "under-replicated"), ("max(kafka_controller_kafkacontroller_offlinepartitionscount)", "offline")], 0, x=12),
             _panel(3, "ISR shrinks per second", [("sum by (kubernetes_pod_name) (rate(kafka_server_replicamanager_isrshrinkspersec_count[5m]))", "{{kubernetes_pod_name}}")], 8),
-            _panel(4, "Log size per broker", [("sum by (kubernetes_pod_name) (kafka_log_log_size)", "{{kubernetes_pod_name}}")], 8, 12, unit="bytes"),
+            _panel(4, "Log size per broker", [("sum by (kubernetes_pod_name) (kafka_log_log_size)", "{{kubernetes_pod_name}}")], 8, x=12, unit="bytes"),
         ],
     )  # fmt: skip
 
@@ -353,11 +353,11 @@ def cluster_dashboard(topology: Topology) -> dict[str, Any]:
 def cross_region_dashboard(topology: Topology) -> dict[str, Any]:
     panels = [
         _panel(1, "Replication latency per flow (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_replication_latency_ms_max)", "-> {{target}} {{topic}}")], 0, unit="ms"),
-        _panel(2, "Replication throughput per flow", [("sum by (target) (kafka_connect_mirror_source_connector_byte_rate)", "-> {{target}}")], 0, 12, unit="Bps"),
+        _panel(2, "Replication throughput per flow", [("sum by (target) (kafka_connect_mirror_source_connector_byte_rate)", "-> {{target}}")], 0, x=12, unit="Bps"),
         _panel(3, "Record age at the target (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_record_age_ms_max)", "-> {{target}} {{topic}}")], 8, unit="ms"),
-        _panel(4, "Consumer lag per group", [("sum by (consumergroup) (kafka_consumergroup_lag_sum)", "{{consumergroup}}")], 8, 12),
+        _panel(4, "Consumer lag per group", [("sum by (consumergroup) (kafka_consumergroup_lag_sum)", "{{consumergroup}}")], 8, x=12),
         _panel(5, "MirrorMaker consumer records lag", [("max by (clientid) (kafka_consumer_fetch_manager_records_lag_max)", "{{clientid}}")], 16),
-        _panel(6, "Checkpoint latency per group", [("max by (group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max)", "{{group}}")], 16, 12, unit="ms"),
+        _panel(6, "Checkpoint latency per group", [("max by (group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max)", "{{group}}")], 16, x=12, unit="ms"),
     ]  # fmt: skip
     # DNS failover state: Route53 health checks, from CloudWatch (one series per region's check).
     panels.append(
@@ -367,18 +367,17 @@ def cross_region_dashboard(topology: Topology) -> dict[str, Any]:
             "title": "DNS failover: Route53 health check status (1 healthy, 0 failed over)",
             "datasource": {"type": "cloudwatch", "uid": "${cloudwatch}"},
             "gridPos": {"h": 6, "w": 24, "x": 0, "y": 24},
+            # One query over every health check of the account's Route53 metrics (us-east-1 only).
             "targets": [
                 {
-                    "refId": chr(65 + i),
+                    "refId": "A",
                     "region": "us-east-1",
                     "namespace": "AWS/Route53",
                     "metricName": "HealthCheckStatus",
                     "statistic": "Minimum",
                     "dimensions": {"HealthCheckId": "*"},
                     "matchExact": False,
-                    "label": region,
                 }
-                for i, region in enumerate(topology.region_names[:1])
             ],
         }
     )

@@ -18,7 +18,6 @@ import pulumi_kubernetes as k8s
 
 from stacks.model import ContextAccess, Topology
 
-
 # Route53 is global, and publishes its health-check metrics in us-east-1 only: alarms on them live there.
 GLOBAL_AWS_REGION = "us-east-1"
 
