@@ -6,7 +6,7 @@ heartbeat Connect's principal), as plain data for the users component, the crede
 plan tool and the end-to-end test.
 
 Deliberately not here: the ACL bodies of MirrorMaker and heartbeats (``components.mirror``) and of
-application users (``components.strimzi.acl``).
+application users (``components.strimzi.application_acls``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Principal:
 def principals_in(topology: Topology, region: str) -> list[Principal]:
     r = topology.region(region)
     out = [Principal(n, "builtin", None) for n in strimzi.builtin_users()]
-    out += [Principal(u, "application", [strimzi.acl(a) for a in topology.users[u].acls]) for u in topology.users_in(region)]
+    out += [Principal(u, "application", strimzi.application_acls(topology, u)) for u in topology.users_in(region)]
     for plan in mirror.flow_plans(topology):
         if plan.source == region:
             out.append(Principal(plan.name, "mirrormaker", mirror.source_acls(topology, plan)))

@@ -70,8 +70,10 @@ class RegionalCluster(pulumi.ComponentResource):
         super().__init__("kafka-multiregion:index:RegionalCluster", name, None, opts)
         t = args.topology
         region = t.region(args.region)
-        # Deleting the namespace deletes the volumes in it; it is as precious as the cluster.
-        precious = pulumi.ResourceOptions(parent=self, protect=t.protect, retain_on_delete=t.protect)
+        # Deleting the namespace deletes the volumes in it; it is as precious as the cluster. A region being
+        # decommissioned gives up both protections, so removing it afterwards really removes it.
+        guarded = t.protect and not region.decommission
+        precious = pulumi.ResourceOptions(parent=self, protect=guarded, retain_on_delete=guarded)
         ns_body = strimzi.namespace(t, region)
         ns = k8s.core.v1.Namespace(f"{name}-namespace", metadata=ns_body["metadata"], opts=precious)
 

@@ -83,7 +83,7 @@ def records(topology: Topology) -> list[RecordSpec]:
                 )
             )  # fmt: skip
     elif arch is Architecture.ACTIVE_ACTIVE:
-        for name in topology.region_names:
+        for name in filter(topology.live, topology.region_names):
             out.append(
                 RecordSpec(
                     f"bootstrap-{name}", shared, f"bootstrap:{name}", ttl, "latency",
@@ -95,7 +95,7 @@ def records(topology: Topology) -> list[RecordSpec]:
         out.append(RecordSpec("bootstrap-hub", shared, f"bootstrap:{hub.name}", ttl, region=hub.name))
     else:
         for domain in sorted(topology.domains):
-            serving = [r.name for r in topology.regions_with(Role.DOMAIN) if domain in r.domains]
+            serving = [r.name for r in topology.regions_with(Role.DOMAIN) if domain in r.domains and not r.decommission]
             dname = topology.domain_dns_name(domain)
             if len(serving) == 1:
                 out.append(RecordSpec(f"domain-{domain}", dname, f"bootstrap:{serving[0]}", ttl, region=serving[0]))

@@ -167,7 +167,7 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
     if mm2.exactly_once:
         source_config["exactly.once.support"] = "required"
         source_config["consumer.isolation.level"] = "read_committed"
-    for i, flt in enumerate(mm2.filters):
+    for i, flt in enumerate(sorted(mm2.filters, key=lambda f: f.header)):
         source_config.setdefault("transforms", "")
         source_config["transforms"] = ",".join(filter(None, [source_config["transforms"], f"keepLocal{i}"]))
         source_config[f"transforms.keepLocal{i}.type"] = "org.apache.kafka.connect.transforms.Filter"
@@ -199,9 +199,10 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
         topics=topics,
         remote_topics=remote,
         topics_pattern=_alternation(names),
-        topics_exclude="|".join(mm2.topics_exclude),
-        groups_pattern="|".join(mm2.groups_include),
-        groups_exclude="|".join(mm2.groups_exclude),
+        # Sorted: the order patterns are listed in means nothing, so it must change nothing.
+        topics_exclude="|".join(sorted(mm2.topics_exclude)),
+        groups_pattern="|".join(sorted(mm2.groups_include)),
+        groups_exclude="|".join(sorted(mm2.groups_exclude)),
         tasks_max=tasks_max,
         source_config=source_config,
         checkpoint_config=checkpoint_config,

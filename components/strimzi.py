@@ -12,6 +12,7 @@ Deliberately not here: Pulumi resources (``components.cluster``, ``components.us
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -221,7 +222,7 @@ def bootstrap_names(topology: Topology, region: Region) -> list[str]:
     """Names that resolve to this region's bootstrap: its own, then the environment-wide failover,
     latency or domain names that can point here (a client failing over by DNS must pass hostname checks)."""
     own = topology.region_dns_name(region.name)
-    shared = [topology.bootstrap_name, *(topology.domain_dns_name(d) for d in region.domains)]
+    shared = [topology.bootstrap_name, *(topology.domain_dns_name(d) for d in sorted(region.domains))]
     return [own, *(n for n in shared if n != own)]
 
 
@@ -279,7 +280,7 @@ def _zone_spread(region: Region, pool: str) -> dict[str, Any]:
             "nodeAffinity": {
                 "requiredDuringSchedulingIgnoredDuringExecution": {
                     "nodeSelectorTerms": [
-                        {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": list(region.kafka.zones)}]}
+                        {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": sorted(region.kafka.zones)}]}
                     ]
                 }
             }
@@ -345,8 +346,14 @@ def kafka_user(topology: Topology, region: Region, name: str, acls: list[dict[st
     }
 
 
+def application_acls(topology: Topology, name: str) -> list[dict[str, Any]]:
+    """A user's declared ACLs, rendered and in a canonical order (the file's order changes nothing)."""
+    rendered = [acl(a) for a in topology.users[name].acls]
+    return sorted(rendered, key=lambda a: json.dumps(a, sort_keys=True))
+
+
 def application_user(topology: Topology, region: Region, name: str) -> Manifest:
-    return kafka_user(topology, region, name, [acl(a) for a in topology.users[name].acls])
+    return kafka_user(topology, region, name, application_acls(topology, name))
 
 
 def builtin_users() -> tuple[str, ...]:

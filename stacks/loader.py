@@ -129,6 +129,8 @@ def parse_yaml(raw: bytes, source: str) -> Any:
         raise TopologyError(source, [Problem("", f"is not valid YAML: {where}{what}; fix the syntax there")]) from None
     except RecursionError:
         raise TopologyError(source, [Problem("", "nests too deeply to be a topology")]) from None
+    if data is None:
+        raise TopologyError(source, [Problem("", "holds no settings (only comments); start from stacks/dev.yaml")])
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
         raise TopologyError(

@@ -280,7 +280,13 @@ class Region(Strict):
         default=None,
         description="Hostname DNS records point at instead of the load balancer read from the cluster.",
     )
-    decommission: bool = Field(default=False, description="Mark before removing a region: its resources may go.")
+    decommission: bool = Field(
+        default=False,
+        description=(
+            "Step one of removing a region: its resources lose their protection, no flow or shared DNS name "
+            "involves it any more. Remove the region from the file only after this has been applied."
+        ),
+    )
 
     @field_validator("name")
     @classmethod
@@ -589,6 +595,10 @@ class Topology(Strict):
     def regions_with(self, *roles: Role) -> tuple[Region, ...]:
         return tuple(sorted((r for r in self.regions if r.role in roles), key=lambda r: r.name))
 
+    def live(self, region: str) -> bool:
+        """Not being decommissioned: takes part in replication and shared DNS names."""
+        return not self.region(region).decommission
+
     @property
     def mm2(self) -> MirrorMaker2Replication:
         assert isinstance(self.replication, MirrorMaker2Replication)
@@ -611,7 +621,7 @@ class Topology(Strict):
     @property
     def failover_secondary(self) -> str:
         """Active-passive: the region the SECONDARY failover record points at."""
-        return self.dns.failover_secondary or self.regions_with(Role.SECONDARY)[0].name
+        return self.dns.failover_secondary or next(r.name for r in self.regions_with(Role.SECONDARY) if not r.decommission)
 
     @property
     def bootstrap_name(self) -> str:
@@ -733,6 +743,16 @@ class Topology(Strict):
                             f"zone {z!r} is not in region {region.name}; use zones such as '{region.name}a'",
                         )
                     )
+        for i, region in enumerate(self.regions):
+            if region.decommission and region.role in (Role.PRIMARY, Role.HUB):
+                errors.append(
+                    (
+                        ("regions", i, "decommission"),
+                        f"the {region.role.value} {region.name} cannot be decommissioned; make another region {region.role.value} first",
+                    )
+                )
+        if len([r for r in self.regions if not r.decommission]) < 2 and len(self.regions) >= 2:
+            errors.append((("regions",), "decommissioning would leave fewer than two live regions; add a region first"))
         roles = [r.role for r in self.regions]
         if self.architecture is Architecture.ACTIVE_PASSIVE:
             if roles.count(Role.PRIMARY) != 1:
@@ -917,7 +937,7 @@ class Topology(Strict):
         for path, name in names:
             if name != zone and not name.endswith("." + zone):
                 errors.append((path, f"{name!r} is outside the hosted zone {zone!r}; use a name ending in '.{zone}'"))
-        secondaries = [r.name for r in self.regions if r.role is Role.SECONDARY]
+        secondaries = [r.name for r in self.regions if r.role is Role.SECONDARY and not r.decommission]
         target = self.dns.failover_secondary
         if self.architecture is Architecture.ACTIVE_PASSIVE:
             if target is None and len(secondaries) > 1:
@@ -1046,7 +1066,8 @@ def derive_flows(topology: Topology) -> tuple[Flow, ...]:
                 for source in topology.hosting_regions(tname):
                     if source != target and source in declared_regions and target in declared_regions:
                         pairs.add((source, target))
-    return tuple(Flow(source=s, target=t) for s, t in sorted(pairs))
+    leaving = {r.name for r in topology.regions if r.decommission}
+    return tuple(Flow(source=s, target=t) for s, t in sorted(pairs) if s not in leaving and t not in leaving)
 
 
 def failback_flows(topology: Topology) -> tuple[Flow, ...]:

@@ -101,8 +101,21 @@ def test_adding_a_secondary_to_active_passive_is_only_additions_once_failover_is
     assert {c["action"] for c in changes} == {"create"}
 
 
-def test_removing_a_region_fills_the_destructive_section(tmp_path):
+def test_removing_a_region_that_was_not_decommissioned_is_refused(tmp_path):
     old = raw("stacks/prod.yaml")
+    new = raw("stacks/prod.yaml")
+    gone = new["regions"].pop(2)["name"]
+    new["users"]["orders-service"]["acls"] = [
+        a for a in new["users"]["orders-service"]["acls"] if not a["resource"]["name"].startswith(gone)
+    ]
+    result = _run("--diff", _plan(tmp_path, old, "old"), _plan(tmp_path, new, "new"))
+    assert result.returncode == 2
+    assert f"regions: region {gone} was removed without being decommissioned first" in result.stderr
+
+
+def test_removing_a_decommissioned_region_fills_the_destructive_section(tmp_path):
+    old = raw("stacks/prod.yaml")
+    old["regions"][2]["decommission"] = True
     new = raw("stacks/prod.yaml")
     gone = new["regions"].pop(2)["name"]
     acls = new["users"]["orders-service"]["acls"]
@@ -115,7 +128,7 @@ def test_removing_a_region_fills_the_destructive_section(tmp_path):
     assert text.startswith("!!! DESTRUCTIVE CHANGES: data will be deleted or replaced !!!")
     head = text.split("Changes:")[0]
     assert "$kubernetes:kafka.strimzi.io/v1:Kafka::ap-southeast-1-kafka\n" in head and "  DELETE urn:pulumi:prod::" in head
-    assert "protected: pulumi refuses until unprotected" in text
+    assert "protected: pulumi refuses until unprotected" not in head, "decommissioning lifted the protection"
 
 
 def test_renaming_a_topic_shows_a_replacement(tmp_path):

@@ -336,6 +336,25 @@ def render_diff(changes: list[Change], fmt: str) -> str:
     return "\n".join(head + body) + "\n"
 
 
+def check_removals(old: Topology, new: Topology, source: str) -> None:
+    """A region may leave the file only after a change that marked it ``decommission: true`` was applied."""
+    from stacks.loader import Problem
+
+    gone = [r for r in old.region_names if r not in new.region_names and not old.region(r).decommission]
+    if gone:
+        raise TopologyError(
+            source,
+            [
+                Problem(
+                    "regions",
+                    f"region {r} was removed without being decommissioned first; put it back with decommission: true, "
+                    "apply that (it lifts protection and stops replication and DNS to it), then remove it",
+                )
+                for r in gone
+            ],
+        )
+
+
 def _materialize(spec: str, workdir: Path) -> str:
     """A stack file path, or GIT_REF:path read with `git show` into a temporary file."""
     if ":" in spec and not Path(spec).exists():
@@ -373,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory() as tmp:
                 old_file, new_file = (_materialize(s, Path(tmp)) for s in args.diff)
                 old_topology, new_topology = load_topology(old_file), load_topology(new_file)
+                check_removals(old_topology, new_topology, new_file)
                 old = Plan(old_topology, run_program(old_file, old_topology))
                 new = Plan(new_topology, run_program(new_file, new_topology))
             changes = diff(old, new)
