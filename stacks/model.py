@@ -131,13 +131,6 @@ class HealthCheckKind(StrEnum):
     CLOUDWATCH = "cloudwatch"
 
 
-class RoutingPolicy(StrEnum):
-    FAILOVER = "failover"
-    LATENCY = "latency"
-    GEOLOCATION = "geolocation"
-    SIMPLE = "simple"
-
-
 # --------------------------------------------------------------------------------------------- regions
 
 
@@ -435,7 +428,12 @@ class MirrorMaker2Replication(Strict):
     filters: tuple[HeaderFilter, ...] = Field(default=(), description="Header-based filters: records that never leave.")
     heartbeats: bool | None = Field(default=None, description="Deploy heartbeat connectors; on for prod when unset.")
     rpo_seconds: int = Field(default=60, ge=1, le=86400, description="Recovery point objective in seconds.")
-    rto_seconds: int = Field(default=300, ge=1, le=86400, description="Recovery time objective in seconds.")
+    rto_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=86400,
+        description="Recovery time objective in seconds: DNS detection plus TTL must fit in it; the failover drill's deadline.",
+    )
     failback_from: str | None = Field(
         default=None,
         description=(
@@ -953,6 +951,17 @@ class Topology(Strict):
                 )
         elif target is not None:
             errors.append((("dns", "failover_secondary"), "failover_secondary is an active-passive setting; remove it"))
+        if isinstance(self.replication, MirrorMaker2Replication):
+            hc = self.dns.health_check
+            detect = hc.interval_seconds * hc.failure_threshold
+            rto = self.replication.rto_seconds
+            if detect + self.dns.ttl > rto:
+                errors.append(
+                    (
+                        ("dns", "health_check"),
+                        f"RTO {rto} s is not reachable by DNS: health checks need {hc.interval_seconds} s x {hc.failure_threshold} failures = {detect} s to notice, plus a {self.dns.ttl} s TTL = {detect + self.dns.ttl} s before clients move; lower the interval, threshold or TTL, or raise rto_seconds",
+                    )
+                )
         if self.architecture is Architecture.ACTIVE_PASSIVE and self.dns.ttl > 60:
             errors.append(
                 (

@@ -312,6 +312,12 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "dns.failover_secondary",
         "say which one the failover record sends clients to",
     ),
+    "an RTO that DNS failover cannot meet": (
+        "stacks/dev.yaml",
+        _set("replication", {"rto_seconds": 60}),
+        "dns.health_check",
+        "health checks need 30 s x 3 failures = 90 s to notice, plus a 30 s TTL = 120 s",
+    ),
     "an explicit flow from a region to itself": (
         "stacks/prod.yaml",
         _set("replication/flows", [{"source": "us-east-1", "target": "us-east-1"}]),

@@ -240,7 +240,7 @@ def run(argv: list[str], out: list[str]) -> int:
         if name in ("promote", "rollback"):
             p.add_argument("--dry-run", action="store_true", help="print the changes, make none")
         if name == "drill":
-            p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for DNS to follow")
+            p.add_argument("--timeout", type=float, default=None, help="seconds to wait for DNS to follow (default: the RTO)")
     args = parser.parse_args(argv)
     stack = _stack(args)
     if args.command == "status":
@@ -262,7 +262,8 @@ def run(argv: list[str], out: list[str]) -> int:
             stack.apply(changes)
             out.append(f"done; undo with: python -m tools.failover rollback --stack {args.stack}")
         return 0
-    return drill(stack, args.region, checks, args.timeout, out)
+    timeout = args.timeout if args.timeout is not None else float(stack.topology.mm2.rto_seconds)
+    return drill(stack, args.region, checks, timeout, out)
 
 
 def drill(stack: Route53Stack, region: str, checks: dict[str, HealthCheck], timeout: float, out: list[str]) -> int:

@@ -112,6 +112,12 @@ def _produce(
     return errors
 
 
+def _app_group(broker: Broker, password: str, ca: Any) -> Consumer:
+    """The application's consumer group, committing by hand."""
+    conf = {"group.id": "orders-app", "auto.offset.reset": "earliest", "enable.auto.commit": False}
+    return Consumer(client_config(broker, "orders-app", password, ca, **conf))
+
+
 def _read_all(broker: Broker, ca: Any, topic: str, expected: int, timeout: float, admin_password: str) -> list[Any]:
     """Every record of a topic, read by the admin without a group commit, until ``expected`` arrive or time is up."""
     consumer = Consumer(
@@ -156,15 +162,7 @@ def test_active_passive_failover_loses_nothing_and_keeps_marked_records_home(est
     produced_at = time.monotonic()
 
     # The application's group reads 60 % on the primary and commits, then stops (an inactive group is synced).
-    group = Consumer(
-        client_config(
-            primary,
-            "orders-app",
-            pw["orders-app"],
-            ca,
-            **{"group.id": "orders-app", "auto.offset.reset": "earliest", "enable.auto.commit": False},
-        )
-    )
+    group = _app_group(primary, pw["orders-app"], ca)
     group.subscribe(["orders"])
     consumed_before: list[str] = []
     deadline = time.monotonic() + 60
@@ -213,15 +211,7 @@ def test_active_passive_failover_loses_nothing_and_keeps_marked_records_home(est
     for mm in mms:
         mm.stop()
     failed_at = time.monotonic()
-    resumed = Consumer(
-        client_config(
-            secondary,
-            "orders-app",
-            pw["orders-app"],
-            ca,
-            **{"group.id": "orders-app", "auto.offset.reset": "earliest", "enable.auto.commit": False},
-        )
-    )
+    resumed = _app_group(secondary, pw["orders-app"], ca)  # same group, same credentials, other region
     resumed.subscribe(["orders"])
     consumed_after: list[str] = []
     idle_until = time.monotonic() + 60
