@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from components import mirror
+from components import dns_records, mirror
 from stacks.loader import TopologyError, load_topology
 from stacks.model import Topology
 from tools.harness import Recording, Registration, redact, run_program
@@ -140,17 +140,28 @@ def tree(plan: Plan) -> list[str]:
 
 
 def mermaid(plan: Plan) -> str:
+    """Regions, replication flows (labelled by policy) and the shared DNS names (labelled by routing)."""
     t = plan.topology
     lines = ["flowchart LR"]
     for region in t.region_names:
-        role = t.region(region).role.value
+        role = t.region(region).role.value + (", decommissioning" if t.region(region).decommission else "")
         lines.append(f'  {_node(region)}["{region}<br/>{role}"]')
-    for p in mirror.flow_plans(t):
-        lines.append(f"  {_node(p.source)} -- {p.policy.value} --> {_node(p.target)}")
-    lines.append(f'  dns(["{t.bootstrap_name}"])')
-    for region in t.region_names:
-        lines.append(f"  dns -.-> {_node(region)}")
-    return "\n".join(lines) + "\n"
+    edges = [f"  {_node(p.source)} -- {p.policy.value} --> {_node(p.target)}" for p in mirror.flow_plans(t)]
+    names: dict[str, str] = {}
+    for rec in dns_records.records(t):
+        if rec.name.startswith(tuple(f"{r}." for r in t.region_names)) or rec.name.startswith("broker-"):
+            continue  # a region's own names point at that region only
+        node = names.setdefault(rec.name, f"dns{len(names)}")
+        label = (
+            rec.failover
+            or (f"latency {rec.latency_region}" if rec.latency_region else None)
+            or (f"geo {rec.geolocation}" if rec.geolocation else None)
+        )
+        kind, _, rest = rec.target.partition(":")
+        target = _node(rest) if kind == "bootstrap" else names.setdefault(rest, f"dns{len(names)}")
+        edges.append(f"  {node} -. {label} .-> {target}" if label else f"  {node} -.-> {target}")
+    lines += [f'  {node}(["{name}"])' for name, node in names.items()]
+    return "\n".join(lines + edges) + "\n"
 
 
 def _node(region: str) -> str:
