@@ -159,3 +159,12 @@ def test_the_diff_reads_a_stack_from_a_git_ref(tmp_path):
     assert result.stdout.startswith("Changes: ")
     bad = _run("--diff", "no-such-ref:stacks/dev.yaml", "stacks/dev.yaml")
     assert bad.returncode == 2 and "cannot read it from git" in bad.stderr
+
+
+def test_the_diagram_shows_flows_by_policy_and_dns_names_by_routing():
+    dev = plan_tool.mermaid(plan_tool.Plan(plan_tool.load_topology(ROOT / "stacks/dev.yaml"), None))  # type: ignore[arg-type]
+    assert "us_east_1 -- identity --> us_west_2" in dev
+    assert '(["dev.kafka.example.com"])' in dev
+    assert "-. PRIMARY .-> us_east_1" in dev and "-. SECONDARY .-> us_west_2" in dev
+    domains = plan_tool.mermaid(plan_tool.Plan(plan_tool.load_topology(ROOT / "examples/partitioned-domain.yaml"), None))  # type: ignore[arg-type]
+    assert "-. geo EU .->" in domains and "eu_west_1 -- prefixed --> eu_central_1" in domains
