@@ -15,6 +15,7 @@ Deliberately not here: which flows exist (``stacks.model.derive_flows``), secret
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,12 +121,15 @@ def mirrored_topics(topology: Topology, flow: Flow) -> tuple[str, ...]:
             continue
         if topic.replicate_to and flow.target not in topic.replicate_to:
             continue
-        if not any(re.fullmatch(p, name) for p in mm2.topics_include):
-            continue
-        if any(re.fullmatch(p, name) for p in mm2.topics_exclude):
-            continue
-        out.append(name)
+        if _selected(mm2.topics_include, mm2.topics_exclude, name):
+            out.append(name)
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=65536)
+def _selected(include: tuple[str, ...], exclude: tuple[str, ...], topic: str) -> bool:
+    """Whether the include/exclude patterns select a topic (the same for every flow, so asked once)."""
+    return any(re.fullmatch(p, topic) for p in include) and not any(re.fullmatch(p, topic) for p in exclude)
 
 
 def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
@@ -211,9 +215,24 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
 
 
 def flow_plans(topology: Topology) -> tuple[FlowPlan, ...]:
-    """Plans for every flow that has something to copy (a flow with no mirrored topic runs nothing)."""
-    plans = (plan_flow(topology, f) for f in topology.flows)
-    return tuple(p for p in plans if p.topics)
+    """Plans for every flow that has something to copy (a flow with no mirrored topic runs nothing).
+
+    Principals, users, heartbeats, monitoring and the estate all ask for them; they are computed once per
+    topology object (the model is frozen, so the answer cannot change).
+    """
+    cached = _PLANS.get(id(topology))
+    if cached is not None and cached[0] is topology:
+        return cached[1]
+    plans = tuple(p for p in (plan_flow(topology, f) for f in topology.flows) if p.topics)
+    _PLANS[id(topology)] = (topology, plans)
+    while len(_PLANS) > _PLANS_KEPT:
+        _PLANS.pop(next(iter(_PLANS)))
+    return plans
+
+
+# A few recent topologies (holding a reference, so an id is never reused while it is cached).
+_PLANS: dict[int, tuple[Topology, tuple[FlowPlan, ...]]] = {}
+_PLANS_KEPT = 4
 
 
 def _auth(plan: FlowPlan) -> dict[str, Any]:

@@ -652,7 +652,16 @@ class Topology(Strict):
         return self.region_names
 
     def topics_in(self, region: str) -> tuple[str, ...]:
-        return tuple(sorted(t for t in self.topics if region in self.hosting_regions(t)))
+        return self._topics_by_region.get(region, ())
+
+    @cached_property
+    def _topics_by_region(self) -> dict[str, tuple[str, ...]]:
+        # Asked for per region, per flow and per principal: index once (the model is frozen).
+        index: dict[str, list[str]] = {}
+        for topic in sorted(self.topics):
+            for region in self.hosting_regions(topic):
+                index.setdefault(region, []).append(topic)
+        return {r: tuple(ts) for r, ts in index.items()}
 
     def user_regions(self, user_name: str) -> tuple[str, ...]:
         user = self.users[user_name]
@@ -887,7 +896,7 @@ class Topology(Strict):
         if any(f.source not in names or f.target not in names for f in declared or ()):
             return []  # reported by _check_flows
         hosts = self.hosting_regions(topic_name)
-        return [f.target for f in derive_flows(self) if f.source in hosts]
+        return [f.target for f in self.flows if f.source in hosts]
 
     def _check_users(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
         names = {r.name for r in self.regions}
