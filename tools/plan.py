@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from components import dns_records, mirror
-from stacks.loader import TopologyError, load_topology
+from stacks.loader import Problem, TopologyError, load_topology
 from stacks.model import Topology
 from tools.harness import Recording, Registration, redact, run_program
 
@@ -349,8 +349,6 @@ def render_diff(changes: list[Change], fmt: str) -> str:
 
 def check_removals(old: Topology, new: Topology, source: str) -> None:
     """A region may leave the file only after a change that marked it ``decommission: true`` was applied."""
-    from stacks.loader import Problem
-
     gone = [r for r in old.region_names if r not in new.region_names and not old.region(r).decommission]
     if gone:
         raise TopologyError(
@@ -376,18 +374,16 @@ def _materialize(spec: str, workdir: Path) -> str:
             stderr = getattr(exc, "stderr", b"") or b""
             raise TopologyError(
                 spec,
-                [_problem(f"cannot read it from git ({stderr.decode(errors='replace').strip() or exc}); check the ref and path")],
+                [
+                    Problem(
+                        "", f"cannot read it from git ({stderr.decode(errors='replace').strip() or exc}); check the ref and path"
+                    )
+                ],
             ) from None
         target = workdir / f"{ref.replace('/', '_')}-{Path(path).name}"
         target.write_bytes(text)
         return str(target)
     return spec
-
-
-def _problem(message: str) -> Any:
-    from stacks.loader import Problem
-
-    return Problem("", message)
 
 
 def main(argv: list[str] | None = None) -> int:
