@@ -50,7 +50,7 @@ fmt: $(STAMP)
 	$(PY) -m ruff check --fix $(CODE) tests __main__.py
 
 e2e: $(STAMP)
-	KMR_REQUIRE_E2E=1 $(PY) -m pytest tests/e2e -s -q
+	KMR_REQUIRE_E2E=1 $(PY) -m pytest tests/e2e -s
 	@cat tests/e2e/.cache/report.json
 
 bench: $(STAMP)
