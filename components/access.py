@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import mirror, strimzi
-from stacks.model import Topology
+from stacks.model import SUPER_USERS, Topology
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Principal:
 
 def principals_in(topology: Topology, region: str) -> list[Principal]:
     r = topology.region(region)
-    out = [Principal(n, "builtin", None) for n in strimzi.builtin_users()]
+    # The admin (tooling) and the operator (runbooks): super users, so no authorization section.
+    out = [Principal(n, "builtin", None) for n in SUPER_USERS]
     out += [Principal(u, "application", strimzi.application_acls(topology, u)) for u in topology.users_in(region)]
     for plan in mirror.flow_plans(topology):
         if plan.source == region:

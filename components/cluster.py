@@ -84,7 +84,7 @@ class RegionalCluster(pulumi.ComponentResource):
                 chart=strimzi.STRIMZI_CHART,
                 version=strimzi.STRIMZI_VERSION,
                 namespace=region.namespace,
-                values=strimzi.operator_values(region),
+                values=strimzi.operator_values(),
                 # Wait for the operator Deployment (and its CRDs) before any custom resource is sent.
                 skip_await=False,
                 atomic=True,

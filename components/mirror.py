@@ -171,15 +171,15 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
     if mm2.exactly_once:
         source_config["exactly.once.support"] = "required"
         source_config["consumer.isolation.level"] = "read_committed"
-    for i, flt in enumerate(sorted(mm2.filters, key=lambda f: f.header)):
-        source_config.setdefault("transforms", "")
-        source_config["transforms"] = ",".join(filter(None, [source_config["transforms"], f"keepLocal{i}"]))
+    headers = sorted(f.header for f in mm2.filters)
+    if headers:
+        source_config["transforms"] = ",".join(f"keepLocal{i}" for i in range(len(headers)))
+        source_config["predicates"] = ",".join(f"hasLocalHeader{i}" for i in range(len(headers)))
+    for i, header in enumerate(headers):
         source_config[f"transforms.keepLocal{i}.type"] = "org.apache.kafka.connect.transforms.Filter"
         source_config[f"transforms.keepLocal{i}.predicate"] = f"hasLocalHeader{i}"
-        source_config.setdefault("predicates", "")
-        source_config["predicates"] = ",".join(filter(None, [source_config["predicates"], f"hasLocalHeader{i}"]))
         source_config[f"predicates.hasLocalHeader{i}.type"] = "org.apache.kafka.connect.transforms.predicates.HasHeaderKey"
-        source_config[f"predicates.hasLocalHeader{i}.name"] = flt.header
+        source_config[f"predicates.hasLocalHeader{i}.name"] = header
     checkpoint_config: dict[str, Any] = {
         **common,
         "checkpoints.topic.replication.factor": -1,

@@ -17,8 +17,6 @@ import re
 from typing import Any
 
 from stacks.model import (
-    ADMIN_USER,
-    OPERATOR_USER,
     SUPER_USERS,
     Acl,
     AclResourceType,
@@ -134,7 +132,7 @@ def namespace(topology: Topology, region: Region) -> Manifest:
     }
 
 
-def operator_values(region: Region) -> dict[str, Any]:
+def operator_values() -> dict[str, Any]:
     """Helm values of the Strimzi operator: watch only the Kafka namespace, pinned images, restricted security."""
     return {
         "watchNamespaces": [],  # the release namespace itself is always watched
@@ -354,11 +352,6 @@ def application_acls(topology: Topology, name: str) -> list[dict[str, Any]]:
 
 def application_user(topology: Topology, region: Region, name: str) -> Manifest:
     return kafka_user(topology, region, name, application_acls(topology, name))
-
-
-def builtin_users() -> tuple[str, ...]:
-    """Principals every region gets: the admin (tooling) and the operator (runbooks); both are super users."""
-    return (ADMIN_USER, OPERATOR_USER)
 
 
 def secret(topology: Topology, region: Region, name: str, component: str, keys: tuple[str, ...]) -> Manifest:

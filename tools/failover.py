@@ -245,7 +245,6 @@ def run(argv: list[str], out: list[str]) -> int:
     stack = _stack(args)
     if args.command == "status":
         return status(stack, out)
-    stack.zone_id()
     problems = stack.check_records(stack.zone_id())
     if problems:
         raise FailoverError("records do not match the stack: " + "; ".join(problems) + "; run `pulumi up` first", 1)

@@ -15,18 +15,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tools.harness import unwrap
+
 USES = {
     "digital_signature": "digital_signature",
     "key_encipherment": "key_encipherment",
     "cert_signing": "key_cert_sign",
     "crl_signing": "crl_sign",
 }
-
-
-def _unwrap(value: Any) -> Any:
-    if isinstance(value, dict) and "value" in value and len(value) == 2:
-        return value["value"]
-    return value
 
 
 def _name(subject: dict[str, Any] | None) -> x509.Name:
@@ -40,7 +36,7 @@ def _name(subject: dict[str, Any] | None) -> x509.Name:
 
 
 def _load_key(pem: Any) -> Any:
-    return serialization.load_pem_private_key(str(_unwrap(pem)).encode(), password=None)
+    return serialization.load_pem_private_key(str(unwrap(pem)).encode(), password=None)
 
 
 def _build(
@@ -117,9 +113,9 @@ def issue(typ: str, inputs: dict[str, Any]) -> dict[str, Any]:
             builder = builder.add_extension(requested, critical=False)
         return {"certRequestPem": builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()}
     if typ.endswith(":LocallySignedCert"):
-        csr = x509.load_pem_x509_csr(str(_unwrap(inputs["certRequestPem"])).encode())
+        csr = x509.load_pem_x509_csr(str(unwrap(inputs["certRequestPem"])).encode())
         ca_key = _load_key(inputs["caPrivateKeyPem"])
-        ca_cert = x509.load_pem_x509_certificate(str(_unwrap(inputs["caCertPem"])).encode())
+        ca_cert = x509.load_pem_x509_certificate(str(unwrap(inputs["caCertPem"])).encode())
         try:
             sans = list(
                 csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)

@@ -17,6 +17,7 @@ Exit status: 0 done, 2 bad input (nothing written), 3 destructive changes with `
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shutil
 import subprocess
@@ -52,8 +53,9 @@ class Plan:
     topology: Topology
     recording: Recording
 
-    @property
+    @functools.cached_property
     def registrations(self) -> list[Registration]:
+        """Sorted once: summary, tree, files and diff all walk them."""
         return sorted(self.recording.registrations, key=lambda r: r.urn)
 
 
@@ -133,7 +135,8 @@ def tree(plan: Plan) -> list[str]:
             lines.append(f"{'  ' * depth}{reg.type}  {reg.name}{flags}")
             walk(reg.urn, depth + 1)
 
-    roots = [p for p in children if not any(r.urn == p for r in plan.registrations)]
+    urns = {r.urn for r in plan.registrations}
+    roots = [p for p in children if p not in urns]
     for root in sorted(roots):
         walk(root, 0)
     return lines
@@ -271,15 +274,14 @@ def _identity(reg: Registration) -> tuple[str, str, str] | None:
     return (reg.type, str(meta.get("namespace", "")), str(meta["name"]))
 
 
-def _renamed(a: Registration, b: Registration) -> bool:
+def _rename_key(reg: Registration) -> tuple[str, str, str] | None:
     """Same kind of resource in the same place, identical but for its name: a rename, which Kubernetes and
-    Kafka carry out as delete + create (a topic's records do not follow it)."""
-    if (a.type, a.parent) != (b.type, b.parent) or not a.custom:
-        return False
+    Kafka carry out as delete + create (a topic's records do not follow it). Resources with equal keys pair up."""
+    if not reg.custom:
+        return None
     strip = ("metadata.name", "spec.topicName")
-    fa = {k: v for k, v in _flatten(redact(a.inputs)).items() if k not in strip}
-    fb = {k: v for k, v in _flatten(redact(b.inputs)).items() if k not in strip}
-    return fa == fb
+    body = {k: v for k, v in _flatten(redact(reg.inputs)).items() if k not in strip}
+    return (reg.type, reg.parent, json.dumps(body, sort_keys=True))
 
 
 def diff(old: Plan, new: Plan) -> list[Change]:
@@ -290,11 +292,18 @@ def diff(old: Plan, new: Plan) -> list[Change]:
     added = sorted(new_by.keys() - old_by.keys())
     # A resource whose URN changed but whose Kubernetes identity did not is still replaced (no alias).
     new_ids = {_identity(new_by[u]): u for u in added if _identity(new_by[u])}
+    by_rename_key: dict[tuple[str, str, str], list[str]] = {}
+    for u in added:
+        added_key = _rename_key(new_by[u])
+        if added_key is not None:
+            by_rename_key.setdefault(added_key, []).append(u)
     paired: set[str] = set()
     for urn in removed:
         reg = old_by[urn]
-        moved = new_ids.get(_identity(reg)) if _identity(reg) else None
-        renamed = next((u for u in added if u not in paired and _renamed(reg, new_by[u])), None)
+        identity = _identity(reg)
+        moved = new_ids.get(identity) if identity else None
+        rename_key = _rename_key(reg)
+        renamed = next((u for u in by_rename_key.get(rename_key, []) if u not in paired), None) if rename_key else None
         if moved:
             paired.add(moved)
             changes.append(Change(urn, reg.type, "replace", [f"URN changes to {moved}: delete then create (add an alias)"]))

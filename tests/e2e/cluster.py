@@ -224,7 +224,9 @@ def _java_cmd(libs: Path, main: str, args: list[str], workdir: Path, heap: str) 
 
 
 def run_java(libs: Path, main: str, args: list[str], workdir: Path) -> None:
-    (workdir / "log4j2.properties").exists() or (workdir / "log4j2.properties").write_text(LOG4J.format(log=workdir / "tool.log"))
+    log_config = workdir / "log4j2.properties"
+    if not log_config.exists():
+        log_config.write_text(LOG4J.format(log=workdir / "tool.log"))
     result = subprocess.run(
         _java_cmd(libs, main, args, workdir, "256m"), capture_output=True, text=True, check=False, timeout=120
     )
