@@ -43,13 +43,9 @@ def secret_resource(
     name: str, body: dict[str, Any], data: dict[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
 ) -> k8s.core.v1.Secret:
     """Wrap a builder's Secret shape, filling ``stringData`` with values kept secret end to end."""
-    return k8s.core.v1.Secret(
-        name,
-        metadata=body["metadata"],
-        type=body["type"],
-        string_data={k: pulumi.Output.secret(v) for k, v in data.items()},
-        opts=opts,
-    )
+    # The Secret class marks the whole of stringData (and data) secret itself; wrapping each value again would
+    # only add Outputs.
+    return k8s.core.v1.Secret(name, metadata=body["metadata"], type=body["type"], string_data=data, opts=opts)
 
 
 class RegionalCluster(pulumi.ComponentResource):

@@ -10,6 +10,7 @@ Deliberately not here: the rules themselves (``stacks.model``) and how a tool pr
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -89,19 +90,22 @@ def _check_size(root: Any) -> None:
 
 def read_yaml(path: Path | str) -> Any:
     """Read one YAML document with the rules above; raise ``TopologyError`` for any failure."""
+    return parse_yaml(read_bytes(path), str(path))
+
+
+def read_bytes(path: Path | str) -> bytes:
     source = str(path)
     p = Path(path)
     try:
         if p.is_dir():
             raise TopologyError(source, [Problem("", "is a directory; give the path of a stack file such as stacks/dev.yaml")])
-        raw = p.read_bytes()
+        return p.read_bytes()
     except FileNotFoundError:
         raise TopologyError(
             source, [Problem("", "no such file; check the path (stack files live in stacks/ and examples/)")]
         ) from None
     except OSError as exc:
         raise TopologyError(source, [Problem("", f"cannot be read ({exc.strerror}); check its permissions")]) from None
-    return parse_yaml(raw, source)
 
 
 def parse_yaml(raw: bytes, source: str) -> Any:
@@ -141,7 +145,15 @@ def parse_yaml(raw: bytes, source: str) -> Any:
 
 def load_topology(path: Path | str) -> Topology:
     """Read and validate a stack file. The only exception it raises for bad input is ``TopologyError``."""
-    return validate_data(read_yaml(path), str(path))
+    return _validated(read_bytes(path), str(path))
+
+
+@functools.lru_cache(maxsize=8)
+def _validated(raw: bytes, source: str) -> Topology:
+    # Keyed by the file's bytes, so an edited file is read afresh. An offline plan validates a stack file twice
+    # (the tool before it runs the program, then the program itself); the model is frozen, so they can share it.
+    # Failures raise and are not cached.
+    return validate_data(parse_yaml(raw, source), source)
 
 
 def validate_data(data: Any, source: str) -> Topology:
