@@ -3,7 +3,8 @@
 Owns: the mocks (what a provider would answer: ids, echoed state, real PEMs from ``cryptography`` when asked,
 random passwords returned as secrets), a monitor that records each registration with its parent, provider,
 protection and dependencies, and ``run_program``, which executes ``__main__.py`` itself, so the tests and
-``tools.plan`` exercise exactly the code ``pulumi up`` runs.
+``tools.plan`` exercise exactly the code ``pulumi up`` runs. ``run_under_mocks`` is the runtime under both
+(the benchmark's baselines use it too): one mock monitor, one root stack, and a collector kept quiet meanwhile.
 
 Deliberately not here: judging or printing what was recorded (``tools.plan``, the tests).
 """
