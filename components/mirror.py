@@ -66,7 +66,6 @@ class FlowPlan:
     source_config: dict[str, Any] = field(default_factory=dict)
     checkpoint_config: dict[str, Any] = field(default_factory=dict)
     target_config: dict[str, Any] = field(default_factory=dict)
-    source_client_config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -366,17 +365,6 @@ def _prop(value: Any) -> str:
     text = str(value).lower() if isinstance(value, bool) else str(value)
     # java.util.Properties treats backslash as an escape: double it so regexes arrive intact.
     return text.replace("\\", "\\\\")
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """Read back what ``mm2_properties`` writes (the subset of java.util.Properties syntax it uses)."""
-    out = {}
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith(("#", "!")):
-            continue
-        key, _, value = line.partition("=")
-        out[key.strip()] = value.strip().replace("\\\\", "\\")
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- ACLs

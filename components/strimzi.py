@@ -350,10 +350,6 @@ def application_acls(topology: Topology, name: str) -> list[dict[str, Any]]:
     return sorted(rendered, key=lambda a: json.dumps(a, sort_keys=True))
 
 
-def application_user(topology: Topology, region: Region, name: str) -> Manifest:
-    return kafka_user(topology, region, name, application_acls(topology, name))
-
-
 def secret(topology: Topology, region: Region, name: str, component: str, keys: tuple[str, ...]) -> Manifest:
     """A Secret's shape with placeholder values; the component fills ``stringData`` with secret Outputs."""
     return {

@@ -88,12 +88,8 @@ def _check_size(root: Any) -> None:
             stack.extend((v, depth + 1) for v in node)
 
 
-def read_yaml(path: Path | str) -> Any:
-    """Read one YAML document with the rules above; raise ``TopologyError`` for any failure."""
-    return parse_yaml(read_bytes(path), str(path))
-
-
 def read_bytes(path: Path | str) -> bytes:
+    """The file's bytes; ``TopologyError`` when it is missing, a directory or unreadable."""
     source = str(path)
     p = Path(path)
     try:

@@ -204,7 +204,18 @@ def _properties(stack: str, plan: mirror.FlowPlan) -> dict[str, str]:
     access = {
         a: mirror.ClusterAccess(f"{a}.example:9094", "/etc/ca.crt", "/etc/pw.properties") for a in (plan.source, plan.target)
     }
-    return mirror.parse_properties(mirror.mm2_properties(t, plan, access))
+    return _parse_properties(mirror.mm2_properties(t, plan, access))
+
+
+def _parse_properties(text: str) -> dict[str, str]:
+    """Read back what ``mm2_properties`` writes (the subset of java.util.Properties syntax it uses)."""
+    out = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "!")):
+            continue
+        key, _, value = line.partition("=")
+        out[key.strip()] = value.strip().replace("\\\\", "\\")
+    return out
 
 
 MM2_KEYS = json.loads((ORACLE / "kafka" / "mm2-config-keys.json").read_text())

@@ -130,16 +130,14 @@ def test_each_application_user_gets_exactly_its_declared_acls():
                 declared = t.users[principal.name].acls
                 canon = sorted([strimzi.acl(a) for a in declared], key=lambda a: json.dumps(a, sort_keys=True))
                 assert principal.acls == canon
-                body = strimzi.application_user(t, t.region(region), principal.name)
-                assert body["spec"]["authorization"] == {"type": "simple", "acls": principal.acls}
+                body = strimzi.kafka_user(t, t.region(region), principal.name, principal.acls)
+                assert body["spec"]["authorization"] == {"type": "simple", "acls": canon}
 
 
 def test_a_cluster_acl_carries_no_name_and_a_prefix_acl_keeps_its_pattern():
     t = load_topology(ROOT / "stacks/prod.yaml")
-    acls = {
-        a["resource"]["type"]: a
-        for a in strimzi.application_user(t, t.region("us-east-1"), "payments-service")["spec"]["authorization"]["acls"]
-    }
+    (payments,) = (p for p in principals_in(t, "us-east-1") if p.name == "payments-service")
+    acls = {a["resource"]["type"]: a for a in payments.acls}
     assert acls["cluster"]["resource"] == {"type": "cluster"}
     assert acls["transactionalId"]["resource"] == {"type": "transactionalId", "name": "payments-", "patternType": "prefix"}
 

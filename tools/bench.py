@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             for r, t, u in cases:
                 path = Path(tmp) / f"r{r}-t{t}-u{u}.yaml"
                 path.write_text(yaml.safe_dump(synthetic(r, t, u)))
-                ours = measure("ours", str(path), 1)
+                ours = measure("ours", str(path), 1)  # 1: also write the shapes the replay registers
                 base = measure("baseline", str(path), ours["resources"])
                 replay = measure("replay", f"{path}.shapes.json")
                 ratio = ours["seconds"] / base["seconds"]
