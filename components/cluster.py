@@ -29,6 +29,8 @@ class RegionalClusterArgs:
     listener_cert_chain_pem: pulumi.Input[str]
     listener_private_key_pem: pulumi.Input[str]  # a Pulumi secret
     depends_on: list[pulumi.Resource] = field(default_factory=list)  # e.g. the exporter-rule ConfigMaps
+    # Where Helm finds the operator chart: the OCI registry, or a local copy or mirror (air-gapped clusters).
+    strimzi_chart: str = strimzi.STRIMZI_CHART
 
 
 def custom_resource(name: str, body: dict[str, Any], opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
@@ -77,7 +79,7 @@ class RegionalCluster(pulumi.ComponentResource):
             f"{name}-strimzi",
             k8s.helm.v3.ReleaseArgs(
                 name="strimzi-cluster-operator",
-                chart=strimzi.STRIMZI_CHART,
+                chart=args.strimzi_chart,
                 version=strimzi.STRIMZI_VERSION,
                 namespace=region.namespace,
                 values=strimzi.operator_values(),

@@ -73,6 +73,8 @@ class Dns(pulumi.ComponentResource):
         super().__init__("kafka-multiregion:index:Dns", name, None, opts)
         t = args.topology
         home = args.providers.global_aws
+        if t.dns is None or home is None:
+            raise ValueError("Dns is only built for a topology with a dns section (and its AWS providers)")
         zone = aws.route53.get_zone_output(
             name=t.dns.zone, private_zone=False, opts=pulumi.InvokeOptions(provider=home, parent=self)
         )
@@ -94,7 +96,7 @@ class Dns(pulumi.ComponentResource):
                     brokers[(name_, b)] = _read_lb_hostname(f"{name_}-broker-{b}-service", region.namespace, svc, kafka, read)
         self.health_check_ids = {}
         for spec in health_checks(t):
-            check = self._health_check(t, spec, args.providers.regions[spec.region].aws)
+            check = self._health_check(t, spec, _regional_aws(args.providers, spec.region))
             self.health_check_ids[spec.region] = check.id
             if t.monitoring_enabled:
                 # Route53 publishes health-check metrics in us-east-1 only, hence the global provider.
@@ -126,7 +128,7 @@ class Dns(pulumi.ComponentResource):
                 value = brokers[(region_name, int(node))]
             else:
                 value = rest
-            provider = args.providers.regions[rec.region].aws if rec.region else home
+            provider = _regional_aws(args.providers, rec.region) if rec.region else home
             aws.route53.Record(
                 f"{name}-{rec.key}",
                 aws.route53.RecordArgs(
@@ -194,6 +196,13 @@ class Dns(pulumi.ComponentResource):
             ),
             opts=opts,
         )
+
+
+def _regional_aws(providers: Providers, region: str) -> aws.Provider:
+    provider = providers.regions[region].aws
+    if provider is None:
+        raise ValueError(f"no AWS provider for {region}: the topology has no dns section")
+    return provider
 
 
 def _geo(code: str) -> aws.route53.RecordGeolocationRoutingPolicyArgs:

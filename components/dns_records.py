@@ -46,7 +46,17 @@ class RecordSpec:
     region: str | None = None  # whose AWS provider manages it
 
 
+def _published(name: str | None) -> str:
+    """A name the dns section defines (these functions return nothing without one)."""
+    if name is None:
+        raise ValueError("DNS name asked for without a dns section")
+    return name
+
+
 def health_checks(topology: Topology) -> list[HealthCheckSpec]:
+    """None when DNS is managed elsewhere (no dns section)."""
+    if topology.dns is None:
+        return []
     hc = topology.dns.health_check
     return [
         HealthCheckSpec(
@@ -61,6 +71,9 @@ def health_checks(topology: Topology) -> list[HealthCheckSpec]:
 
 
 def records(topology: Topology) -> list[RecordSpec]:
+    """None when DNS is managed elsewhere (no dns section)."""
+    if topology.dns is None:
+        return []
     ttl = topology.dns.ttl
     out: list[RecordSpec] = []
     for name in topology.region_names:
@@ -70,7 +83,7 @@ def records(topology: Topology) -> list[RecordSpec]:
             out.append(
                 RecordSpec(f"{name}-broker-{b}", topology.broker_dns_name(name, b), f"broker:{name}:{b}", ttl, region=name)
             )
-    shared = topology.bootstrap_name
+    shared = _published(topology.bootstrap_name)
     arch = topology.architecture
     if arch is Architecture.ACTIVE_PASSIVE:
         (primary,) = topology.regions_with(Role.PRIMARY)
@@ -96,7 +109,7 @@ def records(topology: Topology) -> list[RecordSpec]:
     else:
         for domain in sorted(topology.domains):
             serving = [r.name for r in topology.regions_with(Role.DOMAIN) if domain in r.domains and not r.decommission]
-            dname = topology.domain_dns_name(domain)
+            dname = _published(topology.domain_dns_name(domain))
             if len(serving) == 1:
                 out.append(RecordSpec(f"domain-{domain}", dname, f"bootstrap:{serving[0]}", ttl, region=serving[0]))
             else:

@@ -31,7 +31,7 @@ from components.replication import (
     MirrorFlowArgs,
 )
 from components.users import RegionalUsers, RegionalUsersArgs
-from stacks.model import Topology
+from stacks.model import Role, Topology
 
 # What makes a client follow DNS failover (field notes: DNS only steers the bootstrap).
 FAILOVER_CLIENT_PROPERTIES = {
@@ -47,12 +47,23 @@ FAILOVER_CLIENT_PROPERTIES = {
 class KafkaEstateArgs:
     topology: Topology
     providers: Providers
+    strimzi_chart: str = strimzi.STRIMZI_CHART  # the stack setting strimziChart (see __main__)
 
 
 def client_settings(topology: Topology, user: str) -> dict[str, Any]:
-    """Connection settings of an application user (no password, no CA: the component adds both as outputs)."""
+    """Connection settings of an application user (no password, no CA: the component adds both as outputs).
+
+    Without a dns section there is no failover name: the bootstrap list is every region the user may write
+    in (secondaries are standbys), and moving clients is the job of whoever manages DNS.
+    """
+    if topology.bootstrap_name is not None:
+        bootstrap = f"{topology.bootstrap_name}:{strimzi.EXTERNAL_PORT}"
+    else:
+        regions = topology.user_regions(user)
+        serving = [r for r in regions if topology.region(r).role is not Role.SECONDARY] or list(regions)
+        bootstrap = ",".join(strimzi.external_bootstrap(topology, r) for r in serving)
     return {
-        "bootstrap_servers": f"{topology.bootstrap_name}:{strimzi.EXTERNAL_PORT}",
+        "bootstrap_servers": bootstrap,
         "regions": list(topology.user_regions(user)),
         "username": user,
         "properties": dict(FAILOVER_CLIENT_PROPERTIES),
@@ -93,7 +104,7 @@ class KafkaEstate(pulumi.ComponentResource):
         observability: dict[str, Observability] = {}
         for region in t.region_names:
             p = args.providers.regions[region]
-            in_region = pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws])
+            in_region = pulumi.ResourceOptions(parent=self, providers=p.all)
             if t.monitoring_enabled:
                 observability[region] = Observability(
                     f"{region}-monitoring", ObservabilityArgs(topology=t, region=region), in_region
@@ -108,6 +119,7 @@ class KafkaEstate(pulumi.ComponentResource):
                     listener_cert_chain_pem=cert.cert_chain_pem,
                     listener_private_key_pem=cert.private_key_pem,
                     depends_on=list(observability[region].metrics_config_maps) if region in observability else [],
+                    strimzi_chart=args.strimzi_chart,
                 ),
                 in_region,
             )
@@ -134,7 +146,7 @@ class KafkaEstate(pulumi.ComponentResource):
                     plan=plan,
                     depends_on=[users[plan.source], users[plan.target], *metrics],
                 ),
-                pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws]),
+                pulumi.ResourceOptions(parent=self, providers=p.all),
             )
         if t.heartbeats:
             for region in sorted({plan.source for plan in plans}):
@@ -142,18 +154,22 @@ class KafkaEstate(pulumi.ComponentResource):
                 Heartbeats(
                     f"{region}-heartbeats",
                     HeartbeatsArgs(topology=t, region=region, depends_on=[users[region]]),
-                    pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws]),
+                    pulumi.ResourceOptions(parent=self, providers=p.all),
                 )
-        dns = Dns(
-            "dns",
-            DnsArgs(
-                topology=t,
-                providers=args.providers,
-                kafkas={r: c.kafka for r, c in clusters.items()},
-            ),
-            pulumi.ResourceOptions(parent=self),
-        )
-        self.endpoints = dns.endpoints
+        if t.dns is not None:
+            dns = Dns(
+                "dns",
+                DnsArgs(
+                    topology=t,
+                    providers=args.providers,
+                    kafkas={r: c.kafka for r, c in clusters.items()},
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.endpoints = dns.endpoints
+        else:
+            # DNS managed elsewhere: the names it publishes (the model requires one per region).
+            self.endpoints = {r: pulumi.Output.from_input(t.region_dns_name(r)) for r in t.region_names}
         self.ca_cert_pem = pki.ca_cert_pem
         self.regions = {
             r: {

@@ -572,7 +572,14 @@ class Topology(Strict):
     topics: dict[str, Topic] = Field(default_factory=dict, description="Topics keyed by name.")
     users: dict[str, User] = Field(default_factory=dict, description="Application users keyed by name.")
     replication: Replication = Field(default_factory=MirrorMaker2Replication)
-    dns: Dns
+    dns: Dns | None = Field(
+        default=None,
+        description=(
+            "Route53 records and health checks. Leave out when DNS is managed elsewhere (external-dns, an internal "
+            "zone): nothing is created in AWS, each region's endpoint_override is the name it is reached by (and "
+            "broker-N.<that name> each broker's), and there is no environment-wide failover name."
+        ),
+    )
     security: Security = Field(default_factory=Security)
     monitoring: Monitoring = Field(default_factory=Monitoring)
 
@@ -619,20 +626,32 @@ class Topology(Strict):
     @property
     def failover_secondary(self) -> str:
         """Active-passive: the region the SECONDARY failover record points at."""
-        return self.dns.failover_secondary or next(r.name for r in self.regions_with(Role.SECONDARY) if not r.decommission)
+        chosen = self.dns.failover_secondary if self.dns is not None else None
+        return chosen or next(r.name for r in self.regions_with(Role.SECONDARY) if not r.decommission)
 
     @property
-    def bootstrap_name(self) -> str:
+    def bootstrap_name(self) -> str | None:
+        """The environment-wide failover name; None when DNS is managed elsewhere (nothing publishes one)."""
+        if self.dns is None:
+            return None
         return self.dns.bootstrap or f"{self.environment}.{self.dns.zone}"
 
     def region_dns_name(self, region: str) -> str:
+        if self.dns is None:
+            # DNS managed elsewhere: the name it publishes for the region (the rules require one).
+            override = self.region(region).endpoint_override
+            if override is None:
+                raise ValueError(f"{region} has no endpoint_override and the topology has no dns section")
+            return override
         return f"{region}.{self.environment}.{self.dns.zone}"
 
     def broker_dns_name(self, region: str, broker_id: int) -> str:
         return f"broker-{broker_id}.{self.region_dns_name(region)}"
 
-    def domain_dns_name(self, domain: str) -> str:
-        return self.domains[domain].dns_name or f"{domain}.{self.environment}.{self.dns.zone}"
+    def domain_dns_name(self, domain: str) -> str | None:
+        if self.domains[domain].dns_name or self.dns is None:
+            return self.domains[domain].dns_name
+        return f"{domain}.{self.environment}.{self.dns.zone}"
 
     def hosting_regions(self, topic_name: str) -> tuple[str, ...]:
         """Regions that hold a topic as a local (non-mirrored) topic with its own KafkaTopic resource.
@@ -938,11 +957,22 @@ class Topology(Strict):
                     errors.append((apath, f"cluster ACLs name 'kafka-cluster', not {res.name!r}"))
 
     def _check_dns(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        if self.dns is None:
+            # DNS managed elsewhere: its names are the endpoint overrides; its timing is not ours to check.
+            for i, region in enumerate(self.regions):
+                if not region.endpoint_override:
+                    errors.append(
+                        (
+                            ("regions", i, "endpoint_override"),
+                            f"without a dns section, set endpoint_override to the name your DNS publishes for {region.name}",
+                        )
+                    )
+            return
         zone = self.dns.zone
-        names: list[tuple[tuple[str | int, ...], str]] = [(("dns", "bootstrap"), self.bootstrap_name)]
+        names: list[tuple[tuple[str | int, ...], str | None]] = [(("dns", "bootstrap"), self.bootstrap_name)]
         names += [(("domains", d, "dns_name"), self.domain_dns_name(d)) for d in self.domains]
         for path, name in names:
-            if name != zone and not name.endswith("." + zone):
+            if name is not None and name != zone and not name.endswith("." + zone):
                 errors.append((path, f"{name!r} is outside the hosted zone {zone!r}; use a name ending in '.{zone}'"))
         secondaries = [r.name for r in self.regions if r.role is Role.SECONDARY and not r.decommission]
         target = self.dns.failover_secondary

@@ -67,11 +67,16 @@ class Route53Stack:
     """One stack's view of Route53."""
 
     def __init__(self, client: Any, topology: Topology) -> None:
+        if topology.dns is None:
+            raise FailoverError(
+                f"{topology.environment} has no dns section: its DNS (and failover) is managed elsewhere, not in Route53"
+            )
         self.client = client
         self.topology = topology
+        self.zone = topology.dns.zone
 
     def zone_id(self) -> str:
-        zone = self.topology.dns.zone
+        zone = self.zone
         found = self.client.list_hosted_zones_by_name(DNSName=zone, MaxItems="1").get("HostedZones", [])
         if not found or found[0]["Name"].rstrip(".") != zone:
             raise FailoverError(f"hosted zone {zone!r} does not exist in this AWS account; check dns.zone and the account")
@@ -201,7 +206,7 @@ def status(stack: Route53Stack, out: list[str]) -> int:
     zone = stack.zone_id()
     checks = stack.health_checks()
     problems = stack.check_records(zone)
-    out.append(f"zone {stack.topology.dns.zone} ({zone}), environment {stack.topology.environment}")
+    out.append(f"zone {stack.zone} ({zone}), environment {stack.topology.environment}")
     for region in stack.topology.region_names:
         hc = checks.get(region)
         if hc is None:
