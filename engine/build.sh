@@ -165,5 +165,15 @@ for c in "${components[@]}"; do
     *) echo "unknown component: $c" >&2; exit 2 ;;
   esac
 done
-if [ $# -eq 0 ]; then install_plugins; fi
+if [ $# -eq 0 ]; then
+  install_plugins
+  # Where everything is, for the tests (tests/realk8s/engine.py): written last, so it only names what exists.
+  cat >"$OUT_ROOT/engine.json" <<JSON
+{"pulumi_root": "$OUT_ROOT/pulumi-$PULUMI_VERSION", "pulumi_home": "$OUT_ROOT/pulumi-home",
+ "etcd": "$OUT_ROOT/etcd-$ETCD_VERSION/etcd",
+ "kube_apiserver": "$OUT_ROOT/kubernetes-$KUBE_VERSION/kube-apiserver",
+ "kube_controller_manager": "$OUT_ROOT/kubernetes-$KUBE_VERSION/kube-controller-manager",
+ "plugins": {"kubernetes": "$KPROVIDER_VERSION", "tls": "$TLS_VERSION", "random": "$RANDOM_VERSION"}}
+JSON
+fi
 log "done"
