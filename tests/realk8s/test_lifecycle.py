@@ -43,14 +43,32 @@ def add_topic_and_user(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def add_secondary_region(data: dict[str, Any]) -> dict[str, Any]:
+    """Active-passive: one more standby region (its cluster is started by the test)."""
+    data = copy.deepcopy(data)
+    first = data["regions"][0]
+    data["regions"].append(
+        {
+            "name": "eu-west-1",
+            "role": "secondary",
+            "kubernetes": {"kind": "kubeconfig", "secret_key": "kubeconfig-eu-west-1"},
+            "kafka": copy.deepcopy(first["kafka"]),
+            "endpoint_override": f"kafka.eu-west-1.{data['environment']}.internal.example",
+        }
+    )
+    return data
+
+
 @dataclass(frozen=True)
 class Case:
     file: str
     change: Callable[[dict[str, Any]], dict[str, Any]] = add_topic_and_user
+    # A second change that adds a region (its cluster is started first), or None.
+    add_region: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 CASES = {
-    "dev": Case("stacks/dev.yaml"),
+    "dev": Case("stacks/dev.yaml", add_region=add_secondary_region),
     "prod": Case("stacks/prod.yaml"),
     "aggregation-hub": Case("examples/aggregation-hub.yaml"),
     "partitioned-domain": Case("examples/partitioned-domain.yaml"),
@@ -234,6 +252,22 @@ def test_stack_lifecycle_on_the_real_engine(name: str, estate_for, report, tmp_p
     read_back(estate)
     same = estate.run("preview", changed, "preview --expect-no-changes (after change)", expect_no_changes=True)
     assert same["ok"] and same["steps"] == [], same.get("error") or same["steps"]
+
+    if case.add_region is not None:
+        grown = case.add_region(changed)
+        for region in {r["name"] for r in grown["regions"]} - set(estate.clusters):
+            estate.add_region(region)
+        expected = predicted_steps(changed, grown, tmp_path)
+        preview = estate.run("preview", grown, "preview (add a region)")
+        assert preview["ok"], preview.get("error")
+        assert _ops(preview) == expected
+        up = estate.run("up", grown, "up (add a region)")
+        assert up["ok"], up.get("error")
+        assert _ops(up) == expected
+        read_back(estate)
+        same = estate.run("preview", grown, "preview --expect-no-changes (after adding a region)", expect_no_changes=True)
+        assert same["ok"] and same["steps"] == [], same.get("error") or same["steps"]
+        changed = grown
 
     if validate_data(changed, "<test>").protect:
         removed = copy.deepcopy(changed)
