@@ -68,6 +68,16 @@ def _cert(
         .not_valid_after(now + datetime.timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
+    # Key identifiers and key usage: strict verifiers (Python's default since 3.13) insist on them.
+    builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+    builder = builder.add_extension(
+        x509.KeyUsage(
+            digital_signature=not ca, key_cert_sign=ca, crl_sign=ca, content_commitment=False,
+            key_encipherment=False, data_encipherment=False, key_agreement=False, encipher_only=False, decipher_only=False,
+        ),
+        critical=True,
+    )  # fmt: skip
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     if not ca:
@@ -182,6 +192,8 @@ class Cluster:
                 "--service-account-issuer", "https://kubernetes.default.svc",
                 "--service-account-key-file", str(d / "sa.pub"), "--service-account-signing-key-file", str(d / "sa.key"),
                 "--service-cluster-ip-range", "10.96.0.0/16", "--profiling=false", "--v=1",
+                # The `kubernetes` Service cannot have a loopback endpoint, and nothing in a pod uses it here.
+                "--endpoint-reconciler-type", "none",
             ],
         )  # fmt: skip
         self.wait_ready()
@@ -229,6 +241,8 @@ class Cluster:
 
     def session(self) -> requests.Session:
         s = requests.Session()
+        # Otherwise REQUESTS_CA_BUNDLE (set on many machines) silently replaces the cluster's own CA.
+        s.trust_env = False
         s.verify = str(self.workdir / "ca.crt")
         s.cert = (str(self.workdir / "admin.crt"), str(self.workdir / "admin.key"))
         return s

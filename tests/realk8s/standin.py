@@ -92,8 +92,8 @@ class StandIn:
 
     def _list(self, cluster: Cluster, s: requests.Session, path: str) -> list[dict[str, Any]]:
         r = s.get(f"{cluster.url}{path}", timeout=10)
-        if r.status_code == 404:
-            return []  # CRD not installed (yet)
+        if r.status_code in (404, 429, 503):
+            return []  # CRD not installed, or just installed and not served yet: the next pass sees it
         r.raise_for_status()
         return list(r.json().get("items", []))
 

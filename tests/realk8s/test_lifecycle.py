@@ -97,10 +97,17 @@ def estate_for(tmp_path: Path, engine: Binaries) -> Iterator[Callable[[dict[str,
 # ---------------------------------------------------------------------------------------------- helpers
 
 
+def _key(urn: str) -> str:
+    """Type and name of a URN. The engine's URNs carry every ancestor's type (KafkaEstate$Credentials$...), the
+    SDK's mock monitor only the parent's, so the two are compared by what both identify a resource with."""
+    *_, qualified_type, name = urn.split("::")
+    return f"{qualified_type.rsplit('$', 1)[-1]}::{name}"
+
+
 def _ops(result: dict[str, Any]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for op, urn in result["steps"]:
-        out.setdefault(op, set()).add(urn)
+        out.setdefault(op, set()).add(_key(urn))
     return out
 
 
@@ -114,10 +121,10 @@ def predicted_steps(base: dict[str, Any], changed: dict[str, Any], tmp: Path) ->
         runs.append({r.urn: r for r in run_program(str(path), validate_data(data, str(path))).registrations if not r.read})
     before, after = runs
     steps = {
-        "create": set(after) - set(before),
-        "delete": set(before) - set(after),
+        "create": {_key(u) for u in set(after) - set(before)},
+        "delete": {_key(u) for u in set(before) - set(after)},
         "update": {
-            u for u in set(before) & set(after) if after[u].custom and unwrap(after[u].inputs) != unwrap(before[u].inputs)
+            _key(u) for u in set(before) & set(after) if after[u].custom and unwrap(after[u].inputs) != unwrap(before[u].inputs)
         },
     }
     return {op: urns for op, urns in steps.items() if urns}
