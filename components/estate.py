@@ -105,10 +105,17 @@ class KafkaEstate(pulumi.ComponentResource):
         for region in t.region_names:
             p = args.providers.regions[region]
             in_region = pulumi.ResourceOptions(parent=self, providers=p.all)
-            if t.monitoring_enabled:
+
+            def observe(
+                namespace: pulumi.Resource, region: str = region, in_region: pulumi.ResourceOptions = in_region
+            ) -> list[pulumi.Resource]:
+                # Built once the region's namespace exists: its objects live in it (the API server refuses them
+                # before), and the Kafka waits for the exporter-rule ConfigMaps it references.
                 observability[region] = Observability(
-                    f"{region}-monitoring", ObservabilityArgs(topology=t, region=region), in_region
+                    f"{region}-monitoring", ObservabilityArgs(topology=t, region=region, namespace=namespace), in_region
                 )
+                return list(observability[region].metrics_config_maps)
+
             cert = pki.listener_certs[region]
             clusters[region] = RegionalCluster(
                 region,
@@ -118,7 +125,7 @@ class KafkaEstate(pulumi.ComponentResource):
                     ca_cert_pem=pki.ca_cert_pem,
                     listener_cert_chain_pem=cert.cert_chain_pem,
                     listener_private_key_pem=cert.private_key_pem,
-                    depends_on=list(observability[region].metrics_config_maps) if region in observability else [],
+                    in_namespace=observe if t.monitoring_enabled else None,
                     strimzi_chart=args.strimzi_chart,
                 ),
                 in_region,
