@@ -9,7 +9,7 @@ pytest process set them too).
 Deliberately not here: clusters, the stand-in, and judging the outcome (the tests do).
 
 SPEC: {"op": "preview" | "up" | "destroy" | "export", "work": DIR, "state": DIR, "stack": NAME,
-       "config": {KEY: [VALUE, SECRET?]}, "pulumi_root": DIR, "pulumi_home": DIR,
+       "config": {KEY: [VALUE, SECRET?]}, "pulumi_root": DIR, "pulumi_home": DIR, "kubeconfig": FILE,
        "expect_no_changes": BOOL, "export_to": FILE (export only: the deployment with secrets shown)}
 """
 
@@ -41,8 +41,9 @@ def engine_env(spec: dict[str, Any]) -> dict[str, str]:
         "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_SKIP_CONFIRMATIONS": "true",
-        # The providers get their kubeconfig from the stack config only, never from the environment.
-        "KUBECONFIG": os.devnull,
+        # Regions with `kind: kubeconfig` get theirs from the stack config; `kind: context` regions name a context
+        # of this file (the operator's own kubeconfig in production), which the tests write. Nothing ambient.
+        "KUBECONFIG": spec.get("kubeconfig") or os.devnull,
     }
 
 

@@ -98,15 +98,33 @@ class Estate:
             f"{PROJECT}:strimziChart": [str(CHART), False],
         }
         for region in topology["regions"]:
-            key = region["kubernetes"]["secret_key"]
-            config[f"{PROJECT}:{key}"] = [self.clusters[region["name"]].kubeconfig(), True]
+            access = region["kubernetes"]
+            if access["kind"] == "kubeconfig":
+                config[f"{PROJECT}:{access['secret_key']}"] = [self.clusters[region["name"]].kubeconfig(), True]
         return config
+
+    def context_kubeconfig(self, topology: dict[str, Any]) -> Path:
+        """One kubeconfig with a context per `kind: context` region, named as the topology names it."""
+        merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}
+        for region in topology["regions"]:
+            access = region["kubernetes"]
+            if access["kind"] != "context":
+                continue
+            own = yaml.safe_load(self.clusters[region["name"]].kubeconfig())
+            name = access["context"]
+            merged["clusters"].append({"name": name, "cluster": own["clusters"][0]["cluster"]})
+            merged["users"].append({"name": name, "user": own["users"][0]["user"]})
+            merged["contexts"].append({"name": name, "context": {"cluster": name, "user": name}})
+        path = self.workdir / "contexts.kubeconfig"
+        path.touch(mode=0o600)
+        path.write_text(yaml.safe_dump(merged))
+        return path
 
     def run(self, op: str, topology: dict[str, Any], label: str | None = None, **extra: Any) -> dict[str, Any]:
         spec = {
             "op": op, "work": str(self.workdir / "work"), "state": str(self.workdir / "state"), "stack": self.name,
             "config": self.config(topology), "pulumi_root": str(self.binaries.pulumi_root),
-            "pulumi_home": str(self.binaries.pulumi_home), **extra,
+            "pulumi_home": str(self.binaries.pulumi_home), "kubeconfig": str(self.context_kubeconfig(topology)), **extra,
         }  # fmt: skip
         spec_file = self.workdir / "spec.json"
         spec_file.touch(mode=0o600)

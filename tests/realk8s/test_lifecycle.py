@@ -32,8 +32,9 @@ SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 def add_topic_and_user(data: dict[str, Any]) -> dict[str, Any]:
     data = copy.deepcopy(data)
     rf = min(r["kafka"]["brokers"] for r in data["regions"])
-    data["topics"]["audit-log"] = {"partitions": 3, "replication_factor": rf}
-    data["topics"]["audit-archive"] = {"partitions": 1, "replication_factor": rf}  # nothing refers to it
+    owner = {"domain": sorted(data["domains"])[0]} if data.get("domains") else {}  # partitioned-domain
+    data["topics"]["audit-log"] = {"partitions": 3, "replication_factor": rf, **owner}
+    data["topics"]["audit-archive"] = {"partitions": 1, "replication_factor": rf, **owner}  # nothing refers to it
     data["users"]["audit-service"] = {
         "groups": ["audit-service"],
         "acls": [
