@@ -3,8 +3,8 @@
 Per stack: `preview`, `up`, each object read back from its region's API server (the real CRD schemas and CEL
 rules accepted it, and kept every field), `preview --expect-no-changes`, the state searched for every
 generated password and private key, a change (a topic and a user; a region for one example) whose preview
-lists exactly the steps the offline plan predicts and whose `up` makes them, then either the removal of a
-protected resource refused (protected stacks) or `destroy` leaving nothing behind.
+lists exactly the steps the offline plan predicts and whose `up` makes them; for protected stacks the removal
+of a protected topic refused, then the protection lifted; finally `destroy` leaving nothing behind.
 """
 
 from __future__ import annotations
@@ -287,9 +287,12 @@ def test_stack_lifecycle_on_the_real_engine(name: str, estate_for, report, tmp_p
         for region in topology.hosting_regions("audit-archive"):
             path = f"/apis/kafka.strimzi.io/v1/namespaces/{topology.region(region).namespace}/kafkatopics/audit-archive"
             assert estate.clusters[region].get(path) is not None, f"{region}: the protected topic was deleted"
-    else:
-        gone = estate.run("destroy", changed, "destroy")
-        assert gone["ok"], gone.get("error")
-        for cluster in estate.clusters.values():
-            assert_nothing_left(cluster)
+        # Retiring a protected environment: lift the protection first (protect: false also drops retainOnDelete).
+        changed = {**changed, "protect": False}
+        lifted = estate.run("up", changed, "up with protect: false")
+        assert lifted["ok"], lifted.get("error")
+    gone = estate.run("destroy", changed, "destroy")
+    assert gone["ok"], gone.get("error")
+    for cluster in estate.clusters.values():
+        assert_nothing_left(cluster)
     figures["timings"] = estate.timings
