@@ -51,14 +51,16 @@ class Estate:
 
     # ------------------------------------------------------------------ clusters
 
-    def start(self) -> Estate:
+    def _crds(self) -> list[Path]:
         crds = sorted((CHART / "crds").glob("*.yaml"))
         if self.monitoring:
             crds += sorted(PROMETHEUS_CRDS.glob("monitoring.coreos.com_*.yaml"))
+        return crds
 
+    def start(self) -> Estate:
         def up(cluster: Cluster) -> None:
             cluster.start()
-            cluster.install_crds(crds)
+            cluster.install_crds(self._crds())
 
         with ThreadPoolExecutor(max_workers=len(self.clusters)) as pool:
             list(pool.map(up, self.clusters.values()))
@@ -67,16 +69,11 @@ class Estate:
 
     def add_region(self, region: str) -> Cluster:
         """A new region's cluster, joining the stand-in (for the 'add a region' change)."""
-        cluster = Cluster(region, self.workdir / "clusters" / region, self.binaries)
-        cluster.start()
-        cluster.install_crds(
-            sorted((CHART / "crds").glob("*.yaml"))
-            + (sorted(PROMETHEUS_CRDS.glob("monitoring.coreos.com_*.yaml")) if self.monitoring else [])
-        )
-        self.clusters[region] = cluster
+        cluster = self.clusters[region] = Cluster(region, self.workdir / "clusters" / region, self.binaries)
+        cluster.start()  # stopped by stop() even if this fails
+        cluster.install_crds(self._crds())
         assert self.standin is not None
-        self.standin.clusters.append(cluster)
-        self.standin._sessions[region] = cluster.session()
+        self.standin.add(cluster)
         return cluster
 
     def stop(self) -> None:

@@ -61,6 +61,11 @@ class StandIn:
         self._thread.start()
         return self
 
+    def add(self, cluster: Cluster) -> None:
+        """A cluster started later (a region added by a change)."""
+        self._sessions[cluster.region] = cluster.session()
+        self.clusters.append(cluster)
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
