@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import mirror, strimzi
+from stacks import naming
 from stacks.model import SUPER_USERS, Topology
 
 
@@ -26,7 +27,6 @@ class Principal:
 
 
 def principals_in(topology: Topology, region: str) -> list[Principal]:
-    r = topology.region(region)
     # The admin (tooling) and the operator (runbooks): super users, so no authorization section.
     out = [Principal(n, "builtin", None) for n in SUPER_USERS]
     out += [Principal(u, "application", strimzi.application_acls(topology, u)) for u in topology.users_in(region)]
@@ -36,7 +36,7 @@ def principals_in(topology: Topology, region: str) -> list[Principal]:
         elif plan.target == region:
             out.append(Principal(plan.name, "mirrormaker", mirror.target_acls(topology, plan)))
     if topology.heartbeats and mirror.heartbeat_links(topology, region):
-        out.append(Principal(f"heartbeats-{r.name}", "heartbeats", mirror.heartbeat_acls(topology, region)))
+        out.append(Principal(naming.heartbeat_principal(region), "heartbeats", mirror.heartbeat_acls(topology, region)))
     return out
 
 

@@ -11,11 +11,10 @@ Deliberately not here: Pulumi resources (``components.cluster``, ``components.us
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from typing import Any
 
+from stacks import naming
 from stacks.model import (
     SUPER_USERS,
     Acl,
@@ -50,13 +49,7 @@ def metrics_config(config_map: str) -> dict[str, Any]:
 
 
 def labels(topology: Topology, region: str, component: str) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/part-of": "kafka-multiregion",
-        "app.kubernetes.io/managed-by": "pulumi",
-        "app.kubernetes.io/component": component,
-        "kafka-multiregion.io/environment": topology.environment,
-        "kafka-multiregion.io/region": region,
-    }
+    return naming.labels(topology.environment, region, component)
 
 
 def _meta(topology: Topology, region: Region, name: str, component: str, **extra: str) -> dict[str, Any]:
@@ -92,33 +85,21 @@ def external_broker_service(region: Region, node_id: int) -> str:
 
 
 def listener_cert_secret(region: Region) -> str:
-    return f"{region.cluster_name}-listener-cert"
+    return naming.listener_cert_secret(region.cluster_name)
 
 
 def cluster_ca_secret(region: Region) -> str:
     """Strimzi's own cluster CA (internal listener), created by the operator."""
-    return f"{region.cluster_name}-cluster-ca-cert"
+    return naming.cluster_ca_secret(region.cluster_name)
 
 
 def env_ca_secret() -> str:
     """The environment CA bundle copied into every region, trusted for every region's external listener."""
-    return "kafka-multiregion-ca"
+    return naming.ENV_CA_SECRET
 
 
-def password_secret(user: str) -> str:
-    # Strimzi's User Operator writes its own Secret named after the KafkaUser; ours must not collide with it.
-    return f"{user}-scram-password"
-
-
-def topic_resource_name(topic: str) -> str:
-    """A DNS-1123 name for a KafkaTopic resource; the Kafka topic name goes in spec.topicName when it differs.
-
-    A hash suffix keeps two topics that only differ by case or punctuation apart and keeps the name stable.
-    """
-    if re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", topic) and ".." not in topic:
-        return topic
-    clean = re.sub(r"[^a-z0-9-]+", "-", topic.lower()).strip("-")[:50] or "topic"
-    return f"{clean}-{hashlib.sha256(topic.encode()).hexdigest()[:8]}"
+password_secret = naming.password_secret
+topic_resource_name = naming.topic_resource_name
 
 
 # ------------------------------------------------------------------------------------- namespace, operator

@@ -12,21 +12,27 @@ that knows about Pulumi or deploy-time values. A model instance is plain, frozen
 
 from __future__ import annotations
 
+import difflib
+import functools
+import json
 import re
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from stacks import naming
 
 # Strimzi 1.2.0 runs these Kafka versions (kafka-versions.yaml at tag 1.2.0).
 KAFKA_VERSIONS = ("4.2.0", "4.2.1", "4.3.0", "4.3.1")
 DEFAULT_KAFKA_VERSION = "4.3.1"
 
 # Principals the project creates itself; an application user may not take these names.
-ADMIN_USER = "kafka-admin"
-OPERATOR_USER = "kafka-operator"
-SUPER_USERS = (ADMIN_USER, OPERATOR_USER)
+ADMIN_USER = naming.ADMIN_USER
+OPERATOR_USER = naming.OPERATOR_USER
+SUPER_USERS = naming.SUPER_USERS
 RESERVED_USER_PREFIXES = ("mirrormaker-", "mm2-", "strimzi-", "kafka-")
 
 AWS_REGION_RE = re.compile(
@@ -39,6 +45,25 @@ TOPIC_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 QUANTITY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
 CPU_RE = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")
+
+
+# Kafka's own configuration keys, read from the 4.3.1 jars by tests/kafka_facts/KafkaConfigKeys.java
+# (``make kafka-keys``); a test holds the file equal to what the jars say. Kafka refuses a topic with an unknown
+# key and silently ignores an unknown broker key, so both are checked here, where the typo can still be named.
+KAFKA_KEYS_FILE = Path(__file__).with_name("kafka_config_keys.json")
+# Broker keys read by plugins rather than Kafka's own ConfigDef: not checkable against it, so let through.
+BROKER_PLUGIN_PREFIXES = ("remote.log.storage.", "remote.log.metadata.", "config.providers.", "client.quota.callback.")
+
+
+@cache
+def kafka_config_keys(kind: Literal["topic", "broker"]) -> frozenset[str]:
+    data = json.loads(KAFKA_KEYS_FILE.read_text())
+    return frozenset(k["name"] for k in data[kind])
+
+
+def unknown_key_hint(key: str, kind: Literal["topic", "broker"]) -> str:
+    close = difflib.get_close_matches(key, sorted(kafka_config_keys(kind)), n=1, cutoff=0.75)
+    return f"did you mean {close[0]!r}?" if close else f"see the {kind} configs of Kafka {DEFAULT_KAFKA_VERSION}"
 
 
 class Strict(BaseModel):
@@ -225,6 +250,11 @@ class KafkaCluster(Strict):
                         f"broker config key {key!r} is managed by Strimzi and would be dropped silently; "
                         "remove it and use the topology's own fields (listeners, security) instead"
                     )
+            if key not in kafka_config_keys("broker") and not key.startswith(BROKER_PLUGIN_PREFIXES):
+                raise ValueError(
+                    f"broker config key {key!r} is not a Kafka setting, so Kafka would ignore it silently; "
+                    f"{unknown_key_hint(key, 'broker')}"
+                )
         return v
 
     @model_validator(mode="after")
@@ -291,7 +321,21 @@ class Region(Strict):
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, v: str) -> str:
-        return _dns_label(v, "namespace")
+        _dns_label(v, "namespace")
+        if v in naming.SYSTEM_NAMESPACES:
+            raise ValueError(f"namespace {v!r} belongs to Kubernetes itself; give Kafka its own namespace such as 'kafka'")
+        return v
+
+    @field_validator("endpoint_override")
+    @classmethod
+    def _hostname(cls, v: str | None) -> str | None:
+        # It becomes a CNAME value and a health check's FQDN: a bare hostname, no scheme, port or path.
+        if v is not None and not naming.HOSTNAME_RE.fullmatch(v.rstrip(".")):
+            raise ValueError(
+                f"endpoint_override {v!r} is not a hostname; write the bare name clients reach the region by, "
+                "such as 'kafka.eu-west-1.example.net' (lowercase, no scheme, port or path)"
+            )
+        return v.rstrip(".") if v else v
 
     @property
     def cluster_name(self) -> str:
@@ -314,6 +358,15 @@ class Domain(Strict):
         pattern=r"^([A-Z]{2}|EU|NA|SA|AS|AF|OC|AN|\*)$",
         description="Route53 geolocation (continent code such as 'EU' or a country code) that resolves to this domain.",
     )
+
+    @field_validator("dns_name")
+    @classmethod
+    def _dns_name(cls, v: str | None) -> str | None:
+        if v is not None and not DNS_NAME_RE.fullmatch(v.rstrip(".")):
+            raise ValueError(
+                f"{v!r} is not a DNS name; use lowercase labels of letters, digits and '-' such as 'eu.kafka.example.com'"
+            )
+        return v.rstrip(".") if v else v
 
 
 # --------------------------------------------------------------------------------------------- topics
@@ -342,6 +395,17 @@ class Topic(Strict):
     def min_insync_replicas(self) -> int | None:
         value = self.config.get("min.insync.replicas")
         return int(value) if value is not None else None
+
+    @field_validator("config")
+    @classmethod
+    def _known_keys(cls, v: dict[str, ConfigValue]) -> dict[str, ConfigValue]:
+        for key in v:
+            if key not in kafka_config_keys("topic"):
+                raise ValueError(
+                    f"topic config key {key!r} is not a Kafka topic setting, so Kafka would refuse the topic; "
+                    f"{unknown_key_hint(key, 'topic')}"
+                )
+        return v
 
     @model_validator(mode="after")
     def _min_isr(self) -> Topic:
@@ -623,16 +687,16 @@ class Topology(Strict):
 
     @property
     def bootstrap_name(self) -> str:
-        return self.dns.bootstrap or f"{self.environment}.{self.dns.zone}"
+        return self.dns.bootstrap or naming.bootstrap_name(self.environment, self.dns.zone)
 
     def region_dns_name(self, region: str) -> str:
-        return f"{region}.{self.environment}.{self.dns.zone}"
+        return naming.region_dns_name(region, self.environment, self.dns.zone)
 
     def broker_dns_name(self, region: str, broker_id: int) -> str:
-        return f"broker-{broker_id}.{self.region_dns_name(region)}"
+        return naming.broker_dns_name(region, self.environment, self.dns.zone, broker_id)
 
     def domain_dns_name(self, domain: str) -> str:
-        return self.domains[domain].dns_name or f"{domain}.{self.environment}.{self.dns.zone}"
+        return self.domains[domain].dns_name or naming.domain_dns_name(domain, self.environment, self.dns.zone)
 
     def hosting_regions(self, topic_name: str) -> tuple[str, ...]:
         """Regions that hold a topic as a local (non-mirrored) topic with its own KafkaTopic resource.
@@ -675,6 +739,29 @@ class Topology(Strict):
         """Replication flows (source → target) the architecture implies, sorted; see ``derive_flows``."""
         return derive_flows(self)
 
+    def carries(self, flow: Flow, topic_name: str) -> bool:
+        """Whether ``flow`` copies a declared topic: the one answer the flow plans, their ACLs and the rules share.
+
+        A topic travels only from a region that hosts it, only if it is replicated and the include/exclude
+        patterns select it, and in a partitioned domain only to the regions its ``replicate_to`` names: a flow
+        that exists for one topic carries no other (residency).
+        """
+        topic = self.topics[topic_name]
+        if not topic.replicated or flow.source not in self.hosting_regions(topic_name):
+            return False
+        if self.architecture is Architecture.PARTITIONED_DOMAIN and flow.target not in topic.replicate_to:
+            return False
+        mm2 = self.mm2
+        return _selected(mm2.topics_include, mm2.topics_exclude, topic_name)
+
+    def copies(self, flow: Flow) -> tuple[str, ...]:
+        """Declared topics ``flow`` copies, sorted."""
+        return tuple(t for t in self.topics_in(flow.source) if self.carries(flow, t))
+
+    def remote_topic(self, flow: Flow, topic_name: str) -> str:
+        """A copied topic's name on the flow's target."""
+        return naming.remote_topic(self.policy is ReplicationPolicy.PREFIXED, flow.source, topic_name)
+
     # -------------------------------------------------------------- rules
 
     @model_validator(mode="after")
@@ -686,6 +773,8 @@ class Topology(Strict):
         self._check_dns(errors)
         if not errors:
             self._check_flows(errors)
+        if not errors:
+            self._check_identities(errors)
         if errors:
             raise RuleViolationError(errors)
         return self
@@ -880,23 +969,8 @@ class Topology(Strict):
                             f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {r}; lower it to at most {brokers} or add brokers",
                         )
                     )
-            for flow_target in self._mirrored_into(name):
-                brokers = self.region(flow_target).kafka.brokers
-                if topic.replication_factor > brokers and flow_target not in hosts:
-                    errors.append(
-                        (
-                            (*path, "replication_factor"),
-                            f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {flow_target}, which receives a mirror; lower it or add brokers",
-                        )
-                    )
-
-    def _mirrored_into(self, topic_name: str) -> list[str]:
-        names = {r.name for r in self.regions}
-        declared = self.replication.flows if isinstance(self.replication, MirrorMaker2Replication) else None
-        if any(f.source not in names or f.target not in names for f in declared or ()):
-            return []  # reported by _check_flows
-        hosts = self.hosting_regions(topic_name)
-        return [f.target for f in self.flows if f.source in hosts]
+            # A copy on a region that does not host the topic is created by MirrorMaker with the target's
+            # default replication factor (replication.factor=-1), so only hosting regions bound it.
 
     def _check_users(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
         names = {r.name for r in self.regions}
@@ -1016,18 +1090,226 @@ class Topology(Strict):
                     )
                 )
         if mm2.failback_from is not None:
-            secondaries = [r.name for r in self.regions_with(Role.SECONDARY)]
             if self.architecture is not Architecture.ACTIVE_PASSIVE:
                 errors.append((("replication", "failback_from"), "failback is an active-passive setting; remove it"))
-            elif mm2.failback_from not in secondaries:
+            elif mm2.failback_from != self.failover_secondary:
                 errors.append(
                     (
                         ("replication", "failback_from"),
-                        f"{mm2.failback_from!r} is not a secondary region; fail back from the promoted secondary, one of {secondaries}",
+                        f"{mm2.failback_from!r} is not the failover secondary; clients only ever fail over to "
+                        f"{self.failover_secondary!r}, so fail back from it (or change dns.failover_secondary first)",
                     )
                 )
+        if self.architecture is Architecture.AGGREGATION_HUB and self.policy is ReplicationPolicy.IDENTITY:
+            errors.append(
+                (
+                    ("replication", "policy"),
+                    "with the identity policy every edge's copy of a topic lands in one hub topic of the same name, "
+                    "and offsets translated from several sources into one topic only move forward, so consumers "
+                    "skip records at failover; use policy: prefixed (each edge arrives as '<edge>.<topic>')",
+                )
+            )
         if mm2.exactly_once and self.mm2.replicas < 1:
             errors.append((("replication", "replicas"), "exactly-once needs at least one MirrorMaker 2 replica"))
+
+    # -------------------------------------------------------------- identities: every generated name, once
+
+    def _check_identities(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        """Names that other systems receive: unique in their space, within their limits, not someone else's.
+
+        Every generated name comes from ``stacks.naming``, so these censuses see all of them: Kubernetes
+        targets, principals and Secrets per region, topics per region (declared, copies, MirrorMaker's and
+        the heartbeats' own), DNS names in the zone.
+        """
+        self._check_kubernetes_targets(errors)
+        self._check_principals(errors)
+        self._check_topic_census(errors)
+        self._check_dns_names(errors)
+
+    def _check_kubernetes_targets(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        first: dict[tuple[str, str], Region] = {}
+        for i, region in enumerate(self.regions):
+            access = region.kubernetes
+            key = (access.kind, access.secret_key if isinstance(access, KubeconfigAccess) else access.context)
+            other = first.setdefault(key, region)
+            if other is not region:
+                errors.append(
+                    (
+                        ("regions", i, "kubernetes"),
+                        f"{region.name} reaches the same Kubernetes cluster as {other.name} ({key[0]} {key[1]!r}); "
+                        "each region is its own cluster (the Strimzi operator, its cluster-wide resources and the "
+                        "Kafka namespace exist once per cluster), so point it at the region's own cluster",
+                    )
+                )
+
+    def _check_principals(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        reported: set[str] = set()
+        for region in self.regions:
+            r = region.name
+            generated = dict.fromkeys(SUPER_USERS, "a super user")
+            sources = {f.source for f in self.flows}
+            for f in self.flows:
+                if r in (f.source, f.target):
+                    generated[naming.flow_principal(f.source, f.target)] = f"the MirrorMaker principal of {f.source} → {f.target}"
+            if self.heartbeats and r in sources:
+                generated[naming.heartbeat_principal(r)] = f"the heartbeat principal of {r}"
+            principals = [*generated, *self.users_in(r)]
+            # One namespace holds every principal's password Secret, the Secret the User Operator writes for each
+            # KafkaUser (named after it), our CA and listener Secrets and the Secrets Strimzi makes for the cluster.
+            secrets: dict[str, str] = {naming.ENV_CA_SECRET: "the environment CA bundle"}
+            secrets[naming.listener_cert_secret(region.cluster_name)] = "the listener certificate"
+            secrets.update(dict.fromkeys(naming.strimzi_secrets(region.cluster_name), f"a Secret Strimzi creates for {r}"))
+            for p in principals:
+                secrets.setdefault(naming.password_secret(p), f"the password of {p!r}")
+            for user in self.users_in(r):
+                if user in reported:
+                    continue
+                clash = None
+                if user in generated:
+                    clash = f"{generated[user]} in {r}"
+                elif user in secrets:
+                    clash = f"the name of {secrets[user]} in {r}'s namespace (the User Operator names the user's Secret after it)"
+                if clash:
+                    reported.add(user)
+                    errors.append((("users", user), f"user name {user!r} is already {clash}; rename the application user"))
+
+    def _check_topic_census(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        """Per region, every topic name that will exist there and who makes it; Kafka's rules over all of them."""
+        prefixed = self.policy is ReplicationPolicy.PREFIXED
+        reported: set[str] = set()
+
+        def report(topic: str, path_end: tuple[str | int, ...], message: str) -> None:
+            if topic not in reported:
+                reported.add(topic)
+                errors.append((("topics", topic, *path_end), message))
+
+        sources = {f.source for f in self.flows}
+        for flow in self.flows:
+            for t in self.copies(flow):
+                remote = self.remote_topic(flow, t)
+                if len(remote) > naming.MAX_TOPIC:
+                    report(
+                        t,
+                        (),
+                        f"its copy in {flow.target} is named {remote[:40]!r}... ({len(remote)} characters), past Kafka's {naming.MAX_TOPIC}; shorten the topic name to at most {naming.MAX_TOPIC - len(flow.source) - 1}",
+                    )
+                if naming.mm2_internal(t):
+                    report(
+                        t,
+                        (),
+                        f"MirrorMaker 2 treats {t!r} as internal (names starting '__' or '.', or ending '-internal' or '.internal') and never copies it to {flow.target}; rename it or set replicated: false",
+                    )
+                elif not self.mm2.topics_exclude and any(re.fullmatch(p, t) for p in naming.MM2_DEFAULT_TOPICS_EXCLUDE):
+                    report(
+                        t,
+                        (),
+                        f"MirrorMaker 2's default topics.exclude ({', '.join(naming.MM2_DEFAULT_TOPICS_EXCLUDE)}) skips {t!r}, so it never reaches {flow.target}; rename it, set replicated: false, or declare replication.topics_exclude",
+                    )
+        for region in self.regions:
+            r = region.name
+            owners: dict[str, list[tuple[str, str]]] = {}  # name → [(kind, topic or what)]
+            for t in self.topics_in(r):
+                owners.setdefault(t, []).append(("declared", t))
+            for flow in self.flows:
+                if flow.target != r:
+                    continue
+                for t in self.copies(flow):
+                    owners.setdefault(self.remote_topic(flow, t), []).append(("copy", t))
+                for internal in naming.mm2_internal_topics(flow.source, flow.target):
+                    owners.setdefault(internal, []).append(("internal", f"MirrorMaker {flow.source} → {flow.target}"))
+                if self.heartbeats:
+                    owners.setdefault(naming.remote_topic(True, flow.source, naming.HEARTBEATS_TOPIC), []).append(
+                        ("internal", f"heartbeats from {flow.source}")
+                    )
+            if self.heartbeats and r in sources:
+                for internal in naming.heartbeat_topics(r):
+                    owners.setdefault(internal, []).append(("internal", f"the heartbeat Connect of {r}"))
+            for name, who in owners.items():
+                declared = [t for kind, t in who if kind == "declared"]
+                copies = [t for kind, t in who if kind == "copy"]
+                makers = [w for kind, w in who if kind == "internal"]
+                # The one intended sharing: an identity copy written into the declared topic of the same name.
+                if len(who) == 1 or (len(declared) == 1 and copies == declared and not makers):
+                    continue
+                culprit = declared[0] if declared else copies[0] if copies else None
+                if culprit is None:
+                    continue  # two of our own internals: the naming functions keep them apart
+                what = ", ".join(
+                    [*(f"copy of {c!r}" for c in copies), *makers, *(f"declared {d!r}" for d in declared if d != culprit)]
+                )
+                report(
+                    culprit,
+                    (),
+                    f"in {r} the topic {name!r} would also be written as {what}: two writers of one topic; rename {culprit!r}"
+                    + (" or use policy: prefixed" if copies and not prefixed else ""),
+                )
+            by_key: dict[str, set[str]] = {}
+            for name in owners:
+                by_key.setdefault(naming.kafka_collision_key(name), set()).add(name)
+            for key_names in by_key.values():
+                if len(key_names) > 1:
+                    clash = sorted(key_names)
+                    culprit = next((t for kind, t in owners[clash[1]] + owners[clash[0]] if kind != "internal"), None)
+                    if culprit is not None:
+                        report(
+                            culprit,
+                            (),
+                            f"in {r} the topics {clash[0]!r} and {clash[1]!r} collide: Kafka reads '.' and '_' as the same character in topic names and refuses the second; rename one",
+                        )
+
+    def _check_dns_names(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        zone = self.dns.zone
+        # Generated names first, so a clash is reported at the name the file chose.
+        names: list[tuple[tuple[str | int, ...], str, str]] = []  # (path, name, whose)
+        for i, region in enumerate(self.regions):
+            names.append((("regions", i, "name"), self.region_dns_name(region.name), f"the name of region {region.name}"))
+            names += [
+                (("regions", i, "name"), self.broker_dns_name(region.name, b), f"broker {b} of {region.name}")
+                for b in region.kafka.broker_ids
+            ]
+        names.append((("dns", "bootstrap"), self.bootstrap_name, "the shared bootstrap name"))
+        for d in sorted(self.domains):
+            names.append((("domains", d, "dns_name"), self.domain_dns_name(d), f"the name of domain {d!r}"))
+        owner: dict[str, str] = {}
+        too_long = False
+        for path, name, whose in names:
+            problem = naming.dns_name_problem(name)
+            if problem and not too_long:
+                too_long = True  # the longest of a kind says it; the rest share its fix
+                errors.append(
+                    (
+                        ("dns", "zone"),
+                        f"{whose}, {name[:60]!r}..., {problem}; shorten the zone, the environment or the region's domain names",
+                    )
+                )
+            if name == zone and path[0] != "regions":
+                errors.append(
+                    (
+                        path,
+                        f"{name!r} is the zone apex, where Route53 allows no CNAME; use a name inside the zone such as '{self.environment}.{zone}'",
+                    )
+                )
+            if name in owner and owner[name] != whose:
+                errors.append((path, f"{name!r} is also {owner[name]}; give {whose} its own name"))
+            owner.setdefault(name, whose)
+        geo: dict[str, str] = {}
+        for d, domain in sorted(self.domains.items()):
+            if domain.geolocation is None:
+                continue
+            if domain.geolocation in geo:
+                errors.append(
+                    (
+                        ("domains", d, "geolocation"),
+                        f"geolocation {domain.geolocation!r} is also domain {geo[domain.geolocation]!r}'s; Route53 answers one record per location, so give each domain its own",
+                    )
+                )
+            geo.setdefault(domain.geolocation, d)
+
+
+@functools.lru_cache(maxsize=65536)
+def _selected(include: tuple[str, ...], exclude: tuple[str, ...], topic: str) -> bool:
+    """Whether the include/exclude patterns select a topic (the same for every flow, so asked once)."""
+    return any(re.fullmatch(p, topic) for p in include) and not any(re.fullmatch(p, topic) for p in exclude)
 
 
 class RuleViolationError(ValueError):
