@@ -545,3 +545,15 @@ def test_reordering_regions_topics_and_users_gives_an_equal_topology():
     assert a.region_names == b.region_names
     assert a.flows == b.flows
     assert {r: a.topics_in(r) for r in a.region_names} == {r: b.topics_in(r) for r in b.region_names}
+
+
+def test_merge_keys_and_top_level_extension_keys_read_as_teams_write_them(tmp_path):
+    # YAML 1.1 merge keys and Compose-style 'x-' anchors, as Kubernetes tooling accepts them.
+    plain = raw("stacks/dev.yaml")
+    text = (ROOT / "stacks/dev.yaml").read_text()
+    text = "x-pool: &pool {brokers: 1, controllers: 1, combined: true, storage: {size: 20Gi}}\n" + text
+    text = text.replace("kafka: {brokers: 1, controllers: 1, combined: true, storage: {size: 20Gi}}", "kafka: {<<: *pool}")
+    assert text.count("<<: *pool") == 2
+    path = tmp_path / "merged.yaml"
+    path.write_text(text)
+    assert load_topology(path) == validate_data(plain, "plain")
