@@ -52,7 +52,7 @@ class KafkaEstateArgs:
 def client_settings(topology: Topology, user: str) -> dict[str, Any]:
     """Connection settings of an application user (no password, no CA: the component adds both as outputs)."""
     return {
-        "bootstrap_servers": f"{topology.bootstrap_name}:{strimzi.EXTERNAL_PORT}",
+        "bootstrap_servers": ",".join(f"{name}:{strimzi.EXTERNAL_PORT}" for name in topology.client_bootstrap(user)),
         "regions": list(topology.user_regions(user)),
         "username": user,
         "properties": dict(FAILOVER_CLIENT_PROPERTIES),

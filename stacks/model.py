@@ -698,6 +698,51 @@ class Topology(Strict):
     def domain_dns_name(self, domain: str) -> str:
         return self.domains[domain].dns_name or naming.domain_dns_name(domain, self.environment, self.dns.zone)
 
+    def serving_regions(self, domain: str) -> tuple[str, ...]:
+        return tuple(r.name for r in self.regions_with(Role.DOMAIN) if domain in r.domains and not r.decommission)
+
+    @cached_property
+    def dns_answers(self) -> dict[str, frozenset[str]]:
+        """Every DNS name the estate declares → the regions Route53 may answer it with (through any record).
+
+        The records (``components.dns_records``) must agree, which the plan invariant checker verifies; the
+        ``clients`` output picks from these names, so a user is never handed a name that reaches a region
+        where that user does not exist.
+        """
+        answers: dict[str, frozenset[str]] = {}
+        for region in self.regions:
+            answers[self.region_dns_name(region.name)] = frozenset({region.name})
+        live = frozenset(r for r in self.region_names if self.live(r))
+        shared: frozenset[str] = frozenset()
+        if self.architecture is Architecture.ACTIVE_PASSIVE:
+            shared = frozenset({self.regions_with(Role.PRIMARY)[0].name, self.failover_secondary})
+        elif self.architecture is Architecture.ACTIVE_ACTIVE:
+            shared = live
+        elif self.architecture is Architecture.AGGREGATION_HUB:
+            shared = frozenset(r.name for r in self.regions_with(Role.HUB))
+        else:
+            for d in self.domains:
+                answers[self.domain_dns_name(d)] = frozenset(self.serving_regions(d))
+            located = [d for d, domain in sorted(self.domains.items()) if domain.geolocation]
+            if located:
+                # Geolocation answers each declared location, and everyone else from the default record.
+                default = next((d for d in located if self.domains[d].geolocation == "*"), sorted(self.domains)[0])
+                shared = frozenset(r for d in {*located, default} for r in self.serving_regions(d))
+        if shared:
+            answers[self.bootstrap_name] = shared
+        return answers
+
+    def client_bootstrap(self, user: str) -> tuple[str, ...]:
+        """The names a user's clients bootstrap from: the shared name when everything it answers hosts the user,
+        else a domain's name, else the names of the user's own regions."""
+        regions = frozenset(self.user_regions(user))
+        shared = [self.bootstrap_name, *(self.domain_dns_name(d) for d in sorted(self.domains))]
+        for name in shared:
+            answer = self.dns_answers.get(name)
+            if answer and answer <= regions:
+                return (name,)
+        return tuple(self.region_dns_name(r) for r in sorted(regions) if self.live(r))
+
     def hosting_regions(self, topic_name: str) -> tuple[str, ...]:
         """Regions that hold a topic as a local (non-mirrored) topic with its own KafkaTopic resource.
 
