@@ -24,9 +24,12 @@ class HealthCheckSpec:
     interval: int
     failure_threshold: int
 
+    environment: str
+
     @property
     def alarm_name(self) -> str:
-        return f"kafka-multiregion-{self.region}-bootstrap"
+        # Alarm names are global to an AWS account and region: two environments must not share one.
+        return f"kafka-multiregion-{self.environment}-{self.region}-bootstrap"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ def health_checks(topology: Topology) -> list[HealthCheckSpec]:
             port=EXTERNAL_PORT,
             interval=hc.interval_seconds,
             failure_threshold=hc.failure_threshold,
+            environment=topology.environment,
         )
         for r in topology.region_names
     ]

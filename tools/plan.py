@@ -11,7 +11,9 @@ byte-identical between runs. ``--diff`` compares two plans (stack files or ``GIT
 loud section first for anything that deletes or replaces data.
 
 Deliberately not here: validation rules (``stacks``), resource bodies (``components``).
-Exit status: 0 done, 2 bad input (nothing written), 3 destructive changes with ``--fail-on-destructive``.
+Every plan is held to ``tools.invariants`` before anything is shown or written.
+Exit status: 0 done, 2 bad input (nothing written), 3 destructive changes with ``--fail-on-destructive``,
+4 the plan broke an invariant (a defect of kafka-multiregion, not of the topology; nothing written).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import yaml
 from components import dns_records, mirror
 from stacks.loader import Problem, TopologyError, load_topology
 from stacks.model import Topology
+from tools import invariants
 from tools.harness import Recording, Registration, redact, run_program
 
 # Resources whose deletion or replacement loses data (or everything inside them).
@@ -98,9 +101,27 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+class InvariantError(Exception):
+    """A rendered plan broke an invariant: our defect, reported with every broken invariant."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"{source}: {p}" for p in problems)
+        super().__init__(
+            f"{lines}\nthe plan breaks an invariant of kafka-multiregion (a defect of ours, not of the file); please report it"
+        )
+
+
 def make_plan(stack_file: str) -> Plan:
     topology = load_topology(stack_file)
-    return Plan(topology, run_program(stack_file, topology))
+    return checked(Plan(topology, run_program(stack_file, topology)), stack_file)
+
+
+def checked(plan: Plan, source: str) -> Plan:
+    problems = invariants.check(plan.recording)
+    if problems:
+        raise InvariantError(source, problems)
+    return plan
 
 
 # ----------------------------------------------------------------------------------------- rendering
@@ -409,8 +430,8 @@ def main(argv: list[str] | None = None) -> int:
                 old_file, new_file = (_materialize(s, Path(tmp)) for s in args.diff)
                 old_topology, new_topology = load_topology(old_file), load_topology(new_file)
                 check_removals(old_topology, new_topology, new_file)
-                old = Plan(old_topology, run_program(old_file, old_topology))
-                new = Plan(new_topology, run_program(new_file, new_topology))
+                old = checked(Plan(old_topology, run_program(old_file, old_topology)), args.diff[0])
+                new = checked(Plan(new_topology, run_program(new_file, new_topology)), args.diff[1])
             changes = diff(old, new)
             sys.stdout.write(render_diff(changes, args.format))
             return 3 if args.fail_on_destructive and any(c.destructive for c in changes) else 0
@@ -420,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
     except TopologyError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except InvariantError as exc:
+        print(exc, file=sys.stderr)
+        return 4
     if args.out:
         write_plan(plan, args.out)
     sys.stdout.write(render(plan, args.format))
