@@ -513,6 +513,12 @@ class MirrorMaker2Replication(Strict):
     @classmethod
     def _regexes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in v:
+            if "," in pattern:
+                # Strimzi hands these to MirrorMaker as list settings, which Kafka splits at every comma.
+                raise ValueError(
+                    f"{pattern!r} has a comma, where MirrorMaker 2 splits its patterns (a{{1,3}} becomes a{{1|3}}); "
+                    "write alternatives with '|' and repeat instead of counting ({1,3})"
+                )
             try:
                 re.compile(pattern)
             except re.error as exc:
@@ -1218,6 +1224,30 @@ class Topology(Strict):
                     reported.add(user)
                     errors.append((("users", user), f"user name {user!r} is already {clash}; rename the application user"))
 
+    def topic_census(self, region: str) -> dict[str, list[tuple[str, str]]]:
+        """Every topic that will exist in ``region`` → who makes it: ("declared", topic), ("copy", topic copied
+        here) or ("internal", what keeps it: a MirrorMaker flow, the heartbeat Connect)."""
+        r = region
+        sources = {f.source for f in self.flows}
+        owners: dict[str, list[tuple[str, str]]] = {}
+        for t in self.topics_in(r):
+            owners.setdefault(t, []).append(("declared", t))
+        for flow in self.flows:
+            if flow.target != r:
+                continue
+            for t in self.copies(flow):
+                owners.setdefault(self.remote_topic(flow, t), []).append(("copy", t))
+            for internal in naming.mm2_internal_topics(flow.source, flow.target):
+                owners.setdefault(internal, []).append(("internal", f"MirrorMaker {flow.source} → {flow.target}"))
+            if self.heartbeats:
+                owners.setdefault(naming.remote_topic(True, flow.source, naming.HEARTBEATS_TOPIC), []).append(
+                    ("internal", f"heartbeats from {flow.source}")
+                )
+        if self.heartbeats and r in sources:
+            for internal in naming.heartbeat_topics(r):
+                owners.setdefault(internal, []).append(("internal", f"the heartbeat Connect of {r}"))
+        return owners
+
     def _check_topic_census(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
         """Per region, every topic name that will exist there and who makes it; Kafka's rules over all of them."""
         prefixed = self.policy is ReplicationPolicy.PREFIXED
@@ -1228,7 +1258,6 @@ class Topology(Strict):
                 reported.add(topic)
                 errors.append((("topics", topic, *path_end), message))
 
-        sources = {f.source for f in self.flows}
         for flow in self.flows:
             for t in self.copies(flow):
                 remote = self.remote_topic(flow, t)
@@ -1252,23 +1281,7 @@ class Topology(Strict):
                     )
         for region in self.regions:
             r = region.name
-            owners: dict[str, list[tuple[str, str]]] = {}  # name → [(kind, topic or what)]
-            for t in self.topics_in(r):
-                owners.setdefault(t, []).append(("declared", t))
-            for flow in self.flows:
-                if flow.target != r:
-                    continue
-                for t in self.copies(flow):
-                    owners.setdefault(self.remote_topic(flow, t), []).append(("copy", t))
-                for internal in naming.mm2_internal_topics(flow.source, flow.target):
-                    owners.setdefault(internal, []).append(("internal", f"MirrorMaker {flow.source} → {flow.target}"))
-                if self.heartbeats:
-                    owners.setdefault(naming.remote_topic(True, flow.source, naming.HEARTBEATS_TOPIC), []).append(
-                        ("internal", f"heartbeats from {flow.source}")
-                    )
-            if self.heartbeats and r in sources:
-                for internal in naming.heartbeat_topics(r):
-                    owners.setdefault(internal, []).append(("internal", f"the heartbeat Connect of {r}"))
+            owners = self.topic_census(r)
             for name, who in owners.items():
                 declared = [t for kind, t in who if kind == "declared"]
                 copies = [t for kind, t in who if kind == "copy"]

@@ -6,13 +6,14 @@ fragment of the fix. A rule with no case here is a rule nobody can trust.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from stacks.loader import TopologyError, load_topology, parse_yaml, validate_data
-from stacks.model import ReplicationPolicy, Role
+from stacks.model import KAFKA_KEYS_FILE, ReplicationPolicy, Role
 from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -151,7 +152,9 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
     "failback from a secondary clients never failed over to": (
         "stacks/dev.yaml",
         _both(
-            lambda d: d["regions"].append({**d["regions"][1], "name": "eu-west-1", "kubernetes": {"kind": "context", "context": "eu"}}),
+            lambda d: d["regions"].append(
+                {**d["regions"][1], "name": "eu-west-1", "kubernetes": {"kind": "context", "context": "eu"}}
+            ),
             _set("dns/failover_secondary", "us-west-2"),
             _set("replication", {"failback_from": "eu-west-1"}),
         ),
@@ -271,6 +274,12 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         _set("domains/us/geolocation", "EU"),
         "domains.us.geolocation",
         "Route53 answers one record per location",
+    ),
+    "a topic pattern MirrorMaker would split at its comma": (
+        "stacks/dev.yaml",
+        _set("replication", {"topics_exclude": ["tmp-[0-9]{1,3}"]}),
+        "replication.topics_exclude",
+        "splits its patterns",
     ),
     "a topic config key Kafka does not know": (
         "stacks/dev.yaml",
@@ -557,3 +566,15 @@ def test_merge_keys_and_top_level_extension_keys_read_as_teams_write_them(tmp_pa
     path = tmp_path / "merged.yaml"
     path.write_text(text)
     assert load_topology(path) == validate_data(plain, "plain")
+
+
+def test_the_config_key_tables_are_kafka_4_3_1s_own():
+    # Generated from the jars (tests/kafka_facts/KafkaConfigKeys.java); the oracle read the same jars independently.
+    oracle = ROOT.parent / "shared/oracle/kafka/kafka-4.3.1-config-keys.json"
+    if not oracle.exists():
+        pytest.skip("../shared/oracle is not next to the project")
+    ours = json.loads(KAFKA_KEYS_FILE.read_text())
+    theirs = json.loads(oracle.read_text())
+    assert {k: ours[k] for k in ("kafka_version", "topic", "broker")} == {
+        k: theirs[k] for k in ("kafka_version", "topic", "broker")
+    }
