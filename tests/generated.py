@@ -34,6 +34,9 @@ TOPIC_CONFIGS = st.fixed_dictionaries(
 BROKER_CONFIGS = st.fixed_dictionaries(
     {}, optional={"num.io.threads": st.integers(1, 64), "log.retention.hours": st.integers(1, 10000)}
 )
+# Patterns as teams write them; each means the same to Python's re and Java's regex (MirrorMaker applies them).
+EXCLUDES = ("tmp-.*", ".*-debug", r"audit\..*", "(scratch|sandbox)-[a-z]+", "[A-Z].*")
+INCLUDES = (".*", "[a-zA-Z0-9].*", r"(orders|payments)\..*|.*")
 LABEL_CHARS = string.ascii_lowercase + string.digits + "-"
 TOPIC_CHARS = string.ascii_letters + string.digits + "._-"
 # What the README says is reserved for the project, Strimzi, Kafka and MirrorMaker 2.
@@ -159,6 +162,19 @@ def topologies(draw: st.DrawFn, architecture: str | None = None) -> dict[str, An
                 domains[d]["allowed_regions"] = sorted({*domains[d]["allowed_regions"], r["name"]})
                 r["domains"].append(d)
         data["domains"] = domains
+    replication = data["replication"]
+    if draw(st.booleans()):
+        replication["topics_exclude"] = draw(st.lists(st.sampled_from(EXCLUDES), min_size=1, max_size=2, unique=True))
+    if draw(st.integers(0, 3)) == 0:
+        replication["topics_include"] = draw(st.lists(st.sampled_from(INCLUDES), min_size=1, max_size=2, unique=True))
+    if arch == "active-passive" and draw(st.booleans()):
+        replication["policy"] = "prefixed"
+    replication["heartbeats"] = draw(st.sampled_from([None, True, False]))
+    replication["exactly_once"] = draw(st.booleans())
+    if draw(st.booleans()):
+        replication["filters"] = [{"header": "x-residency-local"}]
+    replication = {k: v for k, v in replication.items() if v is not None}
+    data["replication"] = replication
     data["topics"] = draw(_topics(data, names, domains))
     data["users"] = draw(_users(data, names))
     return data

@@ -45,7 +45,7 @@ def _visible(topic: str, acls: list[dict]) -> bool:
         if acl["type"] != "allow" or res["type"] != "topic":
             continue
         name = res["name"]
-        if name == "*" or name == topic or (res["patternType"] == "prefix" and topic.startswith(name)):
+        if name in ("*", topic) or (res["patternType"] == "prefix" and topic.startswith(name)):
             return True
     return False
 
