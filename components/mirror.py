@@ -115,12 +115,13 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
     topics = topology.copies(flow)
     remote = tuple(topology.remote_topic(flow, t) for t in topics)
     # The source connector must match the source's own topics. For prefixed policies the pattern also names
-    # the target's topics as they appear on the source (<target>.<topic>): MirrorMaker never copies those back
+    # the copies the reverse flow writes on the source (<target>.<topic>): MirrorMaker never copies those back
     # (it detects the cycle), but its checkpoint connector then emits checkpoints for consumers of them, so a
     # consumer that failed over can move back. Third-region copies are not matched: no multi-hop duplicates.
     names = list(topics)
-    if policy is ReplicationPolicy.PREFIXED:
-        names += [f"{flow.target}{SEPARATOR}{t}" for t in topology.topics_in(flow.target)]
+    reverse = Flow(source=flow.target, target=flow.source)
+    if policy is ReplicationPolicy.PREFIXED and reverse in topology.flows:
+        names += [topology.remote_topic(reverse, t) for t in topology.copies(reverse)]
     policy_class = POLICY_CLASS[policy]
     total_partitions = sum(topology.topics[t].partitions for t in topics)
     tasks_max = max(1, min(total_partitions, MAX_TASKS_PER_REPLICA * mm2.replicas))

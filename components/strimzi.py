@@ -19,7 +19,9 @@ from stacks.model import (
     SUPER_USERS,
     Acl,
     AclResourceType,
+    Quotas,
     Region,
+    ReplicationPolicy,
     Topology,
 )
 
@@ -307,7 +309,9 @@ def acl(rule: Acl) -> dict[str, Any]:
     }
 
 
-def kafka_user(topology: Topology, region: Region, name: str, acls: list[dict[str, Any]] | None) -> Manifest:
+def kafka_user(
+    topology: Topology, region: Region, name: str, acls: list[dict[str, Any]] | None, quotas: Quotas | None = None
+) -> Manifest:
     """A SCRAM-SHA-512 KafkaUser whose password we supply; ``acls=None`` means no authorization section (super users)."""
     spec: dict[str, Any] = {
         "authentication": {
@@ -317,6 +321,8 @@ def kafka_user(topology: Topology, region: Region, name: str, acls: list[dict[st
     }
     if acls is not None:
         spec["authorization"] = {"type": "simple", "acls": acls}
+    if quotas is not None and not quotas.empty:
+        spec["quotas"] = {_camel(k): v for k, v in sorted(quotas.model_dump(exclude_none=True).items())}
     return {
         "apiVersion": API,
         "kind": "KafkaUser",
@@ -325,10 +331,39 @@ def kafka_user(topology: Topology, region: Region, name: str, acls: list[dict[st
     }
 
 
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def application_acls(topology: Topology, name: str) -> list[dict[str, Any]]:
-    """A user's declared ACLs, rendered and in a canonical order (the file's order changes nothing)."""
-    rendered = [acl(a) for a in topology.users[name].acls]
+    """A user's declared ACLs, rendered and in a canonical order (the file's order changes nothing).
+
+    A tenant's user that declares none gets its tenant's prefixes: its topics (and their remote copies under a
+    prefixed policy), its consumer groups and its transactional ids.
+    """
+    user = topology.users[name]
+    rendered = [acl(a) for a in user.acls]
+    if not rendered and user.tenant in topology.tenants:
+        prefix = topology.tenants[user.tenant].prefix
+        rendered = [
+            _prefixed("topic", prefix, ["Describe", "DescribeConfigs", "Read", "Write"]),
+            _prefixed("group", prefix, ["Describe", "Read"]),
+            _prefixed("transactionalId", prefix, ["Describe", "Write"]),
+        ]
+        regions = sorted(topology.tenant_regions(user.tenant))
+        if topology.policy is ReplicationPolicy.PREFIXED and len(regions) > 1:  # copies only move between its regions
+            rendered += [_prefixed("topic", f"{r}{naming.SEPARATOR}{prefix}", ["Describe", "Read"]) for r in regions]
     return sorted(rendered, key=lambda a: json.dumps(a, sort_keys=True))
+
+
+def _prefixed(rtype: str, name: str, operations: list[str]) -> dict[str, Any]:
+    return {
+        "type": "allow",
+        "resource": {"type": rtype, "name": name, "patternType": "prefix"},
+        "operations": operations,
+        "host": "*",
+    }
 
 
 def secret(topology: Topology, region: Region, name: str, component: str, keys: tuple[str, ...]) -> Manifest:

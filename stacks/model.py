@@ -213,6 +213,9 @@ class KafkaCluster(Strict):
     config: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Extra broker configuration (spec.kafka.config)."
     )
+    capacity_bytes_per_second: int | None = Field(
+        default=None, ge=1, description="What one broker is sized to take in, bytes/s; replication quotas take a share of it."
+    )
 
     @field_validator("version")
     @classmethod
@@ -390,6 +393,9 @@ class Topic(Strict):
     replicate_to: tuple[str, ...] = Field(
         default=(), description="Partitioned domain: regions this domain's topic is copied to (must respect residency)."
     )
+    bytes_per_second: int | None = Field(
+        default=None, ge=1, description="Declared write rate; a replication quota must carry it within the RPO."
+    )
 
     @property
     def min_insync_replicas(self) -> int | None:
@@ -446,12 +452,63 @@ class Acl(Strict):
         return self
 
 
+class Quotas(Strict):
+    """Kafka client quotas (enforced by every broker on its own: a byte rate is per broker)."""
+
+    producer_byte_rate: int | None = Field(
+        default=None, ge=1, description="Bytes/s per broker a client may produce before it is throttled."
+    )
+    consumer_byte_rate: int | None = Field(
+        default=None, ge=1, description="Bytes/s per broker a client may fetch before it is throttled."
+    )
+    request_percentage: int | None = Field(
+        default=None,
+        ge=1,
+        le=10000,
+        description="Share of the broker's network and I/O thread time, in percent (100 = one thread).",
+    )
+    controller_mutation_rate: float | None = Field(
+        default=None, gt=0, description="Partitions a second the client may create or delete."
+    )
+
+    def over(self, defaults: Quotas | None) -> Quotas:
+        """These quotas, with every unset one taken from ``defaults`` (a tenant's)."""
+        if defaults is None:
+            return self
+        mine = self.model_dump(exclude_none=True)
+        return Quotas(**{**defaults.model_dump(exclude_none=True), **mine})
+
+    @property
+    def empty(self) -> bool:
+        return not self.model_dump(exclude_none=True)
+
+
+class Tenant(Strict):
+    """A team or workload sharing the regional clusters: it owns a topic and group prefix, its users, the regions
+    its data may live in, and its users' default quotas."""
+
+    prefix: str = Field(
+        pattern=r"^[a-zA-Z0-9._-]{1,100}$",
+        description="Topic and consumer-group prefix the tenant owns, e.g. 'payments.'; its topics must start with it.",
+    )
+    regions: tuple[str, ...] | None = Field(default=None, description="Regions where its data may live; all by default.")
+    quotas: Quotas = Field(default_factory=Quotas, description="Quotas of each of its users unless the user sets its own.")
+    default: bool = Field(default=False, description="Owns every topic that carries no tenant's prefix (one tenant at most).")
+    throttle_alert_minutes: int = Field(
+        default=10, ge=1, le=1440, description="Alert when one of its users has been throttled this long."
+    )
+
+
 class User(Strict):
     """An application principal: SCRAM-SHA-512 credentials in every region it uses, with its ACLs."""
 
     regions: tuple[str, ...] | None = Field(default=None, description="Regions the user exists in; all by default.")
     groups: tuple[str, ...] = Field(default=(), description="Consumer groups the application uses.")
-    acls: tuple[Acl, ...] = Field(default=(), description="What the user may do.")
+    acls: tuple[Acl, ...] = Field(
+        default=(), description="What the user may do; a tenant's user without ACLs gets its tenant's prefixes."
+    )
+    tenant: str | None = Field(default=None, description="The tenant the user belongs to.")
+    quotas: Quotas | None = Field(default=None, description="Its quotas; unset ones come from its tenant.")
 
 
 # --------------------------------------------------------------------------------------------- replication
@@ -474,6 +531,20 @@ class HeaderFilter(Strict):
 class Flow(Strict):
     source: str = Field(description="Source region.")
     target: str = Field(description="Target region.")
+
+
+class ReplicationQuota(Strict):
+    """A byte-rate limit on every replication principal, so a catch-up after an outage cannot starve local clients."""
+
+    byte_rate: int | None = Field(
+        default=None, ge=1, description="Bytes/s per broker each flow may fetch from its source and write to its target."
+    )
+    capacity_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Without byte_rate: this share of the smaller declared kafka.capacity_bytes_per_second of the two ends.",
+    )
 
 
 class MirrorMaker2Replication(Strict):
@@ -506,6 +577,7 @@ class MirrorMaker2Replication(Strict):
         ),
     )
     flows: tuple[Flow, ...] | None = Field(default=None, description="Active-active: only these ordered pairs.")
+    quota: ReplicationQuota | None = Field(default=None, description="Limit what replication may take from each cluster.")
     replicas: int = Field(default=1, ge=1, le=20, description="MirrorMaker 2 pods per target region.")
     resources: Resources = Field(default_factory=lambda: Resources(cpu="500m", memory="2Gi"))
 
@@ -641,6 +713,7 @@ class Topology(Strict):
     domains: dict[str, Domain] = Field(default_factory=dict, description="Partitioned domains keyed by name.")
     topics: dict[str, Topic] = Field(default_factory=dict, description="Topics keyed by name.")
     users: dict[str, User] = Field(default_factory=dict, description="Application users keyed by name.")
+    tenants: dict[str, Tenant] = Field(default_factory=dict, description="Tenants sharing the clusters, keyed by name.")
     replication: Replication = Field(default_factory=MirrorMaker2Replication)
     dns: Dns
     security: Security = Field(default_factory=Security)
@@ -761,10 +834,43 @@ class Topology(Strict):
         if topic.regions is not None:
             return tuple(sorted(topic.regions))
         if self.architecture is Architecture.AGGREGATION_HUB:
-            return tuple(r.name for r in self.regions_with(Role.EDGE))
-        if self.architecture is Architecture.PARTITIONED_DOMAIN and topic.domain is not None:
-            return tuple(r.name for r in self.regions_with(Role.DOMAIN) if topic.domain in r.domains)
-        return self.region_names
+            hosts = tuple(r.name for r in self.regions_with(Role.EDGE))
+        elif self.architecture is Architecture.PARTITIONED_DOMAIN and topic.domain is not None:
+            hosts = tuple(r.name for r in self.regions_with(Role.DOMAIN) if topic.domain in r.domains)
+        else:
+            hosts = self.region_names
+        allowed = self.tenant_regions(self.tenant_of(topic_name))
+        return tuple(r for r in hosts if r in allowed)
+
+    # -------------------------------------------------------------- tenants
+
+    def tenant_of(self, topic_or_group: str) -> str | None:
+        """The tenant owning a topic or group name: the longest matching prefix, else the default tenant."""
+        owners = [(len(t.prefix), name) for name, t in self.tenants.items() if topic_or_group.startswith(t.prefix)]
+        if owners:
+            return max(owners)[1]
+        return next((name for name, t in sorted(self.tenants.items()) if t.default), None)
+
+    def tenant_regions(self, tenant: str | None) -> frozenset[str]:
+        regions = self.tenants[tenant].regions if tenant in self.tenants else None
+        return frozenset(regions if regions is not None else self.region_names)
+
+    def user_quotas(self, user: str) -> Quotas | None:
+        u = self.users[user]
+        tenant = self.tenants[u.tenant].quotas if u.tenant in self.tenants else None
+        quotas = (u.quotas or Quotas()).over(tenant)
+        return None if quotas.empty else quotas
+
+    def replication_byte_rate(self, flow: Flow) -> int | None:
+        """Per-broker byte rate each flow's principal may use at both ends, or None without a replication quota."""
+        quota = self.mm2.quota
+        if quota is None:
+            return None
+        if quota.byte_rate is not None:
+            return quota.byte_rate
+        capacities = [self.region(r).kafka.capacity_bytes_per_second for r in (flow.source, flow.target)]
+        known = [c for c in capacities if c is not None]
+        return int(min(known) * quota.capacity_share) if known else None
 
     def topics_in(self, region: str) -> tuple[str, ...]:
         return self._topics_by_region.get(region, ())
@@ -800,6 +906,8 @@ class Topology(Strict):
         topic = self.topics[topic_name]
         if not topic.replicated or flow.source not in self.hosting_regions(topic_name):
             return False
+        if flow.target not in self.tenant_regions(self.tenant_of(topic_name)):
+            return False
         if self.architecture is Architecture.PARTITIONED_DOMAIN and flow.target not in topic.replicate_to:
             return False
         mm2 = self.mm2
@@ -824,6 +932,10 @@ class Topology(Strict):
         self._check_dns(errors)
         if not errors:
             self._check_flows(errors)
+        if not errors:
+            from stacks import tenancy  # rules that read the whole model; imported where used
+
+            tenancy.check(self, errors)
         if not errors:
             self._check_identities(errors)
         if errors:
