@@ -861,6 +861,11 @@ class Topology(Strict):
         quotas = (u.quotas or Quotas()).over(tenant)
         return None if quotas.empty else quotas
 
+    @property
+    def has_quotas(self) -> bool:
+        """Whether any principal gets a quota (then the brokers export per-user quota metrics)."""
+        return bool(self.tenants) or self.mm2.quota is not None or any(u.quotas for u in self.users.values())
+
     def replication_byte_rate(self, flow: Flow) -> int | None:
         """Per-broker byte rate each flow's principal may use at both ends, or None without a replication quota."""
         quota = self.mm2.quota

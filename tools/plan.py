@@ -141,6 +141,36 @@ def summary(plan: Plan) -> dict[str, Any]:
         "by_type": dict(sorted(by_type.items())),
         "by_region": {r: dict(sorted(c.items())) for r, c in sorted(by_region.items())},
         "flows": [f"{p.source} -> {p.target}" for p in mirror.flow_plans(plan.topology)],
+        **({"tenants": tenants(plan)} if plan.topology.tenants else {}),
+    }
+
+
+def tenant_of(reg: Registration, topology: Topology) -> str | None:
+    """The tenant a topic, a user or a user's password Secret belongs to (None for shared resources)."""
+    kind = reg.type.rsplit(":", 1)[-1]
+    meta = reg.inputs.get("metadata") or {}
+    name = str(meta.get("name", ""))
+    if kind == "KafkaTopic":
+        return topology.tenant_of(str((reg.inputs.get("spec") or {}).get("topicName", name)))
+    user = name.removesuffix("-scram-password") if kind == "Secret" else name
+    if kind in ("KafkaUser", "Secret") and user in topology.users:
+        return topology.users[user].tenant
+    return None
+
+
+def tenants(plan: Plan) -> dict[str, Any]:
+    """Per tenant: its prefix, regions, topics, users and how many resources it accounts for."""
+    t = plan.topology
+    counts = Counter(tenant_of(reg, t) for reg in plan.registrations)
+    return {
+        name: {
+            "prefix": tenant.prefix,
+            "regions": sorted(t.tenant_regions(name)),
+            "topics": sorted(topic for topic in t.topics if t.tenant_of(topic) == name),
+            "users": sorted(u for u, user in t.users.items() if user.tenant == name),
+            "resources": counts[name],
+        }
+        for name, tenant in sorted(t.tenants.items())
     }
 
 
@@ -185,6 +215,14 @@ def mermaid(plan: Plan) -> str:
         target = _node(rest) if kind == "bootstrap" else names.setdefault(rest, f"dns{len(names)}")
         edges.append(f"  {node} -. {label} .-> {target}" if label else f"  {node} -.-> {target}")
     lines += [f'  {node}(["{name}"])' for name, node in names.items()]
+    for name, tenant in tenants(plan).items():
+        node = f"tenant_{_node(name)}"
+        lines += [
+            f'  subgraph {node}_group["tenant {name}"]',
+            f'    {node}[/"{tenant["prefix"]}*<br/>{len(tenant["topics"])} topics, {len(tenant["users"])} users"/]',
+            "  end",
+        ]
+        edges += [f"  {node} --- {_node(r)}" for r in tenant["regions"]]
     return "\n".join(lines + edges) + "\n"
 
 
