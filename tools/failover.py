@@ -81,17 +81,22 @@ def state_lines(topology: Topology, snap: Snapshot, found: Match) -> list[str]:
     for g in failover_groups(topology):
         members = ", ".join(f"{s.region} {_switch_word(s)}" for s in bound if s.group == g)
         lines.append(f"  {g.name} ({g.routing.value}) switches: {members or 'missing'}")
-    intended = snap.with_inverted({s.check.id: False for s in bound})
+    # What the stack means: every switch on, every endpoint up.
+    intended = snap.assuming({s.check.id: False for s in bound}, all_up=True)
+    why = [f"{s.region} switched off" for s in bound if s.off]
+    why += [f"{r} is down" for r in topology.region_names if endpoint_up(found, r) is False]
     for name in shared_names(topology):
-        for now, meant in zip(
-            answers(topology, snap, found.endpoints, name), answers(topology, intended, found.endpoints, name), strict=True
-        ):
+        now_all = answers(topology, snap, found.endpoints, name)
+        for now, meant in zip(now_all, answers(topology, intended, found.endpoints, name), strict=True):
             where = f" [{now.location}]" if now.location else ""
-            verdict = "as intended" if now.regions == meant.regions else f"FAILED OVER (intended {', '.join(meant.regions)})"
-            down = " (every record unhealthy: Route53 answers as if all were healthy)" if now.all_unhealthy else ""
-            lines.append(
-                f"{name}{where} answers with {', '.join(now.regions) or ', '.join(now.values) or 'nothing'}: {verdict}{down}"
+            verdict = (
+                "as intended"
+                if now.regions == meant.regions
+                else f"FAILED OVER (intended {', '.join(meant.regions)}: {', '.join(why)})"
             )
+            down = " (every record unhealthy: Route53 answers as if all were healthy)" if now.all_unhealthy else ""
+            said = ", ".join(now.regions) or ", ".join(now.values) or "nothing"
+            lines.append(f"{name}{where} answers with {said}: {verdict}{down}")
     return lines
 
 

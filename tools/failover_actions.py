@@ -206,7 +206,7 @@ def plan(verb_name: str, region: str, domain: str | None, topology: Topology, *,
             changes.append(Change(s, not on))
     targets = {region} if verb.expect is _answers_only else set()
     _require_up(found, targets | {c.switch.region for c in changes if not c.off}, f"{verb_name} {region} refused")
-    predicted = snap.with_inverted({c.switch.check.id: c.off for c in changes})
+    predicted = snap.assuming({c.switch.check.id: c.off for c in changes})
     for g in groups:
         for a in answers(topology, predicted, found.endpoints, g.name):
             if not verb.expect(a, region):

@@ -184,12 +184,16 @@ class Snapshot:
     records: tuple[Mapping[str, Any], ...]  # record sets, names without the trailing dot
     checks: Mapping[str, Check] = field(default_factory=dict)  # id → every check tagged for the environment
 
-    def with_inverted(self, inverted: Mapping[str, bool]) -> Snapshot:
-        """The same zone with some checks' inversion changed: what Route53 would hold after a plan."""
+    def assuming(self, inverted: Mapping[str, bool], *, all_up: bool = False) -> Snapshot:
+        """The same zone with some checks' inversion changed (what Route53 would hold after a plan), and with
+        ``all_up`` every endpoint observed healthy (what the stack means to answer)."""
         checks = {
-            i: Check(c.id, c.ref, {**c.config, "Inverted": inverted[i]}, c.tags, c.observed) if i in inverted else c
+            i: Check(
+                c.id, c.ref, {**c.config, "Inverted": inverted.get(i, c.inverted)}, c.tags,
+                True if all_up and c.observed is not None else c.observed,
+            )
             for i, c in self.checks.items()
-        }
+        }  # fmt: skip
         return Snapshot(self.zone_id, self.records, checks)
 
 
