@@ -255,25 +255,57 @@ def apply(ctx: Context, changes: list[Change], original: Snapshot, mark: str, re
 
 
 def restore(ctx: Context, original: Snapshot) -> Snapshot:
-    """Put every switch back as ``original`` had it, judged by what Route53 reads back; returns the read-back."""
+    """Put every switch back as ``original`` had it, judged by what Route53 reads back (an undo whose answer was
+    lost may well have been applied); returns the read-back."""
     want = switch_states(original)
-    now = read(ctx.r53, ctx.topology)
-    for _ in range(2):
+    failure: FailoverError | None = None
+    for _ in range(3):
+        now = read(ctx.r53, ctx.topology)
         have = switch_states(now)
         wrong = {i: w for i, w in want.items() if i in have and have[i] != w}
         if not wrong:
             return now
         for check_id, (inverted, mark) in wrong.items():
-            _set(ctx.r53, check_id, inverted, mark)
-        now = read(ctx.r53, ctx.topology)
-    raise LeftChangedError("switches still differ from how they were after restoring them twice")
+            # Judged by the next read-back, not by the answers. The mark stays while the switch is inverted and
+            # is written before it is inverted, so an inverted switch never loses the sign this tool made it.
+            steps: list[dict[str, Any]] = []
+            if have[check_id][1] != mark and (mark is not None or have[check_id][0] == inverted):
+                tags: dict[str, Any] = (
+                    {"AddTags": [{"Key": TAG_SWITCHED_OFF, "Value": mark}]} if mark else {"RemoveTagKeys": [TAG_SWITCHED_OFF]}
+                )
+                steps.append(
+                    {"fn": ctx.r53.change_tags_for_resource, "ResourceType": "healthcheck", "ResourceId": check_id, **tags}
+                )
+            if have[check_id][0] != inverted:
+                steps.append({"fn": ctx.r53.update_health_check, "HealthCheckId": check_id, "Inverted": inverted})
+            for step in steps:
+                try:
+                    call(**step)
+                except FailoverError as exc:
+                    failure = exc
+                    break
+    now = read(ctx.r53, ctx.topology)
+    have = switch_states(now)
+    if all(have.get(i, w) == w for i, w in want.items()):
+        return now
+    raise failure or LeftChangedError("switches still differ from how they were after restoring them three times")
+
+
+def _back_commands(ctx: Context, original: Snapshot) -> list[str]:
+    """How to return to ``original``: this tool's rollback when nothing was switched off before."""
+    states = switch_states(original)
+    if not any(inverted for inverted, _ in states.values()):
+        return [f"to return to how it was: {command('rollback', '--stack', ctx.stack_file)}"]
+    return [
+        f"to return to how it was: aws route53 update-health-check --health-check-id {i} {'--inverted' if inv else '--no-inverted'}"
+        for i, (inv, _) in sorted(states.items())
+    ]
 
 
 def recover(ctx: Context, exc: FailoverError, original: Snapshot, retry: str) -> FailoverError:
     """After ``exc``: read back, undo what changed, and say how Route53 was left (as read)."""
     ctx.deadline.extend(RECOVERY_SECONDS)
-    back = [f"to return to how it was: aws route53 update-health-check --health-check-id {i} {'--inverted' if inv else '--no-inverted'}"
-            for i, (inv, _) in sorted(switch_states(original).items())]  # fmt: skip
+    back = _back_commands(ctx, original)
     try:
         before = read(ctx.r53, ctx.topology)
     except FailoverError as again:

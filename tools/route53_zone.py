@@ -95,7 +95,7 @@ def client(call_timeout: float, deadline: Deadline) -> Any:
             config=Config(
                 connect_timeout=call_timeout,
                 read_timeout=call_timeout,
-                retries={"max_attempts": 3, "mode": "standard"},
+                retries={"total_max_attempts": 3, "mode": "standard"},
             ),
         )
     except Exception as exc:
@@ -112,6 +112,7 @@ def client(call_timeout: float, deadline: Deadline) -> Any:
 def classify(exc: BaseException) -> FailoverError:
     """The one-line error of an exception raised by boto3 or botocore."""
     from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
 
     if isinstance(exc, FailoverError):
         return exc
@@ -137,7 +138,7 @@ def classify(exc: BaseException) -> FailoverError:
         return UnreachableError("Route53 accepted the connection but did not answer in time (--call-timeout)")
     if isinstance(exc, bx.ConnectionClosedError | bx.HTTPClientError):
         return UnreachableError("the connection to Route53 broke before an answer arrived")
-    if isinstance(exc, bx.ResponseParserError):
+    if isinstance(exc, ResponseParserError):
         return UnreachableError("Route53's endpoint answered with something that is not its API (unparseable response)")
     if isinstance(exc, bx.NoRegionError | bx.BotoCoreError):
         return UnreachableError(f"AWS SDK error: {type(exc).__name__}")
