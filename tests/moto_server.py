@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 
+from components.dns_records import TAG_SWITCHED_OFF
 from tools import route53
 from tools.harness import Recording
 
@@ -90,8 +91,6 @@ def seed(r53: Any, rec: Recording, *, private_twin: bool = False) -> str:
 
 def switch_state(r53: Any) -> dict[str, tuple[bool, str | None]]:
     """Every check's (inverted, switched-off mark), read straight from the server."""
-    from components.dns_records import TAG_SWITCHED_OFF
-
     checks = r53.list_health_checks()["HealthChecks"]
     out = {}
     for hc in checks:

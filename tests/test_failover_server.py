@@ -286,6 +286,9 @@ FAULTS: dict[str, tuple[list[Rule], int, str, str]] = {
     "every answer lost after the change was applied": (
         [Rule("lose", UPDATE_CHECK, times=0)], 6, ORIGINAL, "the change had been applied, and is undone: read back, Route53 is as it was",
     ),
+    "the read after the change lost: the change stands": (
+        [Rule("lose", LIST_CHECKS, nth=2, times=3)], 6, INTENDED, "read back: the change is complete, Route53 is as asked",
+    ),
     "the second change refused": ([Rule("refuse", UPDATE_CHECK, nth=2)], 5, ORIGINAL, "AWS refused UpdateHealthCheck: AccessDenied"),
     "the second change throttled on every attempt": (
         [Rule("refuse", UPDATE_CHECK, nth=2, times=3, status=400, code="Throttling")], 5, ORIGINAL, "AWS throttled UpdateHealthCheck",

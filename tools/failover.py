@@ -135,7 +135,7 @@ def change(ctx: Context, verb: str, region: str | None, *, domain: str | None, d
     if not changes:
         now = group_answers(ctx.topology, snap, found)
         said = "; ".join(f"{n} answers with {', '.join(a.regions)}" for n, ans in now.items() for a in ans)
-        ctx.say(f"nothing to change: {said}")
+        ctx.say(f"nothing to change: {said or 'no switch is off'}")
         return 0
     ctx.say(f"{'would change' if dry_run else 'changing'} {len(changes)} switch(es):")
     for c in changes:

@@ -251,7 +251,8 @@ def apply(ctx: Context, changes: list[Change], original: Snapshot, mark: str, re
             _set(ctx.r53, c.switch.check.id, c.off, mark)
         return read(ctx.r53, ctx.topology)
     except FailoverError as exc:
-        raise recover(ctx, exc, original, retry) from None
+        asked = {c.switch.check.id: c.off for c in changes}
+        raise recover(ctx, exc, original, retry, asked=asked) from None
 
 
 def restore(ctx: Context, original: Snapshot) -> Snapshot:
@@ -302,8 +303,11 @@ def _back_commands(ctx: Context, original: Snapshot) -> list[str]:
     ]
 
 
-def recover(ctx: Context, exc: FailoverError, original: Snapshot, retry: str) -> FailoverError:
-    """After ``exc``: read back, undo what changed, and say how Route53 was left (as read)."""
+def recover(
+    ctx: Context, exc: FailoverError, original: Snapshot, retry: str, *, asked: dict[str, bool] | None = None
+) -> FailoverError:
+    """After ``exc``: read back, undo what changed (unless all of ``asked`` is already done: a change is not
+    undone because only the answer or the read after it was lost), and say how Route53 was left (as read)."""
     ctx.deadline.extend(RECOVERY_SECONDS)
     back = _back_commands(ctx, original)
     try:
@@ -319,6 +323,9 @@ def recover(ctx: Context, exc: FailoverError, original: Snapshot, retry: str) ->
         )
     if switch_states(before) == switch_states(original):
         return type(exc)(f"{exc}; read back: Route53 is as it was", state=before, commands=[f"to try again: {retry}"])
+    have = switch_states(before)
+    if asked and all(have.get(i, (None, None))[0] == off for i, off in asked.items()):
+        return type(exc)(f"{exc}; read back: the change is complete, Route53 is as asked", state=before)
     try:
         after = restore(ctx, original)
     except FailoverError as again:
