@@ -211,11 +211,11 @@ def mermaid(plan: Plan) -> str:
             or (f"latency {rec.latency_region}" if rec.latency_region else None)
             or (f"geo {rec.geolocation}" if rec.geolocation else None)
         )
-        kind, _, rest = rec.target.partition(":")
-        target = _node(rest) if kind == "bootstrap" else names.setdefault(rest, f"dns{len(names)}")
+        tgt = rec.target
+        target = names.setdefault(tgt.name, f"dns{len(names)}") if isinstance(tgt, dns_records.DnsName) else _node(tgt.region)
         edges.append(f"  {node} -. {label} .-> {target}" if label else f"  {node} -.-> {target}")
     lines += [f'  {node}(["{name}"])' for name, node in names.items()]
-    for name, tenant in tenants(plan).items():
+    for name, tenant in (tenants(plan) if t.tenants else {}).items():
         node = f"tenant_{_node(name)}"
         lines += [
             f'  subgraph {node}_group["tenant {name}"]',
