@@ -175,6 +175,18 @@ def topologies(draw: st.DrawFn, architecture: str | None = None) -> dict[str, An
         replication["filters"] = [{"header": "x-residency-local"}]
     replication = {k: v for k, v in replication.items() if v is not None}
     data["replication"] = replication
+    if draw(st.integers(0, 2)) == 0:
+        # Tenants: distinct prefixes (one may extend another: the longest wins), maybe a default, maybe quotas.
+        labels = draw(st.lists(dns_label(12), min_size=1, max_size=3, unique=True))
+        data["tenants"] = {
+            f"t{i}-{label}": {
+                "prefix": f"{label}.",
+                **({"quotas": {"producer_byte_rate": draw(st.integers(1000, 10**8))}} if draw(st.booleans()) else {}),
+            }
+            for i, label in enumerate(labels)
+        }
+        if draw(st.booleans()):
+            data["tenants"][next(iter(data["tenants"]))]["default"] = True
     data["topics"] = draw(_topics(data, names, domains))
     data["users"] = draw(_users(data, names))
     return data
@@ -188,7 +200,16 @@ def _serving(data: dict[str, Any], domain: str) -> list[str]:
 def _topics(draw: st.DrawFn, data: dict[str, Any], names: list[str], domains: dict[str, Any]) -> dict[str, Any]:
     arch = data["architecture"]
     limit = 249 - LONGEST_REGION - 1
-    wanted = draw(st.lists(topic_names(limit), max_size=6, unique_by=lambda s: s.replace(".", "_")))
+    tenants = data.get("tenants", {})
+    prefixes = [t["prefix"] for t in tenants.values()]
+    if tenants and not any(t.get("default") for t in tenants.values()):
+        # Every topic carries a tenant's prefix when there is no default tenant.
+        base = st.tuples(st.sampled_from(prefixes), topic_names(limit - 14)).map("".join).filter(_topic_ok)
+    elif tenants:
+        base = st.one_of(topic_names(limit), st.tuples(st.sampled_from(prefixes), topic_names(limit - 14)).map("".join))
+    else:
+        base = topic_names(limit)
+    wanted = draw(st.lists(base.filter(_topic_ok), max_size=6, unique_by=lambda s: s.replace(".", "_")))
     topics: dict[str, Any] = {}
     brokers = {r["name"]: r["kafka"]["brokers"] for r in data["regions"]}
     for name in wanted:
@@ -234,20 +255,40 @@ def _users(draw: st.DrawFn, data: dict[str, Any], names: list[str]) -> dict[str,
         )
 
     wanted = draw(st.lists(dns_label(63).filter(ok), max_size=5, unique=True))
-    topics = list(data["topics"])
+    tenants = data.get("tenants", {})
     users: dict[str, Any] = {}
     for user in wanted:
         entry: dict[str, Any] = {}
+        prefix = ""
+        topics = list(data["topics"])
+        if tenants:
+            # A tenant's user acts inside its prefix: on the topics its tenant owns (longest prefix, else default).
+            tenant = draw(st.sampled_from(sorted(tenants)))
+            entry["tenant"] = tenant
+            prefix = tenants[tenant]["prefix"]
+            topics = [t for t in topics if _owner(tenants, t) == tenant and t.startswith(prefix)]
+            if draw(st.booleans()):
+                users[user] = entry  # no ACLs: the tenant's prefixes
+                continue
         if draw(st.booleans()):
             entry["regions"] = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
-        group = draw(dns_label(40))
+        group = prefix + draw(dns_label(40))
         entry["groups"] = [group]
         acls: list[dict[str, Any]] = [{"resource": {"type": "group", "name": group}, "operations": ["Read"]}]
         for topic in draw(st.lists(st.sampled_from(topics), unique=True)) if topics else []:
             ops = draw(st.lists(st.sampled_from(["Read", "Write", "Describe", "DescribeConfigs"]), min_size=1, unique=True))
             acls.append({"resource": {"type": "topic", "name": topic}, "operations": ops})
         if draw(st.booleans()):
-            acls.append({"resource": {"type": "topic", "name": draw(dns_label(30)), "pattern": "prefix"}, "operations": ["Read"]})
+            acls.append(
+                {"resource": {"type": "topic", "name": prefix + draw(dns_label(30)), "pattern": "prefix"}, "operations": ["Read"]}
+            )
         entry["acls"] = acls
         users[user] = entry
     return users
+
+
+def _owner(tenants: dict[str, Any], topic: str) -> str | None:
+    matches = [(len(t["prefix"]), name) for name, t in tenants.items() if topic.startswith(t["prefix"])]
+    if matches:
+        return max(matches)[1]
+    return next((name for name, t in sorted(tenants.items()) if t.get("default")), None)

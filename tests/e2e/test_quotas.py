@@ -85,6 +85,8 @@ def _flood(broker: Broker, user: str, password: str, ca: Any, topic: str, out: d
                 "linger.ms": 5,
                 "batch.size": 4 * RECORD,
                 "enable.idempotence": True,
+                # A bounded queue (10 s at the quota): produce() waits while throttled, flush() ends with all acknowledged.
+                "queue.buffering.max.messages": 200,
             },
         )
     )
@@ -96,7 +98,7 @@ def _flood(broker: Broker, user: str, password: str, ca: Any, topic: str, out: d
         except BufferError:
             producer.poll(0.05)
         producer.poll(0)
-    producer.flush(60)
+    producer.flush(120)
     # Kafka measures a quota over quota.window.num x quota.window.size.seconds (11 s): a client may burst before
     # its first throttle. The steady rate is what the quota promises: measured over the second half of the run,
     # with small batches (batch.size above) so acknowledgements are fine-grained enough to time.
@@ -106,6 +108,14 @@ def _flood(broker: Broker, user: str, password: str, ca: Any, topic: str, out: d
         rate=(len(steady) - 1) * RECORD / max(1e-3, steady[-1] - steady[0]) if len(steady) > 1 else 0.0,
         throttle_ms=max(throttle, default=0.0),
     )
+
+
+def _end_offsets(broker: Broker, ca: Any, topic: str, partitions: int, password: str) -> int:
+    consumer = Consumer(client_config(broker, ADMIN, password, ca, **{"group.id": "e2e-watch"}))
+    try:
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions))
+    finally:
+        consumer.close()
 
 
 def _arrival(
@@ -165,7 +175,8 @@ def test_a_tenant_over_its_quota_is_throttled_the_other_keeps_its_rate_and_repli
     mm = MirrorMaker(plan, estate["tmp"] / plan.name)
     mm.start(estate["libs"], t, brokers, ca, pw[plan.name])
     estate["started"].append(mm)
-    expected = a["bytes"] // RECORD
+    expected = _end_offsets(primary, ca, "a.events", 3, estate["admin_password"])
+    assert expected == a["bytes"] // RECORD, "the source holds other than what was acknowledged"
     predicted = a["bytes"] / REPLICATION
     first, last = _arrival(secondary, ca, "a.events", 3, expected, 120 + 3 * predicted, estate["admin_password"])
     took = last - first
