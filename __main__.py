@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components import strimzi
 from components.estate import KafkaEstate, KafkaEstateArgs
 from components.providers import build_providers
 from stacks.loader import TopologyError, load_topology
@@ -13,7 +14,16 @@ except TopologyError as exc:
     # RunError is reported by Pulumi as a plain message, without a Python traceback.
     raise pulumi.RunError(f"invalid topology:\n{exc}") from None
 
-estate = KafkaEstate(topology.environment, KafkaEstateArgs(topology=topology, providers=build_providers(topology, config)))
+# strimziChart: where Helm gets the operator chart; a local directory or a mirror where the OCI registry cannot
+# be reached (air-gapped clusters, the real-engine tests), the upstream OCI chart otherwise.
+estate = KafkaEstate(
+    topology.environment,
+    KafkaEstateArgs(
+        topology=topology,
+        providers=build_providers(topology, config),
+        strimzi_chart=config.get("strimziChart") or strimzi.STRIMZI_CHART,
+    ),
+)
 
 pulumi.export("ca_cert_pem", estate.ca_cert_pem)
 pulumi.export("regions", estate.regions)

@@ -11,6 +11,7 @@ Deliberately not here: users (``components.users``), MirrorMaker (``components.r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,12 @@ class RegionalClusterArgs:
     ca_cert_pem: pulumi.Input[str]
     listener_cert_chain_pem: pulumi.Input[str]
     listener_private_key_pem: pulumi.Input[str]  # a Pulumi secret
-    depends_on: list[pulumi.Resource] = field(default_factory=list)  # e.g. the exporter-rule ConfigMaps
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    # Builds another component's objects in the namespace once it exists (monitoring); the Kafka and its node
+    # pools wait for what it returns (the exporter-rule ConfigMaps they reference).
+    in_namespace: Callable[[pulumi.Resource], list[pulumi.Resource]] | None = None
+    # Where Helm finds the operator chart: the OCI registry, or a local copy or mirror (air-gapped clusters).
+    strimzi_chart: str = strimzi.STRIMZI_CHART
 
 
 def custom_resource(name: str, body: dict[str, Any], opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
@@ -77,7 +83,7 @@ class RegionalCluster(pulumi.ComponentResource):
             f"{name}-strimzi",
             k8s.helm.v3.ReleaseArgs(
                 name="strimzi-cluster-operator",
-                chart=strimzi.STRIMZI_CHART,
+                chart=args.strimzi_chart,
                 version=strimzi.STRIMZI_VERSION,
                 namespace=region.namespace,
                 values=strimzi.operator_values(),
@@ -99,7 +105,8 @@ class RegionalCluster(pulumi.ComponentResource):
             {"tls.crt": args.listener_cert_chain_pem, "tls.key": args.listener_private_key_pem},
             in_ns,
         )
-        after_operator = [operator, listener_secret, *args.depends_on]
+        in_namespace = args.in_namespace(ns) if args.in_namespace else []
+        after_operator = [operator, listener_secret, *args.depends_on, *in_namespace]
         pools = [
             custom_resource(
                 f"{name}-pool-{body['metadata']['name']}",

@@ -79,6 +79,8 @@ class Dns(pulumi.ComponentResource):
         super().__init__("kafka-multiregion:index:Dns", name, None, opts)
         t = args.topology
         home = args.providers.global_aws
+        if t.dns is None or home is None:
+            raise ValueError("Dns is only built for a topology with a dns section (and its AWS providers)")
         zone = aws.route53.get_zone_output(
             name=t.dns.zone, private_zone=False, opts=pulumi.InvokeOptions(provider=home, parent=self)
         )
@@ -101,7 +103,7 @@ class Dns(pulumi.ComponentResource):
         self.health_check_ids = {}
         ids: dict[CheckRef, pulumi.Output[str]] = {}
         for spec in health_checks(t):  # children come first, so a gate can name them
-            check = self._health_check(t, spec, ids, args.providers.regions[spec.region].aws)
+            check = self._health_check(t, spec, ids, _regional_aws(args.providers, spec.region))
             ids[spec.ref] = check.id
             if spec.ref.role is not CheckRole.ENDPOINT:
                 continue
@@ -135,7 +137,7 @@ class Dns(pulumi.ComponentResource):
             else:
                 assert isinstance(target, DnsName)
                 value = target.name
-            provider = args.providers.regions[rec.region].aws if rec.region else home
+            provider = _regional_aws(args.providers, rec.region) if rec.region else home
             aws.route53.Record(
                 f"{name}-{rec.key}",
                 aws.route53.RecordArgs(
@@ -220,6 +222,13 @@ class Dns(pulumi.ComponentResource):
             ),
             opts=opts,
         )
+
+
+def _regional_aws(providers: Providers, region: str) -> aws.Provider:
+    provider = providers.regions[region].aws
+    if provider is None:
+        raise ValueError(f"no AWS provider for {region}: the topology has no dns section")
+    return provider
 
 
 def _geo(code: str) -> aws.route53.RecordGeolocationRoutingPolicyArgs:

@@ -181,6 +181,13 @@ class FailoverGroup:
 # ----------------------------------------------------------------------------------------- records
 
 
+def _name(name: str | None) -> str:
+    """A name the dns section defines (records exist only with one)."""
+    if name is None:
+        raise ValueError("a Route53 record asked for without a dns section")
+    return name
+
+
 def _gated(key: str, name: str, region: str, ttl: int, routing: Routing, **policy: str) -> RecordSpec:
     return RecordSpec(
         key, name, Bootstrap(region), ttl, routing, health_check=CheckRef(CheckRole.GATE, region, name), region=region, **policy
@@ -191,7 +198,7 @@ def _active_passive(t: Topology) -> list[RecordSpec]:
     (primary,) = t.regions_with(Role.PRIMARY)
     # Route53 allows one SECONDARY per name: the topology names it (or has only one).
     return [
-        _gated(f"bootstrap-{kind.lower()}", t.bootstrap_name, member, min(t.dns.ttl, 60), Routing.FAILOVER,
+        _gated(f"bootstrap-{kind.lower()}", _name(t.bootstrap_name), member, min(t.route53.ttl, 60), Routing.FAILOVER,
                set_identifier=f"{member}-{kind.lower()}", failover=kind)
         for member, kind in ((primary.name, "PRIMARY"), (t.failover_secondary, "SECONDARY"))
     ]  # fmt: skip
@@ -199,14 +206,14 @@ def _active_passive(t: Topology) -> list[RecordSpec]:
 
 def _active_active(t: Topology) -> list[RecordSpec]:
     return [
-        _gated(f"bootstrap-{r}", t.bootstrap_name, r, t.dns.ttl, Routing.LATENCY, set_identifier=r, latency_region=r)
+        _gated(f"bootstrap-{r}", _name(t.bootstrap_name), r, t.route53.ttl, Routing.LATENCY, set_identifier=r, latency_region=r)
         for r in filter(t.live, t.region_names)
     ]
 
 
 def _aggregation_hub(t: Topology) -> list[RecordSpec]:
     (hub,) = t.regions_with(Role.HUB)
-    return [RecordSpec("bootstrap-hub", t.bootstrap_name, Bootstrap(hub.name), t.dns.ttl, region=hub.name)]
+    return [RecordSpec("bootstrap-hub", _name(t.bootstrap_name), Bootstrap(hub.name), t.route53.ttl, region=hub.name)]
 
 
 def _serving(t: Topology, domain: str) -> list[str]:
@@ -215,9 +222,9 @@ def _serving(t: Topology, domain: str) -> list[str]:
 
 def _partitioned_domain(t: Topology) -> list[RecordSpec]:
     out: list[RecordSpec] = []
-    ttl, shared = t.dns.ttl, t.bootstrap_name
+    ttl, shared = t.route53.ttl, _name(t.bootstrap_name)
     for domain in sorted(t.domains):
-        serving, dname = _serving(t, domain), t.domain_dns_name(domain)
+        serving, dname = _serving(t, domain), _name(t.domain_dns_name(domain))
         if len(serving) == 1:
             out.append(RecordSpec(f"domain-{domain}", dname, Bootstrap(serving[0]), ttl, region=serving[0]))
         else:
@@ -236,7 +243,7 @@ def _partitioned_domain(t: Topology) -> list[RecordSpec]:
         # Without a default location, resolvers outside every declared geography get no answer at all.
         first = sorted(t.domains)[0]
         out.append(
-            RecordSpec("bootstrap-geo-default", shared, DnsName(t.domain_dns_name(first)), ttl, Routing.GEOLOCATION,
+            RecordSpec("bootstrap-geo-default", shared, DnsName(_name(t.domain_dns_name(first))), ttl, Routing.GEOLOCATION,
                        set_identifier="geo-default", geolocation="*", region=_serving(t, first)[0])
         )  # fmt: skip
     return out
@@ -252,7 +259,10 @@ SHARED_RECORDS: dict[Architecture, Callable[[Topology], list[RecordSpec]]] = {
 
 
 def records(topology: Topology) -> list[RecordSpec]:
-    ttl = topology.dns.ttl
+    """None when DNS is managed elsewhere (no dns section)."""
+    if topology.dns is None:
+        return []
+    ttl = topology.route53.ttl
     out: list[RecordSpec] = []
     for name in topology.region_names:
         region = topology.region(name)
@@ -286,7 +296,7 @@ def failover_groups(topology: Topology) -> list[FailoverGroup]:
 
 def health_checks(topology: Topology) -> list[HealthCheckSpec]:
     """Every check, children before the gates that use them (the order the program creates them in)."""
-    hc, env = topology.dns.health_check, topology.environment
+    hc, env = topology.route53.health_check, topology.environment
     out = [
         HealthCheckSpec(f"{r}-health", CheckRef(CheckRole.ENDPOINT, r), env, CheckType.TCP, EXTERNAL_PORT,
                         hc.interval_seconds, hc.failure_threshold)

@@ -47,10 +47,14 @@ FAILOVER_CLIENT_PROPERTIES = {
 class KafkaEstateArgs:
     topology: Topology
     providers: Providers
+    strimzi_chart: str = strimzi.STRIMZI_CHART  # the stack setting strimziChart (see __main__)
 
 
 def client_settings(topology: Topology, user: str) -> dict[str, Any]:
-    """Connection settings of an application user (no password, no CA: the component adds both as outputs)."""
+    """Connection settings of an application user (no password, no CA: the component adds both as outputs).
+
+    The bootstrap names are ``Topology.client_bootstrap``'s: only names that reach regions where the user exists.
+    """
     return {
         "bootstrap_servers": ",".join(f"{name}:{strimzi.EXTERNAL_PORT}" for name in topology.client_bootstrap(user)),
         "regions": list(topology.user_regions(user)),
@@ -93,11 +97,18 @@ class KafkaEstate(pulumi.ComponentResource):
         observability: dict[str, Observability] = {}
         for region in t.region_names:
             p = args.providers.regions[region]
-            in_region = pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws])
-            if t.monitoring_enabled:
+            in_region = pulumi.ResourceOptions(parent=self, providers=p.all)
+
+            def observe(
+                namespace: pulumi.Resource, region: str = region, in_region: pulumi.ResourceOptions = in_region
+            ) -> list[pulumi.Resource]:
+                # Built once the region's namespace exists: its objects live in it (the API server refuses them
+                # before), and the Kafka waits for the exporter-rule ConfigMaps it references.
                 observability[region] = Observability(
-                    f"{region}-monitoring", ObservabilityArgs(topology=t, region=region), in_region
+                    f"{region}-monitoring", ObservabilityArgs(topology=t, region=region, namespace=namespace), in_region
                 )
+                return list(observability[region].metrics_config_maps)
+
             cert = pki.listener_certs[region]
             clusters[region] = RegionalCluster(
                 region,
@@ -107,7 +118,8 @@ class KafkaEstate(pulumi.ComponentResource):
                     ca_cert_pem=pki.ca_cert_pem,
                     listener_cert_chain_pem=cert.cert_chain_pem,
                     listener_private_key_pem=cert.private_key_pem,
-                    depends_on=list(observability[region].metrics_config_maps) if region in observability else [],
+                    in_namespace=observe if t.monitoring_enabled else None,
+                    strimzi_chart=args.strimzi_chart,
                 ),
                 in_region,
             )
@@ -134,7 +146,7 @@ class KafkaEstate(pulumi.ComponentResource):
                     plan=plan,
                     depends_on=[users[plan.source], users[plan.target], *metrics],
                 ),
-                pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws]),
+                pulumi.ResourceOptions(parent=self, providers=p.all),
             )
         if t.heartbeats:
             for region in sorted({plan.source for plan in plans}):
@@ -142,18 +154,22 @@ class KafkaEstate(pulumi.ComponentResource):
                 Heartbeats(
                     f"{region}-heartbeats",
                     HeartbeatsArgs(topology=t, region=region, depends_on=[users[region]]),
-                    pulumi.ResourceOptions(parent=self, providers=[p.kubernetes, p.aws]),
+                    pulumi.ResourceOptions(parent=self, providers=p.all),
                 )
-        dns = Dns(
-            "dns",
-            DnsArgs(
-                topology=t,
-                providers=args.providers,
-                kafkas={r: c.kafka for r, c in clusters.items()},
-            ),
-            pulumi.ResourceOptions(parent=self),
-        )
-        self.endpoints = dns.endpoints
+        if t.dns is not None:
+            dns = Dns(
+                "dns",
+                DnsArgs(
+                    topology=t,
+                    providers=args.providers,
+                    kafkas={r: c.kafka for r, c in clusters.items()},
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.endpoints = dns.endpoints
+        else:
+            # DNS managed elsewhere: the names it publishes (the model requires one per region).
+            self.endpoints = {r: pulumi.Output.from_input(t.region_dns_name(r)) for r in t.region_names}
         self.ca_cert_pem = pki.ca_cert_pem
         self.regions = {
             r: {

@@ -391,6 +391,9 @@ def cross_region_dashboard(topology: Topology) -> dict[str, Any]:
         _panel(5, "MirrorMaker consumer records lag", [("max by (clientid) (kafka_consumer_fetch_manager_records_lag_max)", "{{clientid}}")], 16),
         _panel(6, "Checkpoint latency per group", [("max by (group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max)", "{{group}}")], 16, x=12, unit="ms"),
     ]  # fmt: skip
+    if topology.dns is None:
+        # DNS managed elsewhere: no Route53 health checks to show.
+        return _dashboard(f"kmr-{topology.environment}-cross-region", f"Kafka across regions ({topology.environment})", panels)
     # DNS failover state: Route53 health checks, from CloudWatch (one series per region's check).
     panels.append(
         {

@@ -23,6 +23,7 @@ from stacks.model import Topology
 class ObservabilityArgs:
     topology: Topology
     region: str
+    namespace: pulumi.Resource | None = None  # the region's Namespace: everything here is created in it
 
 
 class Observability(pulumi.ComponentResource):
@@ -35,7 +36,7 @@ class Observability(pulumi.ComponentResource):
         super().__init__("kafka-multiregion:index:Observability", name, None, opts)
         t = args.topology
         region = t.region(args.region)
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, depends_on=[args.namespace] if args.namespace else None)
         self.metrics_config_maps = [
             k8s.core.v1.ConfigMap(f"{name}-{body['metadata']['name']}", metadata=body["metadata"], data=body["data"], opts=child)
             for body in monitoring.metrics_config_maps(t, region)

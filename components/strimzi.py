@@ -204,7 +204,7 @@ def bootstrap_names(topology: Topology, region: Region) -> list[str]:
     latency or domain names that can point here (a client failing over by DNS must pass hostname checks)."""
     own = topology.region_dns_name(region.name)
     shared = [topology.bootstrap_name, *(topology.domain_dns_name(d) for d in sorted(region.domains))]
-    return [own, *(n for n in shared if n != own)]
+    return [own, *(n for n in shared if n is not None and n != own)]
 
 
 def listener_names(topology: Topology, region: Region) -> list[str]:

@@ -44,7 +44,8 @@ class RegionalUsers(pulumi.ComponentResource):
                 f"{name}-{principal.name}-password",
                 body,
                 {"password": args.passwords[principal.name]},
-                pulumi.ResourceOptions(parent=self),
+                # In the Kafka's namespace, which the API server needs to exist first.
+                pulumi.ResourceOptions(parent=self, depends_on=[args.kafka]),
             )
             custom_resource(
                 f"{name}-{principal.name}",

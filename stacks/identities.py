@@ -150,6 +150,8 @@ def _check_topic_census(topology: Topology, errors: Errors) -> None:
 
 
 def _check_dns_names(topology: Topology, errors: Errors) -> None:
+    if topology.dns is None:
+        return  # DNS managed elsewhere: its names are the endpoint overrides, each checked as a hostname
     zone = topology.dns.zone
     # Generated names first, so a clash is reported at the name the file chose.
     names: list[tuple[tuple[str | int, ...], str, str]] = []  # (path, name, whose)
@@ -159,9 +161,11 @@ def _check_dns_names(topology: Topology, errors: Errors) -> None:
             (("regions", i, "name"), topology.broker_dns_name(region.name, b), f"broker {b} of {region.name}")
             for b in region.kafka.broker_ids
         ]
-    names.append((("dns", "bootstrap"), topology.bootstrap_name, "the shared bootstrap name"))
+    if topology.bootstrap_name is not None:
+        names.append((("dns", "bootstrap"), topology.bootstrap_name, "the shared bootstrap name"))
     for d in sorted(topology.domains):
-        names.append((("domains", d, "dns_name"), topology.domain_dns_name(d), f"the name of domain {d!r}"))
+        if (name := topology.domain_dns_name(d)) is not None:
+            names.append((("domains", d, "dns_name"), name, f"the name of domain {d!r}"))
     owner: dict[str, str] = {}
     too_long = False
     for path, name, whose in names:

@@ -715,7 +715,14 @@ class Topology(Strict):
     users: dict[str, User] = Field(default_factory=dict, description="Application users keyed by name.")
     tenants: dict[str, Tenant] = Field(default_factory=dict, description="Tenants sharing the clusters, keyed by name.")
     replication: Replication = Field(default_factory=MirrorMaker2Replication)
-    dns: Dns
+    dns: Dns | None = Field(
+        default=None,
+        description=(
+            "Route53 records and health checks. Leave out when DNS is managed elsewhere (external-dns, an internal "
+            "zone): nothing is created in AWS, each region's endpoint_override is the name it is reached by (and "
+            "broker-N.<that name> each broker's), and there is no environment-wide failover name."
+        ),
+    )
     security: Security = Field(default_factory=Security)
     monitoring: Monitoring = Field(default_factory=Monitoring)
 
@@ -760,22 +767,41 @@ class Topology(Strict):
         return self.monitoring.enabled if self.monitoring.enabled is not None else self.tier is Tier.PROD
 
     @property
-    def failover_secondary(self) -> str:
-        """Active-passive: the region the SECONDARY failover record points at."""
-        return self.dns.failover_secondary or next(r.name for r in self.regions_with(Role.SECONDARY) if not r.decommission)
+    def route53(self) -> Dns:
+        """The dns section, for code that only runs with one (Route53 records, the failover tool)."""
+        if self.dns is None:
+            raise ValueError(f"{self.environment} has no dns section: its DNS is managed elsewhere, not in Route53")
+        return self.dns
 
     @property
-    def bootstrap_name(self) -> str:
+    def failover_secondary(self) -> str:
+        """Active-passive: the region the SECONDARY failover record points at."""
+        chosen = self.dns.failover_secondary if self.dns is not None else None
+        return chosen or next(r.name for r in self.regions_with(Role.SECONDARY) if not r.decommission)
+
+    @property
+    def bootstrap_name(self) -> str | None:
+        """The environment-wide failover name; None when DNS is managed elsewhere (nothing publishes one)."""
+        if self.dns is None:
+            return None
         return self.dns.bootstrap or naming.bootstrap_name(self.environment, self.dns.zone)
 
     def region_dns_name(self, region: str) -> str:
+        if self.dns is None:
+            # DNS managed elsewhere: the name it publishes for the region (the rules require one).
+            override = self.region(region).endpoint_override
+            if override is None:
+                raise ValueError(f"{region} has no endpoint_override and the topology has no dns section")
+            return override
         return naming.region_dns_name(region, self.environment, self.dns.zone)
 
     def broker_dns_name(self, region: str, broker_id: int) -> str:
-        return naming.broker_dns_name(region, self.environment, self.dns.zone, broker_id)
+        return naming.broker_dns_name(self.region_dns_name(region), broker_id)
 
-    def domain_dns_name(self, domain: str) -> str:
-        return self.domains[domain].dns_name or naming.domain_dns_name(domain, self.environment, self.dns.zone)
+    def domain_dns_name(self, domain: str) -> str | None:
+        if self.domains[domain].dns_name or self.dns is None:
+            return self.domains[domain].dns_name
+        return naming.domain_dns_name(domain, self.environment, self.dns.zone)
 
     def serving_regions(self, domain: str) -> tuple[str, ...]:
         return tuple(r.name for r in self.regions_with(Role.DOMAIN) if domain in r.domains and not r.decommission)
@@ -791,6 +817,8 @@ class Topology(Strict):
         answers: dict[str, frozenset[str]] = {}
         for region in self.regions:
             answers[self.region_dns_name(region.name)] = frozenset({region.name})
+        if self.dns is None:
+            return answers  # DNS managed elsewhere: no Route53 name of ours answers anything else
         live = frozenset(r for r in self.region_names if self.live(r))
         shared: frozenset[str] = frozenset()
         if self.architecture is Architecture.ACTIVE_PASSIVE:
@@ -801,26 +829,31 @@ class Topology(Strict):
             shared = frozenset(r.name for r in self.regions_with(Role.HUB))
         else:
             for d in self.domains:
-                answers[self.domain_dns_name(d)] = frozenset(self.serving_regions(d))
+                if (name := self.domain_dns_name(d)) is not None:
+                    answers[name] = frozenset(self.serving_regions(d))
             located = [d for d, domain in sorted(self.domains.items()) if domain.geolocation]
             if located:
                 # Geolocation answers each declared location, and everyone else from the default record.
                 default = next((d for d in located if self.domains[d].geolocation == "*"), sorted(self.domains)[0])
                 shared = frozenset(r for d in {*located, default} for r in self.serving_regions(d))
-        if shared:
+        if shared and self.bootstrap_name is not None:
             answers[self.bootstrap_name] = shared
         return answers
 
     def client_bootstrap(self, user: str) -> tuple[str, ...]:
         """The names a user's clients bootstrap from: the shared name when everything it answers hosts the user,
-        else a domain's name, else the names of the user's own regions."""
+        else a domain's name, else the names of the user's own regions (without a dns section: those it may write
+        in, as secondaries are standbys and moving clients is the job of whoever manages DNS)."""
         regions = frozenset(self.user_regions(user))
         shared = [self.bootstrap_name, *(self.domain_dns_name(d) for d in sorted(self.domains))]
-        for name in shared:
+        for name in filter(None, shared):
             answer = self.dns_answers.get(name)
             if answer and answer <= regions:
                 return (name,)
-        return tuple(self.region_dns_name(r) for r in sorted(regions) if self.live(r))
+        own = [r for r in sorted(regions) if self.live(r)]
+        if self.dns is None:
+            own = [r for r in own if self.region(r).role is not Role.SECONDARY] or own
+        return tuple(self.region_dns_name(r) for r in own)
 
     def hosting_regions(self, topic_name: str) -> tuple[str, ...]:
         """Regions that hold a topic as a local (non-mirrored) topic with its own KafkaTopic resource.
@@ -1180,11 +1213,22 @@ class Topology(Strict):
                     errors.append((apath, f"cluster ACLs name 'kafka-cluster', not {res.name!r}"))
 
     def _check_dns(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        if self.dns is None:
+            # DNS managed elsewhere: its names are the endpoint overrides; its timing is not ours to check.
+            for i, region in enumerate(self.regions):
+                if not region.endpoint_override:
+                    errors.append(
+                        (
+                            ("regions", i, "endpoint_override"),
+                            f"without a dns section, set endpoint_override to the name your DNS publishes for {region.name}",
+                        )
+                    )
+            return
         zone = self.dns.zone
-        names: list[tuple[tuple[str | int, ...], str]] = [(("dns", "bootstrap"), self.bootstrap_name)]
+        names: list[tuple[tuple[str | int, ...], str | None]] = [(("dns", "bootstrap"), self.bootstrap_name)]
         names += [(("domains", d, "dns_name"), self.domain_dns_name(d)) for d in self.domains]
         for path, name in names:
-            if name != zone and not name.endswith("." + zone):
+            if name is not None and name != zone and not name.endswith("." + zone):
                 errors.append((path, f"{name!r} is outside the hosted zone {zone!r}; use a name ending in '.{zone}'"))
         secondaries = [r.name for r in self.regions if r.role is Role.SECONDARY and not r.decommission]
         target = self.dns.failover_secondary

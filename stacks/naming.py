@@ -154,8 +154,9 @@ def region_dns_name(region: str, environment: str, zone: str) -> str:
     return f"{region}.{environment}.{zone}"
 
 
-def broker_dns_name(region: str, environment: str, zone: str, node_id: int) -> str:
-    return f"broker-{node_id}.{region_dns_name(region, environment, zone)}"
+def broker_dns_name(region_name: str, node_id: int) -> str:
+    """A broker's advertised name under its region's DNS name (ours, or the endpoint_override published elsewhere)."""
+    return f"broker-{node_id}.{region_name}"
 
 
 def domain_dns_name(domain: str, environment: str, zone: str) -> str:

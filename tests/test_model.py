@@ -508,7 +508,12 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "regions[0].kubernetes",
         "'token' is not one of",
     ),
-    "a missing DNS section": ("stacks/dev.yaml", _del("dns"), "dns", "Field required"),
+    "DNS managed elsewhere without the names it publishes": (
+        "stacks/dev.yaml",
+        _del("dns"),
+        "regions[0].endpoint_override",
+        "without a dns section, set endpoint_override",
+    ),
     "a non-load-balancer listener without an endpoint": (
         "stacks/dev.yaml",
         _set("regions/0/kafka/listener_type", "nodeport"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -181,3 +182,45 @@ def test_summary_and_diagram_group_resources_by_tenant():
     diagram = plan_tool.mermaid(plan)
     assert 'subgraph tenant_payments_group["tenant payments"]' in diagram
     assert "tenant_analytics --- us_east_1" in diagram and "tenant_analytics --- eu_west_1" not in diagram
+
+
+def test_a_component_change_shows_in_the_diff_of_an_unchanged_stack_file(tmp_path):
+    """The base side is planned with the base ref's own code: a changed broker default is an update of every
+    Kafka even though stacks/dev.yaml did not change (planned with today's code on both sides, it is 0 changes)."""
+    repo = tmp_path / "repo"
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            (repo / name).write_bytes((ROOT / name).read_bytes())
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "base")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    strimzi = repo / "components" / "strimzi.py"
+    before = '"unclean.leader.election.enable": False'
+    assert before in strimzi.read_text()
+    strimzi.write_text(strimzi.read_text().replace(before, '"unclean.leader.election.enable": True'))
+
+    def diff(*sides: str) -> list[dict]:
+        result = subprocess.run(
+            [sys.executable, "-m", "tools.plan", "--diff", *sides, "--format", "json"],
+            cwd=repo, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    assert diff("stacks/dev.yaml", "stacks/dev.yaml") == []
+    changes = diff("base:stacks/dev.yaml", "stacks/dev.yaml")
+    assert {(c["urn"].rsplit("::", 1)[1], c["action"]) for c in changes} == {
+        ("us-east-1-kafka", "update"),
+        ("us-west-2-kafka", "update"),
+    }
+    assert all(c["details"] == ["spec.kafka.config.unclean.leader.election.enable: false -> true"] for c in changes)
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True, check=True).stdout
+    assert len(worktrees.splitlines()) == 1, "the base worktree was not removed"

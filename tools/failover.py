@@ -73,7 +73,7 @@ def _switch_word(s: Switch) -> str:
 
 def state_lines(topology: Topology, snap: Snapshot, found: Match) -> list[str]:
     """Route53 as read: each region's endpoint, each switch, and what each name answers against the intent."""
-    lines = [f"zone {topology.dns.zone} ({snap.zone_id}), environment {topology.environment}"]
+    lines = [f"zone {topology.route53.zone} ({snap.zone_id}), environment {topology.environment}"]
     for region in topology.region_names:
         up = endpoint_up(found, region)
         lines.append(f"  {region}: endpoint " + {True: "healthy", False: "DOWN", None: "health unknown (assumed healthy)"}[up])
@@ -243,6 +243,10 @@ def _parser() -> argparse.ArgumentParser:
 def run(argv: list[str], say: Callable[[str], None]) -> int:
     args = _parser().parse_args(argv)
     topology = load_topology(args.stack)
+    if topology.dns is None:
+        raise FailoverError(
+            f"{args.stack} has no dns section: its DNS is managed elsewhere, so failover is that system's to do, not Route53's"
+        )
     region = getattr(args, "region", None)
     if region is not None and region not in topology.region_names:
         raise FailoverError(f"region {region!r} is not in {args.stack}; use one of {list(topology.region_names)}")

@@ -8,7 +8,8 @@ registered: a summary by type and region, the component tree, every Kubernetes m
 ``DIR/manifests/<region>/``, Helm releases, DNS records, MirrorMaker 2 flows (also as dedicated-mode
 ``mm2.properties``), the stack outputs, and a Mermaid diagram. Secrets appear as ``[secret]``; output is
 byte-identical between runs. ``--diff`` compares two plans (stack files or ``GIT_REF:path``) by URN, with a
-loud section first for anything that deletes or replaces data.
+loud section first for anything that deletes or replaces data. A ``GIT_REF:path`` side is planned with that
+ref's own code (``tools.refplan``), so a component change shows in the diff of an unchanged stack file.
 
 Deliberately not here: validation rules (``stacks``), resource bodies (``components``).
 Every plan is held to ``tools.invariants`` before anything is shown or written.
@@ -22,7 +23,6 @@ import argparse
 import functools
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
@@ -35,7 +35,7 @@ import yaml
 from components import dns_records, mirror
 from stacks.loader import Problem, TopologyError, load_topology
 from stacks.model import Topology
-from tools import invariants
+from tools import invariants, refplan
 from tools.harness import Recording, Registration, redact, run_program
 
 # Resources whose deletion or replacement loses data (or everything inside them).
@@ -432,26 +432,12 @@ def check_removals(old: Topology, new: Topology, source: str) -> None:
         )
 
 
-def _materialize(spec: str, workdir: Path) -> str:
-    """A stack file path, or GIT_REF:path read with `git show` into a temporary file."""
+def _side(spec: str, workdir: Path) -> Plan:
+    """A stack file planned with today's code, or GIT_REF:path planned with that ref's code."""
     if ":" in spec and not Path(spec).exists():
-        ref, _, path = spec.partition(":")
-        try:
-            text = subprocess.run(["git", "show", f"{ref}:{path}"], check=True, capture_output=True).stdout
-        except (subprocess.CalledProcessError, FileNotFoundError) as exc:
-            stderr = getattr(exc, "stderr", b"") or b""
-            raise TopologyError(
-                spec,
-                [
-                    Problem(
-                        "", f"cannot read it from git ({stderr.decode(errors='replace').strip() or exc}); check the ref and path"
-                    )
-                ],
-            ) from None
-        target = workdir / f"{ref.replace('/', '_')}-{Path(path).name}"
-        target.write_bytes(text)
-        return str(target)
-    return spec
+        recording = refplan.recording_at(spec, workdir)
+        return Plan(recording.topology, recording)
+    return make_plan(spec)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -465,11 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.diff:
             with tempfile.TemporaryDirectory() as tmp:
-                old_file, new_file = (_materialize(s, Path(tmp)) for s in args.diff)
-                old_topology, new_topology = load_topology(old_file), load_topology(new_file)
-                check_removals(old_topology, new_topology, new_file)
-                old = checked(Plan(old_topology, run_program(old_file, old_topology)), args.diff[0])
-                new = checked(Plan(new_topology, run_program(new_file, new_topology)), args.diff[1])
+                old, new = (_side(s, Path(tmp)) for s in args.diff)
+                check_removals(old.topology, new.topology, args.diff[1])
             changes = diff(old, new)
             sys.stdout.write(render_diff(changes, args.format))
             return 3 if args.fail_on_destructive and any(c.destructive for c in changes) else 0

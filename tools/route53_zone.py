@@ -200,7 +200,7 @@ class Snapshot:
 
 def zone_id(r53: Any, topology: Topology) -> str:
     """The stack's public hosted zone; private zones of the same name belong to VPCs, not to clients."""
-    zone = topology.dns.zone.rstrip(".")
+    zone = topology.route53.zone.rstrip(".")
     found = call(r53.list_hosted_zones_by_name, DNSName=zone, MaxItems="100").get("HostedZones", [])
     public = [z for z in found if z["Name"].rstrip(".") == zone and not z.get("Config", {}).get("PrivateZone", False)]
     if not public:

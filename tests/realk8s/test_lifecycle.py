@@ -1,0 +1,294 @@
+"""Every stack and example on the real Pulumi engine against real API servers, DNS managed elsewhere.
+
+Per stack: `preview`, `up`, each object read back from its region's API server (the real CRD schemas and CEL
+rules accepted it, and kept every field), `preview --expect-no-changes`, the state searched for every
+generated password and private key, a change (a topic and a user; a region for one example) whose preview
+lists exactly the steps the offline plan predicts and whose `up` makes them, then either the removal of a
+protected resource refused (protected stacks) or `destroy` leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stacks.loader import validate_data
+from tests.realk8s.cluster import Cluster
+from tests.realk8s.engine import Binaries
+from tests.realk8s.estate import ROOT, Estate, without_dns
+from tools.harness import run_program, unwrap
+
+SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
+
+
+def add_topic_and_user(data: dict[str, Any]) -> dict[str, Any]:
+    data = copy.deepcopy(data)
+    rf = min(r["kafka"]["brokers"] for r in data["regions"])
+    data["topics"]["audit-log"] = {"partitions": 3, "replication_factor": rf}
+    data["topics"]["audit-archive"] = {"partitions": 1, "replication_factor": rf}  # nothing refers to it
+    data["users"]["audit-service"] = {
+        "groups": ["audit-service"],
+        "acls": [
+            {"resource": {"type": "topic", "name": "audit-log"}, "operations": ["Read", "Describe"]},
+            {"resource": {"type": "group", "name": "audit-service"}, "operations": ["Read"]},
+        ],
+    }
+    return data
+
+
+def add_secondary_region(data: dict[str, Any]) -> dict[str, Any]:
+    """Active-passive: one more standby region (its cluster is started by the test)."""
+    data = copy.deepcopy(data)
+    first = data["regions"][0]
+    data["regions"].append(
+        {
+            "name": "eu-west-1",
+            "role": "secondary",
+            "kubernetes": {"kind": "kubeconfig", "secret_key": "kubeconfig-eu-west-1"},
+            "kafka": copy.deepcopy(first["kafka"]),
+            "endpoint_override": f"kafka.eu-west-1.{data['environment']}.internal.example",
+        }
+    )
+    return data
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    change: Callable[[dict[str, Any]], dict[str, Any]] = add_topic_and_user
+    # A second change that adds a region (its cluster is started first), or None.
+    add_region: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+CASES = {
+    "dev": Case("stacks/dev.yaml", add_region=add_secondary_region),
+    "prod": Case("stacks/prod.yaml"),
+    "aggregation-hub": Case("examples/aggregation-hub.yaml"),
+    "partitioned-domain": Case("examples/partitioned-domain.yaml"),
+}
+
+
+@pytest.fixture
+def estate_for(tmp_path: Path, engine: Binaries) -> Iterator[Callable[[dict[str, Any]], Estate]]:
+    started: list[Estate] = []
+
+    def start(topology: dict[str, Any]) -> Estate:
+        t = validate_data(topology, "<test>")
+        estate = Estate(
+            t.environment, tmp_path, engine, [r["name"] for r in topology["regions"]], monitoring=t.monitoring_enabled
+        )
+        started.append(estate)
+        return estate.start()
+
+    yield start
+    for estate in started:
+        if estate.standin:
+            assert estate.standin.errors == [], "\n".join(estate.standin.errors)
+        estate.stop()
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _key(urn: str) -> str:
+    """Type and name of a URN. The engine's URNs carry every ancestor's type (KafkaEstate$Credentials$...), the
+    SDK's mock monitor only the parent's, so the two are compared by what both identify a resource with."""
+    *_, qualified_type, name = urn.split("::")
+    return f"{qualified_type.rsplit('$', 1)[-1]}::{name}"
+
+
+def _ops(result: dict[str, Any]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for op, urn in result["steps"]:
+        out.setdefault(op, set()).add(_key(urn))
+    return out
+
+
+def predicted_steps(base: dict[str, Any], changed: dict[str, Any], tmp: Path) -> dict[str, set[str]]:
+    """What the offline plan (the program under mocks) says a change does: new URNs are creates, URNs whose
+    inputs differ are updates, URNs gone are deletes."""
+    runs = []
+    for name, data in (("base", base), ("changed", changed)):
+        path = tmp / f"predict-{name}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        runs.append({r.urn: r for r in run_program(str(path), validate_data(data, str(path))).registrations if not r.read})
+    before, after = runs
+    steps = {
+        "create": {_key(u) for u in set(after) - set(before)},
+        "delete": {_key(u) for u in set(before) - set(after)},
+        "update": {
+            _key(u) for u in set(before) & set(after) if after[u].custom and unwrap(after[u].inputs) != unwrap(before[u].inputs)
+        },
+    }
+    return {op: urns for op, urns in steps.items() if urns}
+
+
+def _region_of(resource: dict[str, Any]) -> str | None:
+    provider = resource.get("provider", "")
+    name = provider.split("::")[-2] if "::" in provider else ""
+    return name.removeprefix("k8s-") if name.startswith("k8s-") else None
+
+
+def _path(api_version: str, kind: str, namespace: str | None, name: str) -> str:
+    base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+    plural = kind.lower() + "s"
+    return f"{base}/namespaces/{namespace}/{plural}/{name}" if namespace else f"{base}/{plural}/{name}"
+
+
+def _contains(live: Any, declared: Any, where: str, problems: list[str]) -> None:
+    """Every declared field is in the live object with the same value (the API server pruned or changed nothing)."""
+    if isinstance(declared, dict):
+        if not isinstance(live, dict):
+            problems.append(f"{where}: live {type(live).__name__}, declared an object")
+            return
+        for k, v in declared.items():
+            if k not in live:
+                problems.append(f"{where}.{k}: declared, not in the live object (pruned by the schema?)")
+            else:
+                _contains(live[k], v, f"{where}.{k}", problems)
+    elif isinstance(declared, list):
+        if not isinstance(live, list) or len(live) != len(declared):
+            problems.append(f"{where}: live {live!r}, declared {declared!r}")
+            return
+        for i, (lv, dv) in enumerate(zip(live, declared, strict=True)):
+            _contains(lv, dv, f"{where}[{i}]", problems)
+    elif str(live) != str(declared) and live != declared:
+        problems.append(f"{where}: live {live!r}, declared {declared!r}")
+
+
+def read_back(estate: Estate) -> int:
+    """Each Kubernetes object in the state, from its region's API server: present, and every declared field of
+    a custom resource kept as declared. Returns how many objects were checked."""
+    state = yaml.safe_load(estate.state_file().read_text())  # JSON is YAML
+    problems: list[str] = []
+    checked = 0
+    for res in state["checkpoint"]["latest"]["resources"]:
+        typ = res["type"]
+        region = _region_of(res)
+        if not typ.startswith("kubernetes:") or region is None or typ.startswith("kubernetes:helm.sh"):
+            continue
+        inputs = unwrap(res.get("inputs") or {})
+        meta = inputs.get("metadata") or {}
+        live = estate.clusters[region].get(_path(inputs["apiVersion"], inputs["kind"], meta.get("namespace"), meta["name"]))
+        checked += 1
+        if live is None:
+            problems.append(f"{region}: {res['urn']} is not in the API server")
+            continue
+        if "spec" in inputs:
+            _contains(live.get("spec"), inputs["spec"], f"{region}:{inputs['kind']}/{meta['name']}.spec", problems)
+    assert not problems, "\n".join(problems)
+    return checked
+
+
+def assert_secrets_encrypted(estate: Estate, topology: dict[str, Any]) -> int:
+    generated = estate.exported_secrets(topology)
+    assert generated.get("random:index/randomPassword:RandomPassword"), "no generated password found in the export"
+    assert generated.get("tls:index/privateKey:PrivateKey"), "no generated private key found in the export"
+    text = estate.state_file().read_text()
+    values = [v for vs in generated.values() for v in vs]
+    leaked = [
+        i for i, v in enumerate(values)
+        if v in text or base64.b64encode(v.encode()).decode() in text or v.replace("\n", "\\n") in text
+    ]  # fmt: skip
+    # Counts only: the values themselves are never printed.
+    assert leaked == [], f"{len(leaked)} of {len(values)} generated secrets are in the state file in plain text"
+    return len(values)
+
+
+def assert_nothing_left(cluster: Cluster, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        namespaces = {n["metadata"]["name"] for n in cluster.get("/api/v1/namespaces")["items"]}
+        leftovers = sorted(namespaces - SYSTEM_NAMESPACES)
+        for plural in ("kafkas", "kafkanodepools", "kafkatopics", "kafkausers", "kafkamirrormaker2s"):
+            leftovers += [
+                f"{plural}/{o['metadata']['name']}" for o in cluster.get(f"/apis/kafka.strimzi.io/v1/{plural}")["items"]
+            ]
+        for kind in ("clusterroles", "clusterrolebindings"):
+            items = cluster.get(f"/apis/rbac.authorization.k8s.io/v1/{kind}")["items"]
+            leftovers += [f"{kind}/{o['metadata']['name']}" for o in items if "strimzi" in o["metadata"]["name"]]
+        if not leftovers:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{cluster.region}: left behind after destroy: {leftovers}")
+        time.sleep(1)
+
+
+# ---------------------------------------------------------------------------------------------- the test
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_stack_lifecycle_on_the_real_engine(name: str, estate_for, report, tmp_path: Path) -> None:
+    case = CASES[name]
+    base = without_dns(yaml.safe_load((ROOT / case.file).read_text()))
+    estate = estate_for(base)
+    figures: dict[str, Any] = {}
+    report[name] = figures
+
+    preview = estate.run("preview", base, "preview (empty stack)")
+    assert preview["ok"], preview.get("error")
+    creates = _ops(preview)
+    assert set(creates) == {"create"}, f"a first preview only creates: {sorted(creates)}"
+
+    up = estate.run("up", base, "up")
+    assert up["ok"], up.get("error")
+    assert _ops(up) == creates, "up did not make what preview announced"
+    figures["resources"] = len(creates["create"])
+    figures["objects_read_back"] = read_back(estate)
+
+    same = estate.run("preview", base, "preview --expect-no-changes", expect_no_changes=True)
+    assert same["ok"] and same["steps"] == [], same.get("error") or same["steps"]
+
+    figures["secrets_checked"] = assert_secrets_encrypted(estate, base)
+
+    changed = case.change(base)
+    expected = predicted_steps(base, changed, tmp_path)
+    preview = estate.run("preview", changed, "preview (change)")
+    assert preview["ok"], preview.get("error")
+    assert _ops(preview) == expected
+    up = estate.run("up", changed, "up (change)")
+    assert up["ok"], up.get("error")
+    assert _ops(up) == expected
+    read_back(estate)
+    same = estate.run("preview", changed, "preview --expect-no-changes (after change)", expect_no_changes=True)
+    assert same["ok"] and same["steps"] == [], same.get("error") or same["steps"]
+
+    if case.add_region is not None:
+        grown = case.add_region(changed)
+        for region in {r["name"] for r in grown["regions"]} - set(estate.clusters):
+            estate.add_region(region)
+        expected = predicted_steps(changed, grown, tmp_path)
+        preview = estate.run("preview", grown, "preview (add a region)")
+        assert preview["ok"], preview.get("error")
+        assert _ops(preview) == expected
+        up = estate.run("up", grown, "up (add a region)")
+        assert up["ok"], up.get("error")
+        assert _ops(up) == expected
+        read_back(estate)
+        same = estate.run("preview", grown, "preview --expect-no-changes (after adding a region)", expect_no_changes=True)
+        assert same["ok"] and same["steps"] == [], same.get("error") or same["steps"]
+        changed = grown
+
+    if validate_data(changed, "<test>").protect:
+        removed = copy.deepcopy(changed)
+        del removed["topics"]["audit-archive"]
+        refused = estate.run("up", removed, "up removing a protected topic")
+        assert not refused["ok"] and "protected" in refused["error"], refused.get("error")
+        topology = validate_data(changed, "<test>")
+        for region in topology.hosting_regions("audit-archive"):
+            path = f"/apis/kafka.strimzi.io/v1/namespaces/{topology.region(region).namespace}/kafkatopics/audit-archive"
+            assert estate.clusters[region].get(path) is not None, f"{region}: the protected topic was deleted"
+    else:
+        gone = estate.run("destroy", changed, "destroy")
+        assert gone["ok"], gone.get("error")
+        for cluster in estate.clusters.values():
+            assert_nothing_left(cluster)
+    figures["timings"] = estate.timings
