@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 CODE := components stacks tools
 
-.PHONY: preview test lint fmt e2e engine realk8s bench schema validate clean
+.PHONY: preview test lint fmt e2e engine realk8s bench schema validate clean kafka-keys
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tools.bench
+
+## Regenerate stacks/kafka_config_keys.json from the Kafka jars (the e2e test holds the file equal to them).
+kafka-keys: $(STAMP)
+	$(PY) -c "from tests.e2e.cluster import fetch_libs; fetch_libs()"
+	java -cp 'tests/e2e/.cache/libs/*' tests/kafka_facts/KafkaConfigKeys.java > stacks/kafka_config_keys.json
 
 schema: $(STAMP)
 	$(PY) -m tools.schema

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import mirror, strimzi
-from stacks.model import SUPER_USERS, Topology
+from stacks import naming
+from stacks.model import SUPER_USERS, Quotas, Topology
 
 
 @dataclass(frozen=True)
@@ -23,20 +24,27 @@ class Principal:
     name: str
     kind: str  # application | builtin | mirrormaker | heartbeats
     acls: list[dict[str, Any]] | None  # None: a super user, no authorization section
+    quotas: Quotas | None = None
 
 
 def principals_in(topology: Topology, region: str) -> list[Principal]:
-    r = topology.region(region)
     # The admin (tooling) and the operator (runbooks): super users, so no authorization section.
     out = [Principal(n, "builtin", None) for n in SUPER_USERS]
-    out += [Principal(u, "application", strimzi.application_acls(topology, u)) for u in topology.users_in(region)]
+    out += [
+        Principal(u, "application", strimzi.application_acls(topology, u), topology.user_quotas(u))
+        for u in topology.users_in(region)
+    ]
     for plan in mirror.flow_plans(topology):
+        # Replication's quota: what it may fetch from the source, and write into the target, per broker.
+        rate = topology.replication_byte_rate(plan.flow)
         if plan.source == region:
-            out.append(Principal(plan.name, "mirrormaker", mirror.source_acls(topology, plan)))
+            quotas = Quotas(consumer_byte_rate=rate) if rate else None
+            out.append(Principal(plan.name, "mirrormaker", mirror.source_acls(topology, plan), quotas))
         elif plan.target == region:
-            out.append(Principal(plan.name, "mirrormaker", mirror.target_acls(topology, plan)))
+            quotas = Quotas(producer_byte_rate=rate) if rate else None
+            out.append(Principal(plan.name, "mirrormaker", mirror.target_acls(topology, plan), quotas))
     if topology.heartbeats and mirror.heartbeat_links(topology, region):
-        out.append(Principal(f"heartbeats-{r.name}", "heartbeats", mirror.heartbeat_acls(topology, region)))
+        out.append(Principal(naming.heartbeat_principal(region), "heartbeats", mirror.heartbeat_acls(topology, region)))
     return out
 
 

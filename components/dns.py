@@ -2,8 +2,9 @@
 
 Owns: reading each region's load-balancer hostnames from the Services Strimzi creates for the public listener
 (after the Kafka resource is Ready; the topology's ``endpoint_override`` wins), the Route53 health checks
-(TCP, or CloudWatch-metric with its alarm for private endpoints), and the records with their routing policies.
-Each region's records and health check use that region's AWS provider, so a region leaves with its own DNS.
+(endpoint checks: TCP, or CloudWatch-metric with its alarm for private endpoints; the switch and gate of each
+failover group), and the records with their routing policies. Each region's records and health checks use that
+region's AWS provider, so a region leaves with its own DNS.
 
 Deliberately not here: which records exist (``components.dns_records``); providers (passed in).
 """
@@ -18,9 +19,19 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import strimzi
-from components.dns_records import HealthCheckSpec, health_checks, records
+from components.dns_records import (
+    Bootstrap,
+    Broker,
+    CheckRef,
+    CheckRole,
+    CheckType,
+    DnsName,
+    HealthCheckSpec,
+    health_checks,
+    records,
+)
 from components.providers import Providers
-from stacks.model import HealthCheckKind, ListenerType, Topology
+from stacks.model import ListenerType, Topology
 
 ALARM_NAMESPACE = "KafkaMultiregion"
 ALARM_METRIC = "BootstrapReachable"
@@ -56,18 +67,13 @@ def _read_lb_hostname(
     return _hostname(k8s.core.v1.Service.get(key, sid, opts=opts))
 
 
-def health_check_tags(topology: Topology, region: str) -> dict[str, str]:
-    """Tags the failover command finds a region's health check by."""
-    return {"kafka-multiregion/environment": topology.environment, "kafka-multiregion/region": region}
-
-
 class Dns(pulumi.ComponentResource):
     """Health checks and records for every DNS name of the environment."""
 
     endpoints: dict[str, pulumi.Output[str]]
     """Region → the hostname its bootstrap records point at."""
     health_check_ids: dict[str, pulumi.Output[str]]
-    """Region → Route53 health check id."""
+    """Region → its endpoint health check's id."""
 
     def __init__(self, name: str, args: DnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kafka-multiregion:index:Dns", name, None, opts)
@@ -95,8 +101,12 @@ class Dns(pulumi.ComponentResource):
                     svc = strimzi.external_broker_service(region, b)
                     brokers[(name_, b)] = _read_lb_hostname(f"{name_}-broker-{b}-service", region.namespace, svc, kafka, read)
         self.health_check_ids = {}
-        for spec in health_checks(t):
-            check = self._health_check(t, spec, _regional_aws(args.providers, spec.region))
+        ids: dict[CheckRef, pulumi.Output[str]] = {}
+        for spec in health_checks(t):  # children come first, so a gate can name them
+            check = self._health_check(t, spec, ids, _regional_aws(args.providers, spec.region))
+            ids[spec.ref] = check.id
+            if spec.ref.role is not CheckRole.ENDPOINT:
+                continue
             self.health_check_ids[spec.region] = check.id
             if t.monitoring_enabled:
                 # Route53 publishes health-check metrics in us-east-1 only, hence the global provider.
@@ -118,16 +128,15 @@ class Dns(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, provider=home),
                 )
         for rec in records(t):
-            kind, _, rest = rec.target.partition(":")
-            if kind == "bootstrap":
-                value: pulumi.Input[str] = self.endpoints[rest]
-            elif kind == "broker":
-                region_name, node = rest.split(":")
-                if (region_name, int(node)) not in brokers:
-                    continue  # not a load balancer listener: per-broker names are the operator's own
-                value = brokers[(region_name, int(node))]
+            target = rec.target
+            value: pulumi.Input[str]
+            if isinstance(target, Bootstrap):
+                value = self.endpoints[target.region]
+            elif isinstance(target, Broker):
+                value = brokers[(target.region, target.node)]
             else:
-                value = rest
+                assert isinstance(target, DnsName)
+                value = target.name
             provider = _regional_aws(args.providers, rec.region) if rec.region else home
             aws.route53.Record(
                 f"{name}-{rec.key}",
@@ -138,7 +147,7 @@ class Dns(pulumi.ComponentResource):
                     ttl=rec.ttl,
                     records=[value],
                     set_identifier=rec.set_identifier,
-                    health_check_id=self.health_check_ids[rec.health_check] if rec.health_check else None,
+                    health_check_id=ids[rec.health_check] if rec.health_check else None,
                     failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=rec.failover)]
                     if rec.failover
                     else None,
@@ -151,12 +160,29 @@ class Dns(pulumi.ComponentResource):
             )
         self.register_outputs({"endpoints": self.endpoints, "health_check_ids": self.health_check_ids})
 
-    def _health_check(self, t: Topology, spec: HealthCheckSpec, provider: aws.Provider) -> aws.route53.HealthCheck:
+    def _health_check(
+        self, t: Topology, spec: HealthCheckSpec, ids: dict[CheckRef, pulumi.Output[str]], provider: aws.Provider
+    ) -> aws.route53.HealthCheck:
         opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        tags = {**health_check_tags(t, spec.region), "Name": f"{t.environment}-{spec.region}-kafka"}
-        if spec.kind is HealthCheckKind.TCP:
+        tags = spec.tags
+        if spec.type is CheckType.CALCULATED:
+            if spec.ref.role is CheckRole.SWITCH:
+                # tools.failover turns a switch off by inverting it and tagging who did: `pulumi up` (with or
+                # without --refresh) must leave both as they are, or it would fail clients back by itself.
+                opts = pulumi.ResourceOptions(parent=self, provider=provider, ignore_changes=["invertHealthcheck", "tags"])
             return aws.route53.HealthCheck(
-                f"{spec.region}-health",
+                spec.key,
+                aws.route53.HealthCheckArgs(
+                    type="CALCULATED",
+                    child_healthchecks=[ids[c] for c in spec.children],
+                    child_health_threshold=spec.threshold,
+                    tags=tags,
+                ),
+                opts=opts,
+            )
+        if spec.type is CheckType.TCP:
+            return aws.route53.HealthCheck(
+                spec.key,
                 aws.route53.HealthCheckArgs(
                     type="TCP",
                     fqdn=self.endpoints[spec.region],
@@ -186,7 +212,7 @@ class Dns(pulumi.ComponentResource):
             opts=opts,
         )
         return aws.route53.HealthCheck(
-            f"{spec.region}-health",
+            spec.key,
             aws.route53.HealthCheckArgs(
                 type="CLOUDWATCH_METRIC",
                 cloudwatch_alarm_name=alarm.name,

@@ -1,131 +1,320 @@
-"""Pure builder for the Route53 side: which health checks and records an architecture needs.
+"""Pure builder for the Route53 side, and the typed Route53 values the program and ``tools.failover`` share.
 
-Owns: the list of health checks (one per region, TCP on the public bootstrap, or CloudWatch-metric for
-private endpoints) and of records (region and per-broker names; the failover/latency/hub/domain names by
-architecture), each saying whose endpoint it points at, so the DNS component, the plan tool, the failover
-command and the tests read one answer.
+Owns: which health checks and records an architecture needs, and how they are named and tagged. Per region an
+*endpoint* check (TCP on the public bootstrap, or CloudWatch-metric for private endpoints). Per region and per
+name that several regions answer (a *failover group*: the shared name of active-passive and active-active, each
+domain of a partitioned domain served by two regions) a *switch* and a *gate*: the switch is a CALCULATED check
+with no children and threshold 0, which Route53 always calls healthy, so inverting it is an operator's "off"
+that holds whatever the region's real health; the gate is CALCULATED over (endpoint, switch) with threshold 2,
+healthy only when the region is up *and* switched on. Records of a failover group use the gate.
+
+Record targets (``Bootstrap``, ``Broker``, ``DnsName``), check identities (``CheckRef``) and their tags are
+frozen values here, read by the DNS component, the plan tool, the failover command and the tests: nothing
+parses a "kind:region" string.
 
 Deliberately not here: endpoint values (read from the cluster by ``components.dns``) and AWS calls.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from components.strimzi import EXTERNAL_PORT
-from stacks.model import Architecture, HealthCheckKind, Role, Topology
+from stacks.model import Architecture, ListenerType, Role, Topology
+
+TAG_ENV = "kafka-multiregion/environment"
+TAG_REGION = "kafka-multiregion/region"
+TAG_ROLE = "kafka-multiregion/role"
+TAG_NAME = "kafka-multiregion/name"
+TAG_SWITCHED_OFF = "kafka-multiregion/switched-off-by"
+"""Written by ``tools.failover`` on a switch it turns off (and removed when it turns it back on), so rollback
+undoes only what the tool did; the program ignores it (and the switch's inversion) so `pulumi up` keeps both."""
+
+SWITCH_THRESHOLD = 0  # Route53: a CALCULATED check with threshold 0 is always healthy
+GATE_THRESHOLD = 2  # both children: the endpoint and the switch
+
+
+# ----------------------------------------------------------------------------------------- record targets
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """The load balancer (or ``endpoint_override``) in front of a region's bootstrap."""
+
+    region: str
+
+
+@dataclass(frozen=True)
+class Broker:
+    """One broker's own load balancer (load-balancer listeners only)."""
+
+    region: str
+    node: int
+
+
+@dataclass(frozen=True)
+class DnsName:
+    """Another name (CNAME to a name of the stack, e.g. a domain's)."""
+
+    name: str
+
+
+Target = Bootstrap | Broker | DnsName
+
+
+class Routing(StrEnum):
+    SIMPLE = "simple"
+    FAILOVER = "failover"
+    LATENCY = "latency"
+    GEOLOCATION = "geolocation"
+
+
+# ----------------------------------------------------------------------------------------- health checks
+
+
+class CheckRole(StrEnum):
+    ENDPOINT = "endpoint"  # what Route53's checkers (or the alarm) say about the region
+    SWITCH = "switch"  # the operator's on/off for one region in one name
+    GATE = "gate"  # endpoint AND switch: what the records use
+
+
+class CheckType(StrEnum):
+    """Route53's HealthCheckConfig.Type values the stack uses."""
+
+    TCP = "TCP"
+    CLOUDWATCH_METRIC = "CLOUDWATCH_METRIC"
+    CALCULATED = "CALCULATED"
+
+
+@dataclass(frozen=True, order=True)
+class CheckRef:
+    """A health check's identity within an environment; its tags carry it, so the tool finds it in Route53."""
+
+    role: CheckRole
+    region: str
+    name: str = ""  # the DNS name a switch or gate serves; empty for a region's endpoint check
+
+    def tags(self, environment: str) -> dict[str, str]:
+        tags = {TAG_ENV: environment, TAG_REGION: self.region, TAG_ROLE: self.role.value}
+        if self.name:
+            tags[TAG_NAME] = self.name
+        return tags
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str], environment: str) -> CheckRef | None:
+        """The identity a check's tags claim in ``environment``, or None when they claim none.
+
+        Endpoint checks created before switches existed carry no role tag: they are endpoint checks.
+        """
+        if tags.get(TAG_ENV) != environment or TAG_REGION not in tags:
+            return None
+        try:
+            role = CheckRole(tags.get(TAG_ROLE, CheckRole.ENDPOINT.value))
+        except ValueError:
+            return None
+        return cls(role, tags[TAG_REGION], tags.get(TAG_NAME, "") if role is not CheckRole.ENDPOINT else "")
+
+    def __str__(self) -> str:
+        return f"{self.role.value} check of {self.region}" + (f" for {self.name}" if self.name else "")
 
 
 @dataclass(frozen=True)
 class HealthCheckSpec:
-    region: str
-    kind: HealthCheckKind
-    port: int
-    interval: int
-    failure_threshold: int
+    key: str  # stable logical name (the Pulumi resource name)
+    ref: CheckRef
+    environment: str
+    type: CheckType
+    port: int | None = None
+    interval: int | None = None
+    failure_threshold: int | None = None
+    children: tuple[CheckRef, ...] = ()
+    threshold: int | None = None  # CALCULATED: how many children must be healthy
+
+    @property
+    def region(self) -> str:
+        return self.ref.region
 
     @property
     def alarm_name(self) -> str:
-        return f"kafka-multiregion-{self.region}-bootstrap"
+        """CloudWatch-metric endpoint checks: the alarm that judges the region."""
+        return f"kafka-multiregion-{self.environment}-{self.region}-bootstrap"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        label = {
+            CheckRole.ENDPOINT: "kafka",
+            CheckRole.SWITCH: f"switch {self.ref.name}",
+            CheckRole.GATE: f"gate {self.ref.name}",
+        }
+        return {**self.ref.tags(self.environment), "Name": f"{self.environment}-{self.region}-{label[self.ref.role]}"}
 
 
 @dataclass(frozen=True)
 class RecordSpec:
-    """A CNAME. ``target`` is "bootstrap:<region>", "broker:<region>:<node id>" or "name:<dns name>"."""
+    """A CNAME the stack declares."""
 
     key: str  # stable logical name
     name: str
-    target: str
+    target: Target
     ttl: int
-    routing: str = "simple"  # simple | failover | latency | geolocation
+    routing: Routing = Routing.SIMPLE
     set_identifier: str | None = None
     failover: str | None = None  # PRIMARY | SECONDARY
     latency_region: str | None = None
     geolocation: str | None = None
-    health_check: str | None = None  # region whose health check answers for this record
+    health_check: CheckRef | None = None  # the gate that answers for this record
     region: str | None = None  # whose AWS provider manages it
 
 
-def _published(name: str | None) -> str:
-    """A name the dns section defines (these functions return nothing without one)."""
+@dataclass(frozen=True)
+class FailoverGroup:
+    """A name several regions answer through gated records: what ``tools.failover`` switches regions in and out of."""
+
+    name: str
+    routing: Routing  # FAILOVER (members: primary, secondary) or LATENCY
+    members: tuple[str, ...]
+    domain: str | None = None
+
+
+# ----------------------------------------------------------------------------------------- records
+
+
+def _name(name: str | None) -> str:
+    """A name the dns section defines (records exist only with one)."""
     if name is None:
-        raise ValueError("DNS name asked for without a dns section")
+        raise ValueError("a Route53 record asked for without a dns section")
     return name
 
 
-def health_checks(topology: Topology) -> list[HealthCheckSpec]:
-    """None when DNS is managed elsewhere (no dns section)."""
-    if topology.dns is None:
-        return []
-    hc = topology.dns.health_check
+def _gated(key: str, name: str, region: str, ttl: int, routing: Routing, **policy: str) -> RecordSpec:
+    return RecordSpec(
+        key, name, Bootstrap(region), ttl, routing, health_check=CheckRef(CheckRole.GATE, region, name), region=region, **policy
+    )
+
+
+def _active_passive(t: Topology) -> list[RecordSpec]:
+    (primary,) = t.regions_with(Role.PRIMARY)
+    # Route53 allows one SECONDARY per name: the topology names it (or has only one).
     return [
-        HealthCheckSpec(
-            region=r,
-            kind=HealthCheckKind.CLOUDWATCH if topology.region(r).kafka.private else HealthCheckKind.TCP,
-            port=EXTERNAL_PORT,
-            interval=hc.interval_seconds,
-            failure_threshold=hc.failure_threshold,
-        )
-        for r in topology.region_names
+        _gated(f"bootstrap-{kind.lower()}", _name(t.bootstrap_name), member, min(t.route53.ttl, 60), Routing.FAILOVER,
+               set_identifier=f"{member}-{kind.lower()}", failover=kind)
+        for member, kind in ((primary.name, "PRIMARY"), (t.failover_secondary, "SECONDARY"))
+    ]  # fmt: skip
+
+
+def _active_active(t: Topology) -> list[RecordSpec]:
+    return [
+        _gated(f"bootstrap-{r}", _name(t.bootstrap_name), r, t.route53.ttl, Routing.LATENCY, set_identifier=r, latency_region=r)
+        for r in filter(t.live, t.region_names)
     ]
+
+
+def _aggregation_hub(t: Topology) -> list[RecordSpec]:
+    (hub,) = t.regions_with(Role.HUB)
+    return [RecordSpec("bootstrap-hub", _name(t.bootstrap_name), Bootstrap(hub.name), t.route53.ttl, region=hub.name)]
+
+
+def _serving(t: Topology, domain: str) -> list[str]:
+    return [r.name for r in t.regions_with(Role.DOMAIN) if domain in r.domains and not r.decommission]
+
+
+def _partitioned_domain(t: Topology) -> list[RecordSpec]:
+    out: list[RecordSpec] = []
+    ttl, shared = t.route53.ttl, _name(t.bootstrap_name)
+    for domain in sorted(t.domains):
+        serving, dname = _serving(t, domain), _name(t.domain_dns_name(domain))
+        if len(serving) == 1:
+            out.append(RecordSpec(f"domain-{domain}", dname, Bootstrap(serving[0]), ttl, region=serving[0]))
+        else:
+            out += [
+                _gated(f"domain-{domain}-{r}", dname, r, ttl, Routing.LATENCY, set_identifier=r, latency_region=r)
+                for r in serving
+            ]
+        geo = t.domains[domain].geolocation
+        if geo:
+            out.append(
+                RecordSpec(f"bootstrap-{domain}", shared, DnsName(dname), ttl, Routing.GEOLOCATION,
+                           set_identifier=domain, geolocation=geo, region=serving[0])
+            )  # fmt: skip
+    geos = [t.domains[d].geolocation for d in t.domains]
+    if any(geos) and "*" not in geos:
+        # Without a default location, resolvers outside every declared geography get no answer at all.
+        first = sorted(t.domains)[0]
+        out.append(
+            RecordSpec("bootstrap-geo-default", shared, DnsName(_name(t.domain_dns_name(first))), ttl, Routing.GEOLOCATION,
+                       set_identifier="geo-default", geolocation="*", region=_serving(t, first)[0])
+        )  # fmt: skip
+    return out
+
+
+SHARED_RECORDS: dict[Architecture, Callable[[Topology], list[RecordSpec]]] = {
+    Architecture.ACTIVE_PASSIVE: _active_passive,
+    Architecture.ACTIVE_ACTIVE: _active_active,
+    Architecture.AGGREGATION_HUB: _aggregation_hub,
+    Architecture.PARTITIONED_DOMAIN: _partitioned_domain,
+}
+"""The environment-wide names of each architecture (a region's own names are the same for all)."""
 
 
 def records(topology: Topology) -> list[RecordSpec]:
     """None when DNS is managed elsewhere (no dns section)."""
     if topology.dns is None:
         return []
-    ttl = topology.dns.ttl
+    ttl = topology.route53.ttl
     out: list[RecordSpec] = []
     for name in topology.region_names:
         region = topology.region(name)
-        out.append(RecordSpec(f"{name}-bootstrap", topology.region_dns_name(name), f"bootstrap:{name}", ttl, region=name))
-        for b in region.kafka.broker_ids:
-            out.append(
-                RecordSpec(f"{name}-broker-{b}", topology.broker_dns_name(name, b), f"broker:{name}:{b}", ttl, region=name)
+        out.append(RecordSpec(f"{name}-bootstrap", topology.region_dns_name(name), Bootstrap(name), ttl, region=name))
+        if region.kafka.listener_type is ListenerType.LOADBALANCER:
+            # Other listener types have no per-broker load balancer: those names are the operator's own.
+            out += [
+                RecordSpec(f"{name}-broker-{b}", topology.broker_dns_name(name, b), Broker(name, b), ttl, region=name)
+                for b in region.kafka.broker_ids
+            ]
+    return out + SHARED_RECORDS[topology.architecture](topology)
+
+
+def failover_groups(topology: Topology) -> list[FailoverGroup]:
+    """Names answered by gated records, with their member regions (primary first for failover routing)."""
+    by_name: dict[str, list[RecordSpec]] = {}
+    for rec in records(topology):
+        if rec.health_check is not None:
+            by_name.setdefault(rec.name, []).append(rec)
+    domains = {topology.domain_dns_name(d): d for d in topology.domains}
+    out = []
+    for name, recs in by_name.items():
+        recs.sort(key=lambda r: (r.failover or "", r.health_check.region if r.health_check else ""))
+        members = tuple(r.health_check.region for r in recs if r.health_check)
+        out.append(FailoverGroup(name, recs[0].routing, members, domains.get(name)))
+    return out
+
+
+# ----------------------------------------------------------------------------------------- health checks
+
+
+def health_checks(topology: Topology) -> list[HealthCheckSpec]:
+    """Every check, children before the gates that use them (the order the program creates them in)."""
+    hc, env = topology.route53.health_check, topology.environment
+    out = [
+        HealthCheckSpec(f"{r}-health", CheckRef(CheckRole.ENDPOINT, r), env, CheckType.TCP, EXTERNAL_PORT,
+                        hc.interval_seconds, hc.failure_threshold)
+        if not topology.region(r).kafka.private
+        else HealthCheckSpec(f"{r}-health", CheckRef(CheckRole.ENDPOINT, r), env, CheckType.CLOUDWATCH_METRIC,
+                             failure_threshold=hc.failure_threshold)
+        for r in topology.region_names
+    ]  # fmt: skip
+    for rec in records(topology):
+        gate = rec.health_check
+        if gate is None:
+            continue
+        switch = CheckRef(CheckRole.SWITCH, gate.region, gate.name)
+        endpoint = CheckRef(CheckRole.ENDPOINT, gate.region)
+        out.append(HealthCheckSpec(f"{rec.key}-switch", switch, env, CheckType.CALCULATED, threshold=SWITCH_THRESHOLD))
+        out.append(
+            HealthCheckSpec(
+                f"{rec.key}-gate", gate, env, CheckType.CALCULATED, children=(endpoint, switch), threshold=GATE_THRESHOLD
             )
-    shared = _published(topology.bootstrap_name)
-    arch = topology.architecture
-    if arch is Architecture.ACTIVE_PASSIVE:
-        (primary,) = topology.regions_with(Role.PRIMARY)
-        # Route53 allows one SECONDARY per name: the topology names it (or has only one).
-        for member, kind in ((primary.name, "PRIMARY"), (topology.failover_secondary, "SECONDARY")):
-            out.append(
-                RecordSpec(
-                    f"bootstrap-{kind.lower()}", shared, f"bootstrap:{member}", min(ttl, 60), "failover",
-                    set_identifier=f"{member}-{kind.lower()}", failover=kind, health_check=member, region=member,
-                )
-            )  # fmt: skip
-    elif arch is Architecture.ACTIVE_ACTIVE:
-        for name in filter(topology.live, topology.region_names):
-            out.append(
-                RecordSpec(
-                    f"bootstrap-{name}", shared, f"bootstrap:{name}", ttl, "latency",
-                    set_identifier=name, latency_region=name, health_check=name, region=name,
-                )
-            )  # fmt: skip
-    elif arch is Architecture.AGGREGATION_HUB:
-        (hub,) = topology.regions_with(Role.HUB)
-        out.append(RecordSpec("bootstrap-hub", shared, f"bootstrap:{hub.name}", ttl, region=hub.name))
-    else:
-        for domain in sorted(topology.domains):
-            serving = [r.name for r in topology.regions_with(Role.DOMAIN) if domain in r.domains and not r.decommission]
-            dname = _published(topology.domain_dns_name(domain))
-            if len(serving) == 1:
-                out.append(RecordSpec(f"domain-{domain}", dname, f"bootstrap:{serving[0]}", ttl, region=serving[0]))
-            else:
-                for r in serving:
-                    out.append(
-                        RecordSpec(
-                            f"domain-{domain}-{r}", dname, f"bootstrap:{r}", ttl, "latency",
-                            set_identifier=r, latency_region=r, health_check=r, region=r,
-                        )
-                    )  # fmt: skip
-            geo = topology.domains[domain].geolocation
-            if geo:
-                out.append(
-                    RecordSpec(
-                        f"bootstrap-{domain}", shared, f"name:{dname}", ttl, "geolocation",
-                        set_identifier=domain, geolocation=geo, region=serving[0],
-                    )
-                )  # fmt: skip
+        )
     return out

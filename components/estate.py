@@ -31,7 +31,7 @@ from components.replication import (
     MirrorFlowArgs,
 )
 from components.users import RegionalUsers, RegionalUsersArgs
-from stacks.model import Role, Topology
+from stacks.model import Topology
 
 # What makes a client follow DNS failover (field notes: DNS only steers the bootstrap).
 FAILOVER_CLIENT_PROPERTIES = {
@@ -53,17 +53,10 @@ class KafkaEstateArgs:
 def client_settings(topology: Topology, user: str) -> dict[str, Any]:
     """Connection settings of an application user (no password, no CA: the component adds both as outputs).
 
-    Without a dns section there is no failover name: the bootstrap list is every region the user may write
-    in (secondaries are standbys), and moving clients is the job of whoever manages DNS.
+    The bootstrap names are ``Topology.client_bootstrap``'s: only names that reach regions where the user exists.
     """
-    if topology.bootstrap_name is not None:
-        bootstrap = f"{topology.bootstrap_name}:{strimzi.EXTERNAL_PORT}"
-    else:
-        regions = topology.user_regions(user)
-        serving = [r for r in regions if topology.region(r).role is not Role.SECONDARY] or list(regions)
-        bootstrap = ",".join(strimzi.external_bootstrap(topology, r) for r in serving)
     return {
-        "bootstrap_servers": bootstrap,
+        "bootstrap_servers": ",".join(f"{name}:{strimzi.EXTERNAL_PORT}" for name in topology.client_bootstrap(user)),
         "regions": list(topology.user_regions(user)),
         "username": user,
         "properties": dict(FAILOVER_CLIENT_PROPERTIES),

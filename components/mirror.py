@@ -32,14 +32,15 @@ from components.strimzi import (
     metrics_config,
     password_secret,
 )
+from stacks import naming
 from stacks.model import Flow, ReplicationPolicy, Topology
 
 POLICY_CLASS = {
     ReplicationPolicy.IDENTITY: "org.apache.kafka.connect.mirror.IdentityReplicationPolicy",
     ReplicationPolicy.PREFIXED: "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
 }
-SEPARATOR = "."
-HEARTBEATS_TOPIC = "heartbeats"
+SEPARATOR = naming.SEPARATOR
+HEARTBEATS_TOPIC = naming.HEARTBEATS_TOPIC
 MAX_TASKS_PER_REPLICA = 4
 # Offset syncs are emitted at least every this many records per partition. With MirrorMaker's OffsetSyncStore
 # (syncs kept at exponentially growing distance from the newest) a group translated at failover re-reads at
@@ -75,74 +76,52 @@ class FlowPlan:
     def target(self) -> str:
         return self.flow.target
 
+    @functools.cached_property
+    def _internal(self) -> tuple[str, ...]:
+        return naming.mm2_internal_topics(self.source, self.target)
+
     @property
     def config_topic(self) -> str:
-        return f"{self.name}-configs"
+        return self._internal[0]
 
     @property
     def offset_topic(self) -> str:
-        return f"{self.name}-offsets"
+        return self._internal[1]
 
     @property
     def status_topic(self) -> str:
-        return f"{self.name}-status"
+        return self._internal[2]
 
     @property
     def offset_syncs_topic(self) -> str:
-        # MirrorSourceConfig.offsetSyncsTopic: with offset-syncs.topic.location=target the topic is named
-        # after the *source* alias (so several sources never share one on the target).
-        return f"mm2-offset-syncs.{self.source}.internal"
+        return self._internal[3]
 
     @property
     def checkpoints_topic(self) -> str:
-        return f"{self.source}.checkpoints.internal"
+        return self._internal[4]
 
 
 def flow_name(flow: Flow) -> str:
-    return f"mm2-{flow.source}-to-{flow.target}"
-
-
-def remote_name(policy: ReplicationPolicy, source: str, topic: str) -> str:
-    return topic if policy is ReplicationPolicy.IDENTITY else f"{source}{SEPARATOR}{topic}"
+    return naming.flow_principal(flow.source, flow.target)
 
 
 def _alternation(names: list[str]) -> str:
     return "|".join(re.escape(n) for n in names)
 
 
-def mirrored_topics(topology: Topology, flow: Flow) -> tuple[str, ...]:
-    """Declared topics hosted on the source that this flow copies, after include/exclude patterns and residency."""
-    mm2 = topology.mm2
-    out = []
-    for name in topology.topics_in(flow.source):
-        topic = topology.topics[name]
-        if not topic.replicated:
-            continue
-        if topic.replicate_to and flow.target not in topic.replicate_to:
-            continue
-        if _selected(mm2.topics_include, mm2.topics_exclude, name):
-            out.append(name)
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=65536)
-def _selected(include: tuple[str, ...], exclude: tuple[str, ...], topic: str) -> bool:
-    """Whether the include/exclude patterns select a topic (the same for every flow, so asked once)."""
-    return any(re.fullmatch(p, topic) for p in include) and not any(re.fullmatch(p, topic) for p in exclude)
-
-
 def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
     mm2 = topology.mm2
     policy = topology.policy
-    topics = mirrored_topics(topology, flow)
-    remote = tuple(remote_name(policy, flow.source, t) for t in topics)
+    topics = topology.copies(flow)
+    remote = tuple(topology.remote_topic(flow, t) for t in topics)
     # The source connector must match the source's own topics. For prefixed policies the pattern also names
-    # the target's topics as they appear on the source (<target>.<topic>): MirrorMaker never copies those back
+    # the copies the reverse flow writes on the source (<target>.<topic>): MirrorMaker never copies those back
     # (it detects the cycle), but its checkpoint connector then emits checkpoints for consumers of them, so a
     # consumer that failed over can move back. Third-region copies are not matched: no multi-hop duplicates.
     names = list(topics)
-    if policy is ReplicationPolicy.PREFIXED:
-        names += [f"{flow.target}{SEPARATOR}{t}" for t in topology.topics_in(flow.target)]
+    reverse = Flow(source=flow.target, target=flow.source)
+    if policy is ReplicationPolicy.PREFIXED and reverse in topology.flows:
+        names += [topology.remote_topic(reverse, t) for t in topology.copies(reverse)]
     policy_class = POLICY_CLASS[policy]
     total_partitions = sum(topology.topics[t].partitions for t in topics)
     tasks_max = max(1, min(total_partitions, MAX_TASKS_PER_REPLICA * mm2.replicas))
@@ -441,7 +420,7 @@ def heartbeat_connect(topology: Topology, region: str) -> Manifest:
     dedicated mode emits heartbeats into A from the B → A herder; we do the same with a KafkaConnect in A.
     """
     r = topology.region(region)
-    name = f"heartbeats-{region}"
+    name = naming.heartbeat_principal(region)
     return {
         "apiVersion": API,
         "kind": "KafkaConnect",
@@ -498,9 +477,12 @@ def heartbeat_connector(topology: Topology, plan: FlowPlan) -> Manifest:
         "apiVersion": API,
         "kind": "KafkaConnector",
         "metadata": {
-            "name": f"heartbeats-{plan.source}-to-{plan.target}",
+            "name": naming.heartbeat_connector(plan.source, plan.target),
             "namespace": r.namespace,
-            "labels": {**labels(topology, plan.source, "heartbeats"), "strimzi.io/cluster": f"heartbeats-{plan.source}"},
+            "labels": {
+                **labels(topology, plan.source, "heartbeats"),
+                "strimzi.io/cluster": naming.heartbeat_principal(plan.source),
+            },
         },
         "spec": {
             "class": "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector",
@@ -514,7 +496,7 @@ def heartbeat_connector(topology: Topology, plan: FlowPlan) -> Manifest:
                 "target.cluster.sasl.mechanism": "SCRAM-SHA-512",
                 "target.cluster.sasl.jaas.config": (
                     "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                    f'username="heartbeats-{plan.source}" password="${{directory:{HEARTBEAT_PASSWORD_DIR}:password}}";'
+                    f'username="{naming.heartbeat_principal(plan.source)}" password="${{directory:{HEARTBEAT_PASSWORD_DIR}:password}}";'
                 ),
                 "target.cluster.ssl.truststore.type": "PEM",
                 "target.cluster.ssl.truststore.location": f"{HEARTBEAT_CA_DIR}/ca.crt",
@@ -527,7 +509,7 @@ def heartbeat_connector(topology: Topology, plan: FlowPlan) -> Manifest:
 
 
 def heartbeat_acls(topology: Topology, region: str) -> list[dict[str, Any]]:
-    name = f"heartbeats-{region}"
+    name = naming.heartbeat_principal(region)
     ops = ["Create", "Describe", "DescribeConfigs", "Read", "Write"]
     return [
         _acl("topic", name, "prefix", ops),

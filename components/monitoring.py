@@ -56,6 +56,22 @@ KAFKA_RULES: list[dict[str, Any]] = [
     },
 ]
 
+# Client-quota metrics per user (ClientQuotaManager; a user-level quota has no client-id tag): only where the
+# topology declares quotas, so estates without them keep their exporter config (and their brokers unrolled).
+QUOTA_RULES: list[dict[str, Any]] = [
+    {
+        "pattern": "kafka.server<type=(Produce|Fetch|Request), user=([^,]+)><>(byte-rate|throttle-time)",
+        "name": "kafka_server_quota_$1_$3",
+        "type": "GAUGE",
+        "labels": {"user": "$2"},
+    },
+]
+
+
+def kafka_rules(topology: Topology) -> list[dict[str, Any]]:
+    return KAFKA_RULES + QUOTA_RULES if topology.has_quotas else KAFKA_RULES
+
+
 MM2_RULES: list[dict[str, Any]] = [
     {
         "pattern": "kafka.connect.mirror<type=MirrorSourceConnector, target=(.+), topic=(.+), partition=([0-9]+)><>(replication-latency-ms-max|replication-latency-ms|record-age-ms-max|record-age-ms|byte-rate|record-rate)",
@@ -136,7 +152,7 @@ def _groups(pattern: str) -> list[str]:
 
 def metrics_config_maps(topology: Topology, region: Region) -> list[Manifest]:
     """The exporter rules a region needs: Kafka's, and MirrorMaker's where a flow lands here."""
-    maps = [metrics_config_map(topology, region, KAFKA_METRICS, KAFKA_RULES)]
+    maps = [metrics_config_map(topology, region, KAFKA_METRICS, kafka_rules(topology))]
     if any(p.target == region.name for p in mirror.flow_plans(topology)):
         maps.append(metrics_config_map(topology, region, MM2_METRICS, MM2_RULES))
     return maps
@@ -280,6 +296,22 @@ def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
         {"name": f"kafka-multiregion.{region.name}.brokers", "rules": brokers},
         {"name": f"kafka-multiregion.{region.name}.consumers", "rules": consumers},
     ]
+    tenants = []
+    for name, tenant in sorted(topology.tenants.items()):
+        users = _tenant_users(topology, name, region.name)
+        if users:
+            throttled = f'max by (user) (kafka_server_quota_produce_throttle_time{{user=~"{users}"}} > 0 or kafka_server_quota_fetch_throttle_time{{user=~"{users}"}} > 0)'
+            tenants.append(
+                _alert(
+                    "KafkaTenantThrottled",
+                    throttled,
+                    f"{tenant.throttle_alert_minutes}m",
+                    "warning",
+                    f"{{{{ $labels.user }}}} of tenant {name} in {region.name} has been throttled by its quota for {tenant.throttle_alert_minutes} minutes",
+                )
+            )
+    if tenants:
+        groups.append({"name": f"kafka-multiregion.{region.name}.tenants", "rules": tenants})
     if any(p.target == region.name for p in mirror.flow_plans(topology)):
         mm2 = [
             _alert("MirrorMakerReplicationLatencyAboveRpo", f"max by (target, topic) (kafka_connect_mirror_source_connector_replication_latency_ms_max) > {rpo_ms}", "2m", "critical", f"Replication into {{{{ $labels.target }}}} of {{{{ $labels.topic }}}} lags more than the RPO ({topology.mm2.rpo_seconds} s)"),
@@ -391,9 +423,38 @@ def cross_region_dashboard(topology: Topology) -> dict[str, Any]:
     return dashboard
 
 
+def _tenant_users(topology: Topology, tenant: str, region: str | None = None) -> str:
+    """A PromQL regex of a tenant's users (in one region, or anywhere)."""
+    users = [u for u, user in sorted(topology.users.items()) if user.tenant == tenant]
+    if region is not None:
+        users = [u for u in users if region in topology.user_regions(u)]
+    # User names are DNS labels: nothing in them is special to a regex (and PromQL strings take no '\-').
+    return "|".join(users)
+
+
+def tenant_dashboard(topology: Topology) -> dict[str, Any]:
+    """Per tenant: what its users produce and fetch, and how long their quotas throttle them."""
+    panels = []
+    for i, name in enumerate(sorted(topology.tenants)):
+        users = _tenant_users(topology, name) or "^$"
+        sel = f'{{user=~"{users}"}}'
+        panels += [
+            _panel(2 * i + 1, f"{name}: bytes produced / fetched per user", [(f"sum by (user) (kafka_server_quota_produce_byte_rate{sel})", "{{user}} produce"), (f"sum by (user) (kafka_server_quota_fetch_byte_rate{sel})", "{{user}} fetch")], 8 * i, unit="Bps"),
+            _panel(2 * i + 2, f"{name}: quota throttle time per user", [(f"max by (user) (kafka_server_quota_produce_throttle_time{sel})", "{{user}} produce"), (f"max by (user) (kafka_server_quota_fetch_throttle_time{sel})", "{{user}} fetch"), (f"max by (user) (kafka_server_quota_request_throttle_time{sel})", "{{user}} requests")], 8 * i, x=12, unit="ms"),
+        ]  # fmt: skip
+    return _dashboard(f"kmr-{topology.environment}-tenants", f"Kafka tenants ({topology.environment})", panels)
+
+
+def dashboards(topology: Topology) -> list[tuple[str, dict[str, Any]]]:
+    boards = [("cluster", cluster_dashboard(topology)), ("cross-region", cross_region_dashboard(topology))]
+    if topology.tenants:
+        boards.append(("tenants", tenant_dashboard(topology)))
+    return boards
+
+
 def dashboard_config_maps(topology: Topology, region: Region) -> list[Manifest]:
     out = []
-    for name, board in (("cluster", cluster_dashboard(topology)), ("cross-region", cross_region_dashboard(topology))):
+    for name, board in dashboards(topology):
         out.append(
             {
                 "apiVersion": "v1",

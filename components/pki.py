@@ -88,7 +88,9 @@ class Pki(pulumi.ComponentResource):
                 f"{region_name}-listener-csr",
                 tls.CertRequestArgs(
                     private_key_pem=key.private_key_pem,
-                    subject=tls.CertRequestSubjectArgs(common_name=names[0], organization="kafka-multiregion"),
+                    subject=tls.CertRequestSubjectArgs(
+                        common_name=_common_name(names[0], region_name), organization="kafka-multiregion"
+                    ),
                     dns_names=names,
                 ),
                 opts=child,
@@ -110,3 +112,12 @@ class Pki(pulumi.ComponentResource):
                 private_key_pem=pulumi.Output.secret(key.private_key_pem),
             )
         self.register_outputs({"ca_cert_pem": self.ca_cert_pem})
+
+
+# X.509 bounds the common name at 64 characters (RFC 5280, ub-common-name); clients check the SANs anyway.
+MAX_COMMON_NAME = 64
+
+
+def _common_name(dns_name: str, region: str) -> str:
+    """The region's DNS name when it fits (as every existing certificate has it), else the region code."""
+    return dns_name if len(dns_name) <= MAX_COMMON_NAME else region

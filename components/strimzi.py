@@ -11,16 +11,17 @@ Deliberately not here: Pulumi resources (``components.cluster``, ``components.us
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from typing import Any
 
+from stacks import naming
 from stacks.model import (
     SUPER_USERS,
     Acl,
     AclResourceType,
+    Quotas,
     Region,
+    ReplicationPolicy,
     Topology,
 )
 
@@ -50,13 +51,7 @@ def metrics_config(config_map: str) -> dict[str, Any]:
 
 
 def labels(topology: Topology, region: str, component: str) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/part-of": "kafka-multiregion",
-        "app.kubernetes.io/managed-by": "pulumi",
-        "app.kubernetes.io/component": component,
-        "kafka-multiregion.io/environment": topology.environment,
-        "kafka-multiregion.io/region": region,
-    }
+    return naming.labels(topology.environment, region, component)
 
 
 def _meta(topology: Topology, region: Region, name: str, component: str, **extra: str) -> dict[str, Any]:
@@ -92,33 +87,21 @@ def external_broker_service(region: Region, node_id: int) -> str:
 
 
 def listener_cert_secret(region: Region) -> str:
-    return f"{region.cluster_name}-listener-cert"
+    return naming.listener_cert_secret(region.cluster_name)
 
 
 def cluster_ca_secret(region: Region) -> str:
     """Strimzi's own cluster CA (internal listener), created by the operator."""
-    return f"{region.cluster_name}-cluster-ca-cert"
+    return naming.cluster_ca_secret(region.cluster_name)
 
 
 def env_ca_secret() -> str:
     """The environment CA bundle copied into every region, trusted for every region's external listener."""
-    return "kafka-multiregion-ca"
+    return naming.ENV_CA_SECRET
 
 
-def password_secret(user: str) -> str:
-    # Strimzi's User Operator writes its own Secret named after the KafkaUser; ours must not collide with it.
-    return f"{user}-scram-password"
-
-
-def topic_resource_name(topic: str) -> str:
-    """A DNS-1123 name for a KafkaTopic resource; the Kafka topic name goes in spec.topicName when it differs.
-
-    A hash suffix keeps two topics that only differ by case or punctuation apart and keeps the name stable.
-    """
-    if re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", topic) and ".." not in topic:
-        return topic
-    clean = re.sub(r"[^a-z0-9-]+", "-", topic.lower()).strip("-")[:50] or "topic"
-    return f"{clean}-{hashlib.sha256(topic.encode()).hexdigest()[:8]}"
+password_secret = naming.password_secret
+topic_resource_name = naming.topic_resource_name
 
 
 # ------------------------------------------------------------------------------------- namespace, operator
@@ -326,7 +309,9 @@ def acl(rule: Acl) -> dict[str, Any]:
     }
 
 
-def kafka_user(topology: Topology, region: Region, name: str, acls: list[dict[str, Any]] | None) -> Manifest:
+def kafka_user(
+    topology: Topology, region: Region, name: str, acls: list[dict[str, Any]] | None, quotas: Quotas | None = None
+) -> Manifest:
     """A SCRAM-SHA-512 KafkaUser whose password we supply; ``acls=None`` means no authorization section (super users)."""
     spec: dict[str, Any] = {
         "authentication": {
@@ -336,6 +321,8 @@ def kafka_user(topology: Topology, region: Region, name: str, acls: list[dict[st
     }
     if acls is not None:
         spec["authorization"] = {"type": "simple", "acls": acls}
+    if quotas is not None and not quotas.empty:
+        spec["quotas"] = {_camel(k): v for k, v in sorted(quotas.model_dump(exclude_none=True).items())}
     return {
         "apiVersion": API,
         "kind": "KafkaUser",
@@ -344,10 +331,39 @@ def kafka_user(topology: Topology, region: Region, name: str, acls: list[dict[st
     }
 
 
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def application_acls(topology: Topology, name: str) -> list[dict[str, Any]]:
-    """A user's declared ACLs, rendered and in a canonical order (the file's order changes nothing)."""
-    rendered = [acl(a) for a in topology.users[name].acls]
+    """A user's declared ACLs, rendered and in a canonical order (the file's order changes nothing).
+
+    A tenant's user that declares none gets its tenant's prefixes: its topics (and their remote copies under a
+    prefixed policy), its consumer groups and its transactional ids.
+    """
+    user = topology.users[name]
+    rendered = [acl(a) for a in user.acls]
+    if not rendered and user.tenant in topology.tenants:
+        prefix = topology.tenants[user.tenant].prefix
+        rendered = [
+            _prefixed("topic", prefix, ["Describe", "DescribeConfigs", "Read", "Write"]),
+            _prefixed("group", prefix, ["Describe", "Read"]),
+            _prefixed("transactionalId", prefix, ["Describe", "Write"]),
+        ]
+        regions = sorted(topology.tenant_regions(user.tenant))
+        if topology.policy is ReplicationPolicy.PREFIXED and len(regions) > 1:  # copies only move between its regions
+            rendered += [_prefixed("topic", f"{r}{naming.SEPARATOR}{prefix}", ["Describe", "Read"]) for r in regions]
     return sorted(rendered, key=lambda a: json.dumps(a, sort_keys=True))
+
+
+def _prefixed(rtype: str, name: str, operations: list[str]) -> dict[str, Any]:
+    return {
+        "type": "allow",
+        "resource": {"type": rtype, "name": name, "patternType": "prefix"},
+        "operations": operations,
+        "host": "*",
+    }
 
 
 def secret(topology: Topology, region: Region, name: str, component: str, keys: tuple[str, ...]) -> Manifest:

@@ -49,7 +49,7 @@ class RegionalUsers(pulumi.ComponentResource):
             )
             custom_resource(
                 f"{name}-{principal.name}",
-                strimzi.kafka_user(t, region, principal.name, principal.acls),
+                strimzi.kafka_user(t, region, principal.name, principal.acls, principal.quotas),
                 pulumi.ResourceOptions(parent=self, depends_on=[pw, args.kafka]),
             )
             names.append(principal.name)

@@ -25,6 +25,7 @@ from stacks.model import RuleViolationError, Topology
 MAX_FILE_BYTES = 1_000_000
 MAX_VALUES = 500_000  # a 2,000-topic, 500-user estate is about 20,000
 MAX_DEPTH = 40
+EXTENSION_PREFIX = "x-"
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,14 @@ class _StrictLoader(_BaseLoader):  # type: ignore[valid-type, misc]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<: *defaults' (YAML 1.1 merge keys): its keys may be overridden, that is the point
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, typing.Hashable) and key in seen:
                 line = key_node.start_mark.line + 1
                 raise _Refused(f"line {line}: key {key!r} appears twice in one mapping; keep one")
             seen.add(key)
+        # SafeConstructor.construct_mapping flattens merge keys itself (explicit keys win over merged ones).
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
 
@@ -136,7 +140,8 @@ def parse_yaml(raw: bytes, source: str) -> Any:
         raise TopologyError(
             source, [Problem("", f"holds {kind}, not a mapping; a topology starts with keys such as 'environment:'")]
         )
-    return data
+    # Top-level 'x-' keys hold anchors for reuse (the Compose convention); they are not settings.
+    return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
 
 
 def load_topology(path: Path | str) -> Topology:

@@ -12,21 +12,27 @@ that knows about Pulumi or deploy-time values. A model instance is plain, frozen
 
 from __future__ import annotations
 
+import difflib
+import functools
+import json
 import re
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from stacks import naming
 
 # Strimzi 1.2.0 runs these Kafka versions (kafka-versions.yaml at tag 1.2.0).
 KAFKA_VERSIONS = ("4.2.0", "4.2.1", "4.3.0", "4.3.1")
 DEFAULT_KAFKA_VERSION = "4.3.1"
 
 # Principals the project creates itself; an application user may not take these names.
-ADMIN_USER = "kafka-admin"
-OPERATOR_USER = "kafka-operator"
-SUPER_USERS = (ADMIN_USER, OPERATOR_USER)
+ADMIN_USER = naming.ADMIN_USER
+OPERATOR_USER = naming.OPERATOR_USER
+SUPER_USERS = naming.SUPER_USERS
 RESERVED_USER_PREFIXES = ("mirrormaker-", "mm2-", "strimzi-", "kafka-")
 
 AWS_REGION_RE = re.compile(
@@ -39,6 +45,25 @@ TOPIC_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 QUANTITY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
 CPU_RE = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")
+
+
+# Kafka's own configuration keys, read from the 4.3.1 jars by tests/kafka_facts/KafkaConfigKeys.java
+# (``make kafka-keys``); a test holds the file equal to what the jars say. Kafka refuses a topic with an unknown
+# key and silently ignores an unknown broker key, so both are checked here, where the typo can still be named.
+KAFKA_KEYS_FILE = Path(__file__).with_name("kafka_config_keys.json")
+# Broker keys read by plugins rather than Kafka's own ConfigDef: not checkable against it, so let through.
+BROKER_PLUGIN_PREFIXES = ("remote.log.storage.", "remote.log.metadata.", "config.providers.", "client.quota.callback.")
+
+
+@cache
+def kafka_config_keys(kind: Literal["topic", "broker"]) -> frozenset[str]:
+    data = json.loads(KAFKA_KEYS_FILE.read_text())
+    return frozenset(k["name"] for k in data[kind])
+
+
+def unknown_key_hint(key: str, kind: Literal["topic", "broker"]) -> str:
+    close = difflib.get_close_matches(key, sorted(kafka_config_keys(kind)), n=1, cutoff=0.75)
+    return f"did you mean {close[0]!r}?" if close else f"see the {kind} configs of Kafka {DEFAULT_KAFKA_VERSION}"
 
 
 class Strict(BaseModel):
@@ -188,6 +213,9 @@ class KafkaCluster(Strict):
     config: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Extra broker configuration (spec.kafka.config)."
     )
+    capacity_bytes_per_second: int | None = Field(
+        default=None, ge=1, description="What one broker is sized to take in, bytes/s; replication quotas take a share of it."
+    )
 
     @field_validator("version")
     @classmethod
@@ -225,6 +253,11 @@ class KafkaCluster(Strict):
                         f"broker config key {key!r} is managed by Strimzi and would be dropped silently; "
                         "remove it and use the topology's own fields (listeners, security) instead"
                     )
+            if key not in kafka_config_keys("broker") and not key.startswith(BROKER_PLUGIN_PREFIXES):
+                raise ValueError(
+                    f"broker config key {key!r} is not a Kafka setting, so Kafka would ignore it silently; "
+                    f"{unknown_key_hint(key, 'broker')}"
+                )
         return v
 
     @model_validator(mode="after")
@@ -291,7 +324,21 @@ class Region(Strict):
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, v: str) -> str:
-        return _dns_label(v, "namespace")
+        _dns_label(v, "namespace")
+        if v in naming.SYSTEM_NAMESPACES:
+            raise ValueError(f"namespace {v!r} belongs to Kubernetes itself; give Kafka its own namespace such as 'kafka'")
+        return v
+
+    @field_validator("endpoint_override")
+    @classmethod
+    def _hostname(cls, v: str | None) -> str | None:
+        # It becomes a CNAME value and a health check's FQDN: a bare hostname, no scheme, port or path.
+        if v is not None and not naming.HOSTNAME_RE.fullmatch(v.rstrip(".")):
+            raise ValueError(
+                f"endpoint_override {v!r} is not a hostname; write the bare name clients reach the region by, "
+                "such as 'kafka.eu-west-1.example.net' (lowercase, no scheme, port or path)"
+            )
+        return v.rstrip(".") if v else v
 
     @property
     def cluster_name(self) -> str:
@@ -315,6 +362,15 @@ class Domain(Strict):
         description="Route53 geolocation (continent code such as 'EU' or a country code) that resolves to this domain.",
     )
 
+    @field_validator("dns_name")
+    @classmethod
+    def _dns_name(cls, v: str | None) -> str | None:
+        if v is not None and not DNS_NAME_RE.fullmatch(v.rstrip(".")):
+            raise ValueError(
+                f"{v!r} is not a DNS name; use lowercase labels of letters, digits and '-' such as 'eu.kafka.example.com'"
+            )
+        return v.rstrip(".") if v else v
+
 
 # --------------------------------------------------------------------------------------------- topics
 
@@ -337,11 +393,25 @@ class Topic(Strict):
     replicate_to: tuple[str, ...] = Field(
         default=(), description="Partitioned domain: regions this domain's topic is copied to (must respect residency)."
     )
+    bytes_per_second: int | None = Field(
+        default=None, ge=1, description="Declared write rate; a replication quota must carry it within the RPO."
+    )
 
     @property
     def min_insync_replicas(self) -> int | None:
         value = self.config.get("min.insync.replicas")
         return int(value) if value is not None else None
+
+    @field_validator("config")
+    @classmethod
+    def _known_keys(cls, v: dict[str, ConfigValue]) -> dict[str, ConfigValue]:
+        for key in v:
+            if key not in kafka_config_keys("topic"):
+                raise ValueError(
+                    f"topic config key {key!r} is not a Kafka topic setting, so Kafka would refuse the topic; "
+                    f"{unknown_key_hint(key, 'topic')}"
+                )
+        return v
 
     @model_validator(mode="after")
     def _min_isr(self) -> Topic:
@@ -382,12 +452,63 @@ class Acl(Strict):
         return self
 
 
+class Quotas(Strict):
+    """Kafka client quotas (enforced by every broker on its own: a byte rate is per broker)."""
+
+    producer_byte_rate: int | None = Field(
+        default=None, ge=1, description="Bytes/s per broker a client may produce before it is throttled."
+    )
+    consumer_byte_rate: int | None = Field(
+        default=None, ge=1, description="Bytes/s per broker a client may fetch before it is throttled."
+    )
+    request_percentage: int | None = Field(
+        default=None,
+        ge=1,
+        le=10000,
+        description="Share of the broker's network and I/O thread time, in percent (100 = one thread).",
+    )
+    controller_mutation_rate: float | None = Field(
+        default=None, gt=0, description="Partitions a second the client may create or delete."
+    )
+
+    def over(self, defaults: Quotas | None) -> Quotas:
+        """These quotas, with every unset one taken from ``defaults`` (a tenant's)."""
+        if defaults is None:
+            return self
+        mine = self.model_dump(exclude_none=True)
+        return Quotas(**{**defaults.model_dump(exclude_none=True), **mine})
+
+    @property
+    def empty(self) -> bool:
+        return not self.model_dump(exclude_none=True)
+
+
+class Tenant(Strict):
+    """A team or workload sharing the regional clusters: it owns a topic and group prefix, its users, the regions
+    its data may live in, and its users' default quotas."""
+
+    prefix: str = Field(
+        pattern=r"^[a-zA-Z0-9._-]{1,100}$",
+        description="Topic and consumer-group prefix the tenant owns, e.g. 'payments.'; its topics must start with it.",
+    )
+    regions: tuple[str, ...] | None = Field(default=None, description="Regions where its data may live; all by default.")
+    quotas: Quotas = Field(default_factory=Quotas, description="Quotas of each of its users unless the user sets its own.")
+    default: bool = Field(default=False, description="Owns every topic that carries no tenant's prefix (one tenant at most).")
+    throttle_alert_minutes: int = Field(
+        default=10, ge=1, le=1440, description="Alert when one of its users has been throttled this long."
+    )
+
+
 class User(Strict):
     """An application principal: SCRAM-SHA-512 credentials in every region it uses, with its ACLs."""
 
     regions: tuple[str, ...] | None = Field(default=None, description="Regions the user exists in; all by default.")
     groups: tuple[str, ...] = Field(default=(), description="Consumer groups the application uses.")
-    acls: tuple[Acl, ...] = Field(default=(), description="What the user may do.")
+    acls: tuple[Acl, ...] = Field(
+        default=(), description="What the user may do; a tenant's user without ACLs gets its tenant's prefixes."
+    )
+    tenant: str | None = Field(default=None, description="The tenant the user belongs to.")
+    quotas: Quotas | None = Field(default=None, description="Its quotas; unset ones come from its tenant.")
 
 
 # --------------------------------------------------------------------------------------------- replication
@@ -410,6 +531,20 @@ class HeaderFilter(Strict):
 class Flow(Strict):
     source: str = Field(description="Source region.")
     target: str = Field(description="Target region.")
+
+
+class ReplicationQuota(Strict):
+    """A byte-rate limit on every replication principal, so a catch-up after an outage cannot starve local clients."""
+
+    byte_rate: int | None = Field(
+        default=None, ge=1, description="Bytes/s per broker each flow may fetch from its source and write to its target."
+    )
+    capacity_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Without byte_rate: this share of the smaller declared kafka.capacity_bytes_per_second of the two ends.",
+    )
 
 
 class MirrorMaker2Replication(Strict):
@@ -442,6 +577,7 @@ class MirrorMaker2Replication(Strict):
         ),
     )
     flows: tuple[Flow, ...] | None = Field(default=None, description="Active-active: only these ordered pairs.")
+    quota: ReplicationQuota | None = Field(default=None, description="Limit what replication may take from each cluster.")
     replicas: int = Field(default=1, ge=1, le=20, description="MirrorMaker 2 pods per target region.")
     resources: Resources = Field(default_factory=lambda: Resources(cpu="500m", memory="2Gi"))
 
@@ -449,6 +585,12 @@ class MirrorMaker2Replication(Strict):
     @classmethod
     def _regexes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in v:
+            if "," in pattern:
+                # Strimzi hands these to MirrorMaker as list settings, which Kafka splits at every comma.
+                raise ValueError(
+                    f"{pattern!r} has a comma, where MirrorMaker 2 splits its patterns (a{{1,3}} becomes a{{1|3}}); "
+                    "write alternatives with '|' and repeat instead of counting ({1,3})"
+                )
             try:
                 re.compile(pattern)
             except re.error as exc:
@@ -571,6 +713,7 @@ class Topology(Strict):
     domains: dict[str, Domain] = Field(default_factory=dict, description="Partitioned domains keyed by name.")
     topics: dict[str, Topic] = Field(default_factory=dict, description="Topics keyed by name.")
     users: dict[str, User] = Field(default_factory=dict, description="Application users keyed by name.")
+    tenants: dict[str, Tenant] = Field(default_factory=dict, description="Tenants sharing the clusters, keyed by name.")
     replication: Replication = Field(default_factory=MirrorMaker2Replication)
     dns: Dns | None = Field(
         default=None,
@@ -624,6 +767,13 @@ class Topology(Strict):
         return self.monitoring.enabled if self.monitoring.enabled is not None else self.tier is Tier.PROD
 
     @property
+    def route53(self) -> Dns:
+        """The dns section, for code that only runs with one (Route53 records, the failover tool)."""
+        if self.dns is None:
+            raise ValueError(f"{self.environment} has no dns section: its DNS is managed elsewhere, not in Route53")
+        return self.dns
+
+    @property
     def failover_secondary(self) -> str:
         """Active-passive: the region the SECONDARY failover record points at."""
         chosen = self.dns.failover_secondary if self.dns is not None else None
@@ -634,7 +784,7 @@ class Topology(Strict):
         """The environment-wide failover name; None when DNS is managed elsewhere (nothing publishes one)."""
         if self.dns is None:
             return None
-        return self.dns.bootstrap or f"{self.environment}.{self.dns.zone}"
+        return self.dns.bootstrap or naming.bootstrap_name(self.environment, self.dns.zone)
 
     def region_dns_name(self, region: str) -> str:
         if self.dns is None:
@@ -643,15 +793,67 @@ class Topology(Strict):
             if override is None:
                 raise ValueError(f"{region} has no endpoint_override and the topology has no dns section")
             return override
-        return f"{region}.{self.environment}.{self.dns.zone}"
+        return naming.region_dns_name(region, self.environment, self.dns.zone)
 
     def broker_dns_name(self, region: str, broker_id: int) -> str:
-        return f"broker-{broker_id}.{self.region_dns_name(region)}"
+        return naming.broker_dns_name(self.region_dns_name(region), broker_id)
 
     def domain_dns_name(self, domain: str) -> str | None:
         if self.domains[domain].dns_name or self.dns is None:
             return self.domains[domain].dns_name
-        return f"{domain}.{self.environment}.{self.dns.zone}"
+        return naming.domain_dns_name(domain, self.environment, self.dns.zone)
+
+    def serving_regions(self, domain: str) -> tuple[str, ...]:
+        return tuple(r.name for r in self.regions_with(Role.DOMAIN) if domain in r.domains and not r.decommission)
+
+    @cached_property
+    def dns_answers(self) -> dict[str, frozenset[str]]:
+        """Every DNS name the estate declares → the regions Route53 may answer it with (through any record).
+
+        The records (``components.dns_records``) must agree, which the plan invariant checker verifies; the
+        ``clients`` output picks from these names, so a user is never handed a name that reaches a region
+        where that user does not exist.
+        """
+        answers: dict[str, frozenset[str]] = {}
+        for region in self.regions:
+            answers[self.region_dns_name(region.name)] = frozenset({region.name})
+        if self.dns is None:
+            return answers  # DNS managed elsewhere: no Route53 name of ours answers anything else
+        live = frozenset(r for r in self.region_names if self.live(r))
+        shared: frozenset[str] = frozenset()
+        if self.architecture is Architecture.ACTIVE_PASSIVE:
+            shared = frozenset({self.regions_with(Role.PRIMARY)[0].name, self.failover_secondary})
+        elif self.architecture is Architecture.ACTIVE_ACTIVE:
+            shared = live
+        elif self.architecture is Architecture.AGGREGATION_HUB:
+            shared = frozenset(r.name for r in self.regions_with(Role.HUB))
+        else:
+            for d in self.domains:
+                if (name := self.domain_dns_name(d)) is not None:
+                    answers[name] = frozenset(self.serving_regions(d))
+            located = [d for d, domain in sorted(self.domains.items()) if domain.geolocation]
+            if located:
+                # Geolocation answers each declared location, and everyone else from the default record.
+                default = next((d for d in located if self.domains[d].geolocation == "*"), sorted(self.domains)[0])
+                shared = frozenset(r for d in {*located, default} for r in self.serving_regions(d))
+        if shared and self.bootstrap_name is not None:
+            answers[self.bootstrap_name] = shared
+        return answers
+
+    def client_bootstrap(self, user: str) -> tuple[str, ...]:
+        """The names a user's clients bootstrap from: the shared name when everything it answers hosts the user,
+        else a domain's name, else the names of the user's own regions (without a dns section: those it may write
+        in, as secondaries are standbys and moving clients is the job of whoever manages DNS)."""
+        regions = frozenset(self.user_regions(user))
+        shared = [self.bootstrap_name, *(self.domain_dns_name(d) for d in sorted(self.domains))]
+        for name in filter(None, shared):
+            answer = self.dns_answers.get(name)
+            if answer and answer <= regions:
+                return (name,)
+        own = [r for r in sorted(regions) if self.live(r)]
+        if self.dns is None:
+            own = [r for r in own if self.region(r).role is not Role.SECONDARY] or own
+        return tuple(self.region_dns_name(r) for r in own)
 
     def hosting_regions(self, topic_name: str) -> tuple[str, ...]:
         """Regions that hold a topic as a local (non-mirrored) topic with its own KafkaTopic resource.
@@ -665,10 +867,48 @@ class Topology(Strict):
         if topic.regions is not None:
             return tuple(sorted(topic.regions))
         if self.architecture is Architecture.AGGREGATION_HUB:
-            return tuple(r.name for r in self.regions_with(Role.EDGE))
-        if self.architecture is Architecture.PARTITIONED_DOMAIN and topic.domain is not None:
-            return tuple(r.name for r in self.regions_with(Role.DOMAIN) if topic.domain in r.domains)
-        return self.region_names
+            hosts = tuple(r.name for r in self.regions_with(Role.EDGE))
+        elif self.architecture is Architecture.PARTITIONED_DOMAIN and topic.domain is not None:
+            hosts = tuple(r.name for r in self.regions_with(Role.DOMAIN) if topic.domain in r.domains)
+        else:
+            hosts = self.region_names
+        allowed = self.tenant_regions(self.tenant_of(topic_name))
+        return tuple(r for r in hosts if r in allowed)
+
+    # -------------------------------------------------------------- tenants
+
+    def tenant_of(self, topic_or_group: str) -> str | None:
+        """The tenant owning a topic or group name: the longest matching prefix, else the default tenant."""
+        owners = [(len(t.prefix), name) for name, t in self.tenants.items() if topic_or_group.startswith(t.prefix)]
+        if owners:
+            return max(owners)[1]
+        return next((name for name, t in sorted(self.tenants.items()) if t.default), None)
+
+    def tenant_regions(self, tenant: str | None) -> frozenset[str]:
+        regions = self.tenants[tenant].regions if tenant in self.tenants else None
+        return frozenset(regions if regions is not None else self.region_names)
+
+    def user_quotas(self, user: str) -> Quotas | None:
+        u = self.users[user]
+        tenant = self.tenants[u.tenant].quotas if u.tenant in self.tenants else None
+        quotas = (u.quotas or Quotas()).over(tenant)
+        return None if quotas.empty else quotas
+
+    @property
+    def has_quotas(self) -> bool:
+        """Whether any principal gets a quota (then the brokers export per-user quota metrics)."""
+        return bool(self.tenants) or self.mm2.quota is not None or any(u.quotas for u in self.users.values())
+
+    def replication_byte_rate(self, flow: Flow) -> int | None:
+        """Per-broker byte rate each flow's principal may use at both ends, or None without a replication quota."""
+        quota = self.mm2.quota
+        if quota is None:
+            return None
+        if quota.byte_rate is not None:
+            return quota.byte_rate
+        capacities = [self.region(r).kafka.capacity_bytes_per_second for r in (flow.source, flow.target)]
+        known = [c for c in capacities if c is not None]
+        return int(min(known) * quota.capacity_share) if known else None
 
     def topics_in(self, region: str) -> tuple[str, ...]:
         return self._topics_by_region.get(region, ())
@@ -694,6 +934,31 @@ class Topology(Strict):
         """Replication flows (source → target) the architecture implies, sorted; see ``derive_flows``."""
         return derive_flows(self)
 
+    def carries(self, flow: Flow, topic_name: str) -> bool:
+        """Whether ``flow`` copies a declared topic: the one answer the flow plans, their ACLs and the rules share.
+
+        A topic travels only from a region that hosts it, only if it is replicated and the include/exclude
+        patterns select it, and in a partitioned domain only to the regions its ``replicate_to`` names: a flow
+        that exists for one topic carries no other (residency).
+        """
+        topic = self.topics[topic_name]
+        if not topic.replicated or flow.source not in self.hosting_regions(topic_name):
+            return False
+        if flow.target not in self.tenant_regions(self.tenant_of(topic_name)):
+            return False
+        if self.architecture is Architecture.PARTITIONED_DOMAIN and flow.target not in topic.replicate_to:
+            return False
+        mm2 = self.mm2
+        return _selected(mm2.topics_include, mm2.topics_exclude, topic_name)
+
+    def copies(self, flow: Flow) -> tuple[str, ...]:
+        """Declared topics ``flow`` copies, sorted."""
+        return tuple(t for t in self.topics_in(flow.source) if self.carries(flow, t))
+
+    def remote_topic(self, flow: Flow, topic_name: str) -> str:
+        """A copied topic's name on the flow's target."""
+        return naming.remote_topic(self.policy is ReplicationPolicy.PREFIXED, flow.source, topic_name)
+
     # -------------------------------------------------------------- rules
 
     @model_validator(mode="after")
@@ -705,6 +970,12 @@ class Topology(Strict):
         self._check_dns(errors)
         if not errors:
             self._check_flows(errors)
+        if not errors:
+            from stacks import tenancy  # rules that read the whole model; imported where used
+
+            tenancy.check(self, errors)
+        if not errors:
+            self._check_identities(errors)
         if errors:
             raise RuleViolationError(errors)
         return self
@@ -899,23 +1170,8 @@ class Topology(Strict):
                             f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {r}; lower it to at most {brokers} or add brokers",
                         )
                     )
-            for flow_target in self._mirrored_into(name):
-                brokers = self.region(flow_target).kafka.brokers
-                if topic.replication_factor > brokers and flow_target not in hosts:
-                    errors.append(
-                        (
-                            (*path, "replication_factor"),
-                            f"replication_factor {topic.replication_factor} exceeds the {brokers} brokers of {flow_target}, which receives a mirror; lower it or add brokers",
-                        )
-                    )
-
-    def _mirrored_into(self, topic_name: str) -> list[str]:
-        names = {r.name for r in self.regions}
-        declared = self.replication.flows if isinstance(self.replication, MirrorMaker2Replication) else None
-        if any(f.source not in names or f.target not in names for f in declared or ()):
-            return []  # reported by _check_flows
-        hosts = self.hosting_regions(topic_name)
-        return [f.target for f in self.flows if f.source in hosts]
+            # A copy on a region that does not host the topic is created by MirrorMaker with the target's
+            # default replication factor (replication.factor=-1), so only hosting regions bound it.
 
     def _check_users(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
         names = {r.name for r in self.regions}
@@ -1046,18 +1302,64 @@ class Topology(Strict):
                     )
                 )
         if mm2.failback_from is not None:
-            secondaries = [r.name for r in self.regions_with(Role.SECONDARY)]
             if self.architecture is not Architecture.ACTIVE_PASSIVE:
                 errors.append((("replication", "failback_from"), "failback is an active-passive setting; remove it"))
-            elif mm2.failback_from not in secondaries:
+            elif mm2.failback_from != self.failover_secondary:
                 errors.append(
                     (
                         ("replication", "failback_from"),
-                        f"{mm2.failback_from!r} is not a secondary region; fail back from the promoted secondary, one of {secondaries}",
+                        f"{mm2.failback_from!r} is not the failover secondary; clients only ever fail over to "
+                        f"{self.failover_secondary!r}, so fail back from it (or change dns.failover_secondary first)",
                     )
                 )
+        if self.architecture is Architecture.AGGREGATION_HUB and self.policy is ReplicationPolicy.IDENTITY:
+            errors.append(
+                (
+                    ("replication", "policy"),
+                    "with the identity policy every edge's copy of a topic lands in one hub topic of the same name, "
+                    "and offsets translated from several sources into one topic only move forward, so consumers "
+                    "skip records at failover; use policy: prefixed (each edge arrives as '<edge>.<topic>')",
+                )
+            )
         if mm2.exactly_once and self.mm2.replicas < 1:
             errors.append((("replication", "replicas"), "exactly-once needs at least one MirrorMaker 2 replica"))
+
+    # -------------------------------------------------------------- identities: every generated name, once
+
+    def _check_identities(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+        from stacks import identities  # the rules live there; they read this model, so imported when used
+
+        identities.check(self, errors)
+
+    def topic_census(self, region: str) -> dict[str, list[tuple[str, str]]]:
+        """Every topic that will exist in ``region`` → who makes it: ("declared", topic), ("copy", topic copied
+        here) or ("internal", what keeps it: a MirrorMaker flow, the heartbeat Connect)."""
+        r = region
+        sources = {f.source for f in self.flows}
+        owners: dict[str, list[tuple[str, str]]] = {}
+        for t in self.topics_in(r):
+            owners.setdefault(t, []).append(("declared", t))
+        for flow in self.flows:
+            if flow.target != r:
+                continue
+            for t in self.copies(flow):
+                owners.setdefault(self.remote_topic(flow, t), []).append(("copy", t))
+            for internal in naming.mm2_internal_topics(flow.source, flow.target):
+                owners.setdefault(internal, []).append(("internal", f"MirrorMaker {flow.source} → {flow.target}"))
+            if self.heartbeats:
+                owners.setdefault(naming.remote_topic(True, flow.source, naming.HEARTBEATS_TOPIC), []).append(
+                    ("internal", f"heartbeats from {flow.source}")
+                )
+        if self.heartbeats and r in sources:
+            for internal in naming.heartbeat_topics(r):
+                owners.setdefault(internal, []).append(("internal", f"the heartbeat Connect of {r}"))
+        return owners
+
+
+@functools.lru_cache(maxsize=65536)
+def _selected(include: tuple[str, ...], exclude: tuple[str, ...], topic: str) -> bool:
+    """Whether the include/exclude patterns select a topic (the same for every flow, so asked once)."""
+    return any(re.fullmatch(p, topic) for p in include) and not any(re.fullmatch(p, topic) for p in exclude)
 
 
 class RuleViolationError(ValueError):

@@ -97,3 +97,17 @@ def test_the_pulumi_program_raises_a_pulumi_error_and_registers_nothing_for_a_ba
     with pytest.raises(pulumi.RunError, match=r"invalid topology:\n.*regions: a multi-region estate needs at least two regions"):
         harness.run_program(str(bad), load_topology(ROOT / "stacks/dev.yaml"))
     assert recorded and recorded[0].registrations == []
+
+
+def test_failover_refuses_a_stack_whose_dns_is_managed_elsewhere_in_one_line(tmp_path):
+    data = raw("stacks/dev.yaml")
+    del data["dns"]
+    for region in data["regions"]:
+        region["endpoint_override"] = f"kafka.{region['name']}.internal.example.net"
+    path = tmp_path / "external-dns.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = run("tools.failover", "status", "--stack", str(path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {path} has no dns section: its DNS is managed elsewhere, so failover is that system's to do, not Route53's"
+    ]

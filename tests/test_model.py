@@ -6,13 +6,14 @@ fragment of the fix. A rule with no case here is a rule nobody can trust.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from stacks.loader import TopologyError, load_topology, parse_yaml, validate_data
-from stacks.model import ReplicationPolicy, Role
+from stacks.model import KAFKA_KEYS_FILE, ReplicationPolicy, Role
 from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -146,7 +147,217 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "stacks/dev.yaml",
         _set("replication", {"failback_from": "us-east-1"}),
         "replication.failback_from",
-        "not a secondary region",
+        "not the failover secondary",
+    ),
+    "failback from a secondary clients never failed over to": (
+        "stacks/dev.yaml",
+        _both(
+            lambda d: d["regions"].append(
+                {**d["regions"][1], "name": "eu-west-1", "kubernetes": {"kind": "context", "context": "eu"}}
+            ),
+            _set("dns/failover_secondary", "us-west-2"),
+            _set("replication", {"failback_from": "eu-west-1"}),
+        ),
+        "replication.failback_from",
+        "clients only ever fail over to 'us-west-2'",
+    ),
+    "an aggregation hub merging edges under the identity policy": (
+        "examples/aggregation-hub.yaml",
+        _set("replication/policy", "identity"),
+        "replication.policy",
+        "use policy: prefixed",
+    ),
+    "a user named like a heartbeat principal": (
+        "stacks/prod.yaml",
+        lambda d: d["users"].update({"heartbeats-us-east-1": {}}),
+        "users.heartbeats-us-east-1",
+        "is already the heartbeat principal of us-east-1",
+    ),
+    "a user named like a Secret Strimzi creates": (
+        "stacks/dev.yaml",
+        lambda d: d["users"].update({"us-east-1-cluster-ca": {}}),
+        "users.us-east-1-cluster-ca",
+        "a Secret Strimzi creates",
+    ),
+    "a user named like another user's password Secret": (
+        "stacks/dev.yaml",
+        lambda d: d["users"].update({"orders-service-scram-password": {}}),
+        "users.orders-service-scram-password",
+        "the password of 'orders-service'",
+    ),
+    "two regions on one Kubernetes cluster": (
+        "stacks/dev.yaml",
+        _set("regions/1/kubernetes", {"kind": "kubeconfig", "secret_key": "kubeconfig-us-east-1"}),
+        "regions[1].kubernetes",
+        "reaches the same Kubernetes cluster as us-east-1",
+    ),
+    "a namespace Kubernetes owns": (
+        "stacks/dev.yaml",
+        _set("regions/0/namespace", "kube-system"),
+        "regions[0].namespace",
+        "belongs to Kubernetes itself",
+    ),
+    "a declared topic named like a remote copy": (
+        "stacks/prod.yaml",
+        lambda d: d["topics"].update({"us-east-1.orders": {"partitions": 3}}),
+        "topics['us-east-1.orders']",
+        "two writers of one topic",
+    ),
+    "a declared topic named like a heartbeat Connect topic": (
+        "stacks/prod.yaml",
+        lambda d: d["topics"].update({"heartbeats-us-east-1-configs": {"partitions": 1}}),
+        "topics.heartbeats-us-east-1-configs",
+        "the heartbeat Connect of us-east-1",
+    ),
+    "two topics Kafka treats as one": (
+        "stacks/dev.yaml",
+        lambda d: d["topics"].update({"orders.v1": {"replication_factor": 1}, "orders_v1": {"replication_factor": 1}}),
+        "topics.orders_v1",
+        "Kafka reads '.' and '_' as the same character",
+    ),
+    "a remote topic name past Kafka's limit": (
+        "stacks/prod.yaml",
+        lambda d: d["topics"].update({"t" * 240: {"partitions": 3}}),
+        f"topics.{'t' * 240}",
+        "past Kafka's 249",
+    ),
+    "a replicated topic MirrorMaker treats as internal": (
+        "stacks/dev.yaml",
+        lambda d: d["topics"].update({"audit-internal": {"replication_factor": 1}}),
+        "topics.audit-internal",
+        "treats 'audit-internal' as internal",
+    ),
+    "a replicated topic MirrorMaker's default exclude skips": (
+        "stacks/dev.yaml",
+        lambda d: d["topics"].update({"orders.replica": {"replication_factor": 1}}),
+        "topics['orders.replica']",
+        "default topics.exclude",
+    ),
+    "a DNS label past 63 characters": (
+        "stacks/dev.yaml",
+        _set("dns/zone", "k" * 64 + ".example.com"),
+        "dns.zone",
+        "is not a DNS name",
+    ),
+    "a DNS name past 253 characters": (
+        "stacks/dev.yaml",
+        _set("dns/zone", ".".join(["k" * 60] * 4) + ".com"),
+        "dns.zone",
+        "DNS names are at most 253",
+    ),
+    "a domain DNS name with capitals and underscores": (
+        "examples/partitioned-domain.yaml",
+        _set("domains/eu/dns_name", "EU_Kafka.kafka.example.com"),
+        "domains.eu.dns_name",
+        "not a DNS name",
+    ),
+    "a domain DNS name taken by a region": (
+        "examples/partitioned-domain.yaml",
+        _set("domains/eu/dns_name", "eu-west-1.retail.kafka.example.com"),
+        "domains.eu.dns_name",
+        "is also the name of region eu-west-1",
+    ),
+    "a bootstrap name at the zone apex": (
+        "stacks/dev.yaml",
+        _set("dns/bootstrap", "kafka.example.com"),
+        "dns.bootstrap",
+        "zone apex",
+    ),
+    "an endpoint override written as a URL": (
+        "stacks/dev.yaml",
+        _set("regions/0/endpoint_override", "https://kafka.example.net:9094"),
+        "regions[0].endpoint_override",
+        "not a hostname",
+    ),
+    "two domains with one geolocation": (
+        "examples/partitioned-domain.yaml",
+        _set("domains/us/geolocation", "EU"),
+        "domains.us.geolocation",
+        "Route53 answers one record per location",
+    ),
+    "a topic pattern MirrorMaker would split at its comma": (
+        "stacks/dev.yaml",
+        _set("replication", {"topics_exclude": ["tmp-[0-9]{1,3}"]}),
+        "replication.topics_exclude",
+        "splits its patterns",
+    ),
+    "a topic outside every tenant": (
+        "examples/multi-tenant.yaml",
+        lambda d: d["topics"].update({"orders": {"partitions": 3}}),
+        "topics.orders",
+        "carries no tenant's prefix (analytics., payments.)",
+    ),
+    "two default tenants": (
+        "examples/multi-tenant.yaml",
+        _both(_set("tenants/payments/default", True), _set("tenants/analytics/default", True)),
+        "tenants.payments.default",
+        "one tenant at most owns the unprefixed topics",
+    ),
+    "two tenants with one prefix": (
+        "examples/multi-tenant.yaml",
+        _set("tenants/analytics/prefix", "payments."),
+        "tenants.payments.prefix",
+        "is also tenant 'analytics''s",
+    ),
+    "a user without a tenant among tenants": (
+        "examples/multi-tenant.yaml",
+        _del("users/payments-api/tenant"),
+        "users.payments-api.tenant",
+        "every user belongs to one",
+    ),
+    "a user of an undeclared tenant": (
+        "examples/multi-tenant.yaml",
+        _set("users/payments-api/tenant", "billing"),
+        "users.payments-api.tenant",
+        "tenant 'billing' is not declared",
+    ),
+    "a tenant's user outside its regions": (
+        "examples/multi-tenant.yaml",
+        _set("users/analytics-etl/regions", ["us-east-1", "eu-west-1"]),
+        "users.analytics-etl.regions",
+        "cannot exist in ['eu-west-1']",
+    ),
+    "a tenant's user with an ACL on another tenant's topic": (
+        "examples/multi-tenant.yaml",
+        _set("users/payments-ledger/acls/0/resource/name", "analytics.clicks"),
+        "users.payments-ledger.acls[0].resource.name",
+        "outside tenant 'payments''s prefix 'payments.'",
+    ),
+    "a tenant's user with a group outside its prefix": (
+        "examples/multi-tenant.yaml",
+        _both(_set("users/payments-ledger/groups", ["ledger"]), _set("users/payments-ledger/acls/3/resource/name", "ledger")),
+        "users.payments-ledger.groups",
+        "name it 'payments.ledger'",
+    ),
+    "a tenant's topic hosted outside its regions": (
+        "examples/multi-tenant.yaml",
+        _set("topics/analytics.clicks/regions", ["eu-west-1"]),
+        "topics['analytics.clicks'].regions",
+        "may not live in ['eu-west-1']",
+    ),
+    "a replication quota that cannot catch up within the RPO": (
+        "examples/multi-tenant.yaml",
+        _set("topics/payments.orders/bytes_per_second", 40000000),
+        "replication.quota",
+        "25000000 B/s per broker x 3 brokers = 75000000 B/s, but its topics are written at 40500000 B/s",
+    ),
+    "a replication quota with nothing to take a share of": (
+        "examples/multi-tenant.yaml",
+        _both(_del("regions/0/kafka/capacity_bytes_per_second"), _del("regions/1/kafka/capacity_bytes_per_second")),
+        "replication.quota",
+        "has no byte rate",
+    ),
+    "a topic config key Kafka does not know": (
+        "stacks/dev.yaml",
+        _set("topics/orders/config", {"retention.msec": 1000}),
+        "topics.orders.config",
+        "did you mean 'retention.ms'?",
+    ),
+    "a broker config key Kafka does not know": (
+        "stacks/dev.yaml",
+        _set("regions/0/kafka/config", {"num.io.thread": 8}),
+        "regions[0].kafka.config",
+        "did you mean 'num.io.threads'?",
     ),
     "identity policy between active regions": (
         "stacks/prod.yaml",
@@ -414,3 +625,27 @@ def test_reordering_regions_topics_and_users_gives_an_equal_topology():
     assert a.region_names == b.region_names
     assert a.flows == b.flows
     assert {r: a.topics_in(r) for r in a.region_names} == {r: b.topics_in(r) for r in b.region_names}
+
+
+def test_merge_keys_and_top_level_extension_keys_read_as_teams_write_them(tmp_path):
+    # YAML 1.1 merge keys and Compose-style 'x-' anchors, as Kubernetes tooling accepts them.
+    plain = raw("stacks/dev.yaml")
+    text = (ROOT / "stacks/dev.yaml").read_text()
+    text = "x-pool: &pool {brokers: 1, controllers: 1, combined: true, storage: {size: 20Gi}}\n" + text
+    text = text.replace("kafka: {brokers: 1, controllers: 1, combined: true, storage: {size: 20Gi}}", "kafka: {<<: *pool}")
+    assert text.count("<<: *pool") == 2
+    path = tmp_path / "merged.yaml"
+    path.write_text(text)
+    assert load_topology(path) == validate_data(plain, "plain")
+
+
+def test_the_config_key_tables_are_kafka_4_3_1s_own():
+    # Generated from the jars (tests/kafka_facts/KafkaConfigKeys.java); the oracle read the same jars independently.
+    oracle = ROOT.parent / "shared/oracle/kafka/kafka-4.3.1-config-keys.json"
+    if not oracle.exists():
+        pytest.skip("../shared/oracle is not next to the project")
+    ours = json.loads(KAFKA_KEYS_FILE.read_text())
+    theirs = json.loads(oracle.read_text())
+    assert {k: ours[k] for k in ("kafka_version", "topic", "broker")} == {
+        k: theirs[k] for k in ("kafka_version", "topic", "broker")
+    }

@@ -19,7 +19,11 @@ from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, topology_of
 from tools.harness import unwrap
 
 PROMQL = ROOT / "tests" / "promql"
-PRODUCED = monitoring.produced_names(monitoring.KAFKA_RULES) | monitoring.produced_names(monitoring.MM2_RULES)
+PRODUCED = (
+    monitoring.produced_names(monitoring.KAFKA_RULES)
+    | monitoring.produced_names(monitoring.MM2_RULES)
+    | monitoring.produced_names(monitoring.QUOTA_RULES)
+)
 KNOWN = PRODUCED | monitoring.KAFKA_EXPORTER_METRICS
 
 
@@ -38,7 +42,7 @@ def _expressions(topology) -> list[tuple[str, str]]:
     for region in topology.regions:
         for group in monitoring.alert_groups(topology, region):
             out += [(f"alert {rule['alert']}", rule["expr"]) for rule in group["rules"]]
-    for board in (monitoring.cluster_dashboard(topology), monitoring.cross_region_dashboard(topology)):
+    for _, board in monitoring.dashboards(topology):
         for panel in board["panels"]:
             out += [(f"panel {panel['title']}", t["expr"]) for t in panel["targets"] if "expr" in t]
     return out
@@ -85,6 +89,8 @@ def test_produced_names_come_from_the_rules_themselves():
             monitoring.MM2_RULES,
         ),
         ("kafka.consumer<type=consumer-fetch-manager-metrics, client-id=source-consumer><>records-lag-max", monitoring.MM2_RULES),
+        ("kafka.server<type=Produce, user=payments-api><>throttle-time", monitoring.QUOTA_RULES),
+        ("kafka.server<type=Fetch, user=mm2-us-east-1-to-eu-west-1><>byte-rate", monitoring.QUOTA_RULES),
         (
             "kafka.connect<type=connector-task-metrics, connector=MirrorSourceConnector, task=0><>status: failed",
             monitoring.MM2_RULES,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -125,13 +126,48 @@ def test_each_application_user_gets_exactly_its_declared_acls():
         t = load_topology(path)
         for region in t.region_names:
             for principal in principals_in(t, region):
-                if principal.kind != "application":
-                    continue
+                if principal.kind != "application" or not t.users[principal.name].acls:
+                    continue  # a tenant's user without ACLs gets its tenant's prefixes (the table below)
                 declared = t.users[principal.name].acls
                 canon = sorted([strimzi.acl(a) for a in declared], key=lambda a: json.dumps(a, sort_keys=True))
                 assert principal.acls == canon
                 body = strimzi.kafka_user(t, t.region(region), principal.name, principal.acls)
                 assert body["spec"]["authorization"] == {"type": "simple", "acls": canon}
+
+
+def _allow(rtype: str, name: str, *ops: str) -> dict:
+    return {
+        "type": "allow",
+        "resource": {"type": rtype, "name": name, "patternType": "prefix"},
+        "operations": list(ops),
+        "host": "*",
+    }
+
+
+# A tenant's user that declares no ACLs: its tenant's topics, groups and transactional ids, and the remote
+# copies of its topics (prefixed policy), nothing else.
+TENANT_USER_ACLS = {
+    ("examples/multi-tenant.yaml", "payments-api"): [
+        _allow("group", "payments.", "Describe", "Read"),
+        _allow("topic", "eu-west-1.payments.", "Describe", "Read"),
+        _allow("topic", "payments.", "Describe", "DescribeConfigs", "Read", "Write"),
+        _allow("topic", "us-east-1.payments.", "Describe", "Read"),
+        _allow("transactionalId", "payments.", "Describe", "Write"),
+    ],
+    ("examples/multi-tenant.yaml", "analytics-etl"): [
+        _allow("group", "analytics.", "Describe", "Read"),
+        _allow("topic", "analytics.", "Describe", "DescribeConfigs", "Read", "Write"),
+        _allow("transactionalId", "analytics.", "Describe", "Write"),
+    ],
+}
+
+
+@pytest.mark.parametrize(("stack", "user"), sorted(TENANT_USER_ACLS))
+def test_a_tenant_user_without_acls_gets_exactly_its_tenants_prefixes(stack, user):
+    t = load_topology(ROOT / stack)
+    assert strimzi.application_acls(t, user) == sorted(
+        TENANT_USER_ACLS[(stack, user)], key=lambda a: json.dumps(a, sort_keys=True)
+    )
 
 
 def test_a_cluster_acl_carries_no_name_and_a_prefix_acl_keeps_its_pattern():

@@ -171,6 +171,19 @@ def test_the_diagram_shows_flows_by_policy_and_dns_names_by_routing():
     assert "-. geo EU .->" in domains and "eu_west_1 -- prefixed --> eu_central_1" in domains
 
 
+def test_summary_and_diagram_group_resources_by_tenant():
+    plan = plan_tool.make_plan(str(ROOT / "examples/multi-tenant.yaml"))
+    tenants = plan_tool.summary(plan)["tenants"]
+    # payments: 2 topics in 2 regions, 2 users with a KafkaUser and a password Secret in each; analytics: us-east-1 only
+    assert {n: (t["regions"], t["resources"]) for n, t in tenants.items()} == {
+        "analytics": (["us-east-1"], 3),
+        "payments": (["eu-west-1", "us-east-1"], 12),
+    }
+    diagram = plan_tool.mermaid(plan)
+    assert 'subgraph tenant_payments_group["tenant payments"]' in diagram
+    assert "tenant_analytics --- us_east_1" in diagram and "tenant_analytics --- eu_west_1" not in diagram
+
+
 def test_a_component_change_shows_in_the_diff_of_an_unchanged_stack_file(tmp_path):
     """The base side is planned with the base ref's own code: a changed broker default is an update of every
     Kafka even though stacks/dev.yaml did not change (planned with today's code on both sides, it is 0 changes)."""

@@ -1,322 +1,305 @@
-"""Fail a stack over, and back, through Route53 health-check state: ``python -m tools.failover``.
+"""Fail a stack over, and back, through Route53 health-check switches: ``python -m tools.failover``.
 
-    status   --stack FILE                     which region answers each name now, each health check's state
-    promote  REGION --stack FILE [--dry-run]  send the shared bootstrap name to REGION
-    rollback --stack FILE [--dry-run]         undo every inversion the tool made
-    drill    REGION --stack FILE              promote, verify, roll back, verify; time each step
+    status    --stack FILE                        what each name answers now, and why (endpoints, switches)
+    promote   REGION --stack FILE [--dry-run]     active-passive: clients go to REGION (the primary or secondary)
+    drain     REGION --stack FILE [--domain D]    latency names (active-active, a partitioned domain's names):
+                                                  stop answering with REGION
+    route-all REGION --stack FILE [--domain D]    latency names: answer with REGION only
+    rollback  --stack FILE [--dry-run]            turn back on every switch this tool turned off
+    drill     VERB REGION --stack FILE            VERB, verify, roll back, verify; time each step
 
-Owns: finding a stack's health checks (by their tags) and records in its hosted zone, checking they match the
-topology, and changing only health-check inversion (never records: the record API is a control plane in one
-region; health checks are data plane). A change is all or nothing: if a step fails, what was done is undone.
+Every name several regions answer has, per region, a *switch* (a health check Route53 always calls healthy
+until this tool inverts it) and a *gate* (healthy when the region's endpoint check and its switch both are),
+which its record uses (``components.dns_records``). Failing over turns switches off, whatever the region's real
+health; turning one back on is refused while that region's endpoint check says it is down. Before acting, the
+zone must match the stack exactly, and the answer the change would produce (computed from the whole zone) must
+be what the verb promises; afterwards Route53 is read back and shown as read. Records are never edited.
 
-Deliberately not here: creating DNS (the Pulumi program does). Exit status: 0 done, 1 the zone does not
-match the stack or a drill did not verify, 2 bad input or AWS refused (missing credentials, unknown region,
-no such zone).
+Every call is bounded (``--call-timeout`` per attempt, three attempts, ``--deadline`` for the command). After
+any error Route53 is read back; whatever the read-back shows this command changed is undone; the state as read
+and the commands that finish or undo it are printed. Exit status, one per class:
+
+    0  done (or nothing to do)               4  refused: acting would not do what was asked (target down...)
+    1  a drill did not verify                5  AWS refused: credentials, profile, permissions, throttling
+    2  bad input (arguments, stack file)     6  AWS unreachable: closed port, timeout, deadline, garbage answers
+    3  the zone does not match the stack     7  Route53 left changed or unknown: run the printed commands
+
+Deliberately not here: creating DNS (the Pulumi program does); reading and judging Route53
+(``tools.route53_zone``, ``tools.route53_answer``); what each verb changes (``tools.failover_actions``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
-
-from components.dns_records import RecordSpec, records
+from components.dns_records import Broker, failover_groups, records
 from stacks.loader import TopologyError, load_topology
-from stacks.model import Architecture, Role, Topology
-
-TAG_ENV = "kafka-multiregion/environment"
-TAG_REGION = "kafka-multiregion/region"
-
-
-class FailoverError(Exception):
-    """What went wrong, in words an operator can act on; exit status 2 unless ``status`` says otherwise."""
-
-    def __init__(self, message: str, status: int = 2) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass
-class HealthCheck:
-    region: str
-    id: str
-    inverted: bool
-    observed_healthy: bool | None  # what the checkers report, before inversion; None when unknown
-
-    @property
-    def healthy(self) -> bool:
-        """Healthy as DNS sees it: Route53 answers with the checkers' verdict, inverted when asked to."""
-        raw = True if self.observed_healthy is None else self.observed_healthy
-        return raw != self.inverted
+from stacks.model import Topology
+from tools.failover_actions import (
+    VERBS,
+    Context,
+    Switch,
+    apply,
+    command,
+    dns_answer,
+    endpoint_up,
+    group_answers,
+    mark,
+    plan,
+    plan_rollback,
+    restore,
+    switches,
+    wait_until,
+)
+from tools.route53_answer import Match, answers, match
+from tools.route53_zone import EXIT_DRILL_FAILED, Deadline, FailoverError, LeftChangedError, RefusedError, Snapshot, client, read
 
 
-@dataclass(frozen=True)
-class Change:
-    region: str
-    health_check_id: str
-    inverted_before: bool
-    inverted_after: bool
+def shared_names(topology: Topology) -> list[str]:
+    """Names clients use that are not one region's own (those always answer with that region)."""
+    own = {topology.region_dns_name(r) for r in topology.region_names}
+    return sorted({r.name for r in records(topology) if r.name not in own and not isinstance(r.target, Broker)})
 
 
-class Route53Stack:
-    """One stack's view of Route53."""
+def _switch_word(s: Switch) -> str:
+    if not s.off:
+        return "on"
+    return f"OFF ({s.by_tool})" if s.by_tool else "OFF (by hand)"
 
-    def __init__(self, client: Any, topology: Topology) -> None:
-        if topology.dns is None:
-            raise FailoverError(
-                f"{topology.environment} has no dns section: its DNS (and failover) is managed elsewhere, not in Route53"
+
+def state_lines(topology: Topology, snap: Snapshot, found: Match) -> list[str]:
+    """Route53 as read: each region's endpoint, each switch, and what each name answers against the intent."""
+    lines = [f"zone {topology.route53.zone} ({snap.zone_id}), environment {topology.environment}"]
+    for region in topology.region_names:
+        up = endpoint_up(found, region)
+        lines.append(f"  {region}: endpoint " + {True: "healthy", False: "DOWN", None: "health unknown (assumed healthy)"}[up])
+    bound = _bound_switches(topology, found)
+    for g in failover_groups(topology):
+        members = ", ".join(f"{s.region} {_switch_word(s)}" for s in bound if s.group == g)
+        lines.append(f"  {g.name} ({g.routing.value}) switches: {members or 'missing'}")
+    # What the stack means: every switch on, every endpoint up.
+    intended = snap.assuming({s.check.id: False for s in bound}, all_up=True)
+    why = [f"{s.region} switched off" for s in bound if s.off]
+    why += [f"{r} is down" for r in topology.region_names if endpoint_up(found, r) is False]
+    for name in shared_names(topology):
+        now_all = answers(topology, snap, found.endpoints, name)
+        for now, meant in zip(now_all, answers(topology, intended, found.endpoints, name), strict=True):
+            where = f" [{now.location}]" if now.location else ""
+            verdict = (
+                "as intended"
+                if now.regions == meant.regions
+                else f"FAILED OVER (intended {', '.join(meant.regions)}: {', '.join(why)})"
             )
-        self.client = client
-        self.topology = topology
-        self.zone = topology.dns.zone
-
-    def zone_id(self) -> str:
-        zone = self.zone
-        found = self.client.list_hosted_zones_by_name(DNSName=zone, MaxItems="1").get("HostedZones", [])
-        if not found or found[0]["Name"].rstrip(".") != zone:
-            raise FailoverError(f"hosted zone {zone!r} does not exist in this AWS account; check dns.zone and the account")
-        return str(found[0]["Id"]).rsplit("/", maxsplit=1)[-1]
-
-    def health_checks(self) -> dict[str, HealthCheck]:
-        ids: list[str] = []
-        paginator = self.client.get_paginator("list_health_checks")
-        configs: dict[str, dict[str, Any]] = {}
-        for page in paginator.paginate():
-            for hc in page["HealthChecks"]:
-                ids.append(hc["Id"])
-                configs[hc["Id"]] = hc["HealthCheckConfig"]
-        out: dict[str, HealthCheck] = {}
-        for start in range(0, len(ids), 10):  # ListTagsForResources takes ten at a time
-            tag_sets = self.client.list_tags_for_resources(ResourceType="healthcheck", ResourceIds=ids[start : start + 10])
-            for tag_set in tag_sets["ResourceTagSets"]:
-                tags = {t["Key"]: t["Value"] for t in tag_set.get("Tags", [])}
-                if tags.get(TAG_ENV) != self.topology.environment or TAG_REGION not in tags:
-                    continue
-                hc_id = tag_set["ResourceId"]
-                out[tags[TAG_REGION]] = HealthCheck(
-                    region=tags[TAG_REGION],
-                    id=hc_id,
-                    inverted=bool(configs[hc_id].get("Inverted", False)),
-                    observed_healthy=self._observed(hc_id),
-                )
-        return out
-
-    def _observed(self, hc_id: str) -> bool | None:
-        try:
-            observations = self.client.get_health_check_status(HealthCheckId=hc_id)["HealthCheckObservations"]
-        except ClientError:
-            return None
-        if not observations:
-            return None
-        good = sum(1 for o in observations if str(o["StatusReport"]["Status"]).startswith("Success"))
-        return good * 2 > len(observations)  # Route53 calls an endpoint healthy when most checkers agree
-
-    def record_sets(self, zone_id: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for page in self.client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
-            out += page["ResourceRecordSets"]
-        return out
-
-    def check_records(self, zone_id: str) -> list[str]:
-        """Differences between the records the stack declares and what the zone holds (names and set ids)."""
-        present = {(r["Name"].rstrip("."), r.get("SetIdentifier")) for r in self.record_sets(zone_id)}
-        missing = [
-            f"{spec.name} ({spec.set_identifier})" if spec.set_identifier else spec.name
-            for spec in records(self.topology)
-            if (spec.name, spec.set_identifier) not in present
-        ]
-        return [f"missing record {m}" for m in missing]
-
-    # ------------------------------------------------------------------ what answers
-
-    def shared_records(self) -> list[RecordSpec]:
-        return [r for r in records(self.topology) if r.name == self.topology.bootstrap_name and r.target.startswith("bootstrap:")]
-
-    def answering(self, checks: dict[str, HealthCheck]) -> list[str]:
-        """Regions Route53 answers the shared bootstrap name with, as health checks stand now."""
-        specs = self.shared_records()
-        regions = [s.target.split(":")[1] for s in specs]
-        if self.topology.architecture is Architecture.ACTIVE_PASSIVE:
-            primary = next(s.target.split(":")[1] for s in specs if s.failover == "PRIMARY")
-            secondary = next(s.target.split(":")[1] for s in specs if s.failover == "SECONDARY")
-            if checks[primary].healthy or not checks[secondary].healthy:
-                return [primary]  # Route53 keeps the primary when both are unhealthy
-            return [secondary]
-        healthy = [r for r in regions if r not in checks or checks[r].healthy]
-        return healthy or regions  # all unhealthy: Route53 answers as if all were healthy
-
-    def intended(self) -> list[str]:
-        t = self.topology
-        if t.architecture is Architecture.ACTIVE_PASSIVE:
-            return [r.name for r in t.regions_with(Role.PRIMARY)]
-        return [s.target.split(":")[1] for s in self.shared_records()]
-
-    # ------------------------------------------------------------------ changes
-
-    def plan_promote(self, region: str, checks: dict[str, HealthCheck]) -> list[Change]:
-        candidates = [s.target.split(":")[1] for s in self.shared_records()]
-        if region not in candidates:
-            raise FailoverError(
-                f"{self.topology.bootstrap_name} never answers with {region}; promote one of {sorted(candidates)}"
-            )
-        missing = [r for r in candidates if r not in checks]
-        if missing:
-            raise FailoverError(f"no health check tagged for {missing}; run `pulumi up` so the zone matches the stack", 1)
-        changes = [
-            Change(r, checks[r].id, checks[r].inverted, True) for r in candidates if r != region and not checks[r].inverted
-        ]
-        if checks[region].inverted:
-            changes.append(Change(region, checks[region].id, True, False))
-        return changes
-
-    def plan_rollback(self, checks: dict[str, HealthCheck]) -> list[Change]:
-        return [Change(r, c.id, True, False) for r, c in sorted(checks.items()) if c.inverted]
-
-    def apply(self, changes: list[Change]) -> None:
-        """All or nothing: on any failure, undo what was done (in reverse order) and report."""
-        done: list[Change] = []
-        try:
-            for change in changes:
-                self.client.update_health_check(HealthCheckId=change.health_check_id, Inverted=change.inverted_after)
-                done.append(change)
-        except (ClientError, BotoCoreError) as exc:
-            undo_errors = []
-            for change in reversed(done):
-                try:
-                    self.client.update_health_check(HealthCheckId=change.health_check_id, Inverted=change.inverted_before)
-                except (ClientError, BotoCoreError) as undo_exc:  # pragma: no cover - reported below
-                    undo_errors.append(f"{change.region}: {undo_exc}")
-            left = f"; could not undo {undo_errors}: fix by hand" if undo_errors else "; Route53 is as it was"
-            raise FailoverError(f"failed at {len(done) + 1} of {len(changes)} changes ({exc}){left}") from None
+            down = " (every record unhealthy: Route53 answers as if all were healthy)" if now.all_unhealthy else ""
+            said = ", ".join(now.regions) or ", ".join(now.values) or "nothing"
+            lines.append(f"{name}{where} answers with {said}: {verdict}{down}")
+    return lines
 
 
-def describe(changes: list[Change]) -> list[str]:
-    return [
-        f"  health check {c.health_check_id} ({c.region}): inverted {str(c.inverted_before).lower()} -> {str(c.inverted_after).lower()}"
-        for c in changes
-    ]
+def _bound_switches(topology: Topology, found: Match) -> list[Switch]:
+    try:
+        return switches(topology, found)
+    except KeyError:
+        return []  # some switch is missing: the differences say which
 
 
-def status(stack: Route53Stack, out: list[str]) -> int:
-    zone = stack.zone_id()
-    checks = stack.health_checks()
-    problems = stack.check_records(zone)
-    out.append(f"zone {stack.zone} ({zone}), environment {stack.topology.environment}")
-    for region in stack.topology.region_names:
-        hc = checks.get(region)
-        if hc is None:
-            out.append(f"  {region}: no health check")
-            problems.append(f"no health check tagged for {region}")
-            continue
-        observed = "unknown" if hc.observed_healthy is None else ("healthy" if hc.observed_healthy else "unhealthy")
-        inv = ", inverted by failover" if hc.inverted else ""
-        out.append(f"  {region}: checkers say {observed}{inv}; DNS treats it as {'healthy' if hc.healthy else 'unhealthy'}")
-    if not problems:
-        now, intended = stack.answering(checks), stack.intended()
-        verdict = "as intended" if sorted(now) == sorted(intended) else f"FAILED OVER (intended {', '.join(intended)})"
-        out.append(f"{stack.topology.bootstrap_name} answers with {', '.join(now)}: {verdict}")
-    for p in problems:
-        out.append(f"records do not match the stack: {p}")
-    return 1 if problems else 0
+# ----------------------------------------------------------------------------------------- commands
 
 
-def _stack(args: argparse.Namespace) -> Route53Stack:
+def status(ctx: Context) -> int:
+    snap = read(ctx.r53, ctx.topology)
+    found = match(ctx.topology, snap)
+    for line in state_lines(ctx.topology, snap, found):
+        ctx.say(line)
+    for note in found.ignored:
+        ctx.say(f"  ignored: {note}, tagged for this environment but not declared by the stack")
+    for d in found.differences:
+        ctx.say(f"  differs: {d}")
+    if found.differences:
+        ctx.say(f"the zone does not match {ctx.stack_file}: failover commands refuse until it does (`pulumi up`)")
+        return 3
+    return 0
+
+
+def change(ctx: Context, verb: str, region: str | None, *, domain: str | None, dry_run: bool, argv: list[str]) -> int:
+    snap, found = ctx.read_matching()
+    if verb == "rollback":
+        changes = plan_rollback(ctx.topology, found, ctx.say)
+    else:
+        assert region is not None
+        changes = plan(verb, region, domain, ctx.topology, snap=snap, found=found)
+    if not changes:
+        now = group_answers(ctx.topology, snap, found)
+        said = "; ".join(f"{n} answers with {', '.join(a.regions)}" for n, ans in now.items() for a in ans)
+        ctx.say(f"nothing to change: {said or 'no switch is off'}")
+        return 0
+    ctx.say(f"{'would change' if dry_run else 'changing'} {len(changes)} switch(es):")
+    for c in changes:
+        ctx.say(c.describe())
+    if dry_run:
+        return 0
+    after = apply(ctx, changes, snap, mark(verb, region or "all"), command(*argv))
+    ctx.say("done; Route53 read back:")
+    for line in state_lines(ctx.topology, after, match(ctx.topology, after)):
+        ctx.say(line)
+    if verb != "rollback":
+        ctx.say(f"undo with: {command('rollback', '--stack', ctx.stack_file)}")
+    return 0
+
+
+def drill(ctx: Context, verb: str, region: str, domain: str | None, timeout: float) -> int:
+    t = ctx.topology
+    snap, found = ctx.read_matching()
+    changes = plan(verb, region, domain, t, snap=snap, found=found)
+    if not changes:
+        raise RefusedError(f"nothing to drill: `{verb} {region}` would change nothing (it is already so); roll back first")
+    before = group_answers(t, snap, found)
+    names = sorted({c.switch.group.name for c in changes})
+    timings: list[tuple[str, float]] = []
+    start = time.monotonic()
+    apply(ctx, changes, snap, mark(f"drill-{verb}", region), command("rollback", "--stack", ctx.stack_file))
+    timings.append((verb, time.monotonic() - start))
+
+    def promised(s: Snapshot, m: Match) -> bool:
+        return all(VERBS[verb].expect(a, region) for n in names for a in answers(t, s, m.endpoints, n))
+
+    start = time.monotonic()
+    ok, now = wait_until(ctx, promised, timeout)
+    ok &= _ask_route53(ctx, now, names)
+    timings.append((f"verify {verb}" + ("" if ok else " (FAILED)"), time.monotonic() - start))
+    for line in state_lines(t, now, match(t, now)):
+        ctx.say(f"  {line}")
+    start = time.monotonic()
+    try:
+        restore(ctx, snap)
+    except FailoverError as exc:
+        raise LeftChangedError(
+            f"drill: rolling back failed ({exc}); the stack is left after `{verb} {region}`",
+            commands=[f"roll back: {command('rollback', '--stack', ctx.stack_file)}"],
+        ) from None
+    timings.append(("roll back", time.monotonic() - start))
+    start = time.monotonic()
+    back, now = wait_until(ctx, lambda s, m: group_answers(t, s, m) == before, timeout)
+    timings.append(("verify restored" + ("" if back else " (FAILED)"), time.monotonic() - start))
+    for step, seconds in timings:
+        ctx.say(f"  {step:<24} {seconds * 1000:8.1f} ms")
+    if ok and back:
+        ctx.say("drill passed")
+        return 0
+    ctx.say("drill FAILED: Route53 would not answer as promised in time; status shows why")
+    return EXIT_DRILL_FAILED
+
+
+def _ask_route53(ctx: Context, snap: Snapshot, names: list[str]) -> bool:
+    """Against real AWS, Route53's own TestDNSAnswer must agree with the computed answer."""
+    found = match(ctx.topology, snap)
+    ok = True
+    for name in names:
+        got = dns_answer(ctx, snap.zone_id, name)
+        if got is None:
+            ctx.say("  TestDNSAnswer: not offered by this endpoint; verified from the zone alone")
+            return True
+        allowed = {v for a in answers(ctx.topology, snap, found.endpoints, name) for v in a.values}
+        ctx.say(f"  TestDNSAnswer {name}: {', '.join(got)}")
+        ok &= bool(got) and set(got) <= allowed
+    return ok
+
+
+# ----------------------------------------------------------------------------------------- entry
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--stack", required=True, help="the stack file, e.g. stacks/prod.yaml")
+    common.add_argument(
+        "--call-timeout", type=float, default=10.0, help="seconds per attempt to connect and to read (default 10)"
+    )
+    common.add_argument("--deadline", type=float, default=120.0, help="seconds for the whole command (default 120)")
+    parser = argparse.ArgumentParser(prog="python -m tools.failover", description="Route53 failover for a stack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("status", parents=[common])
+    for verb in VERBS:
+        p = sub.add_parser(verb, parents=[common])
+        p.add_argument("region")
+        p.add_argument("--domain", help="partitioned domain: only this domain's name")
+        p.add_argument("--dry-run", action="store_true", help="print the changes, make none")
+    sub.add_parser("rollback", parents=[common]).add_argument(
+        "--dry-run", action="store_true", help="print the changes, make none"
+    )
+    d = sub.add_parser("drill", parents=[common])
+    d.add_argument("verb", choices=list(VERBS))
+    d.add_argument("region")
+    d.add_argument("--domain", help="partitioned domain: only this domain's name")
+    d.add_argument(
+        "--timeout", type=float, default=None, help="seconds to wait for Route53 to answer as promised (default: the RTO)"
+    )
+    return parser
+
+
+def run(argv: list[str], say: Callable[[str], None]) -> int:
+    args = _parser().parse_args(argv)
     topology = load_topology(args.stack)
+    if topology.dns is None:
+        raise FailoverError(
+            f"{args.stack} has no dns section: its DNS is managed elsewhere, so failover is that system's to do, not Route53's"
+        )
     region = getattr(args, "region", None)
     if region is not None and region not in topology.region_names:
         raise FailoverError(f"region {region!r} is not in {args.stack}; use one of {list(topology.region_names)}")
-    client = boto3.client("route53", region_name="us-east-1")
-    return Route53Stack(client, topology)
-
-
-def run(argv: list[str], out: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.failover", description="Route53 failover for a stack.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("status", "promote", "rollback", "drill"):
-        p = sub.add_parser(name)
-        if name in ("promote", "drill"):
-            p.add_argument("region")
-        p.add_argument("--stack", required=True, help="the stack file, e.g. stacks/prod.yaml")
-        if name in ("promote", "rollback"):
-            p.add_argument("--dry-run", action="store_true", help="print the changes, make none")
-        if name == "drill":
-            p.add_argument("--timeout", type=float, default=None, help="seconds to wait for DNS to follow (default: the RTO)")
-    args = parser.parse_args(argv)
-    stack = _stack(args)
+    timeout = args.timeout if getattr(args, "timeout", None) is not None else float(topology.mm2.rto_seconds)
+    deadline = Deadline(args.deadline + (2 * timeout if args.command == "drill" else 0))
+    ctx = Context(client(args.call_timeout, deadline), topology, args.stack, deadline, say)
     if args.command == "status":
-        return status(stack, out)
-    problems = stack.check_records(stack.zone_id())
-    if problems:
-        raise FailoverError("records do not match the stack: " + "; ".join(problems) + "; run `pulumi up` first", 1)
-    checks = stack.health_checks()
-    if args.command in ("promote", "rollback"):
-        changes = stack.plan_promote(args.region, checks) if args.command == "promote" else stack.plan_rollback(checks)
-        if not changes:
-            out.append("nothing to change")
-            return 0
-        verb = "would change" if args.dry_run else "changing"
-        out.append(f"{verb} {len(changes)} health check(s):")
-        out += describe(changes)
-        if not args.dry_run:
-            stack.apply(changes)
-            out.append(f"done; undo with: python -m tools.failover rollback --stack {args.stack}")
-        return 0
-    timeout = args.timeout if args.timeout is not None else float(stack.topology.mm2.rto_seconds)
-    return drill(stack, args.region, checks, timeout, out)
+        return status(ctx)
+    if args.command == "drill":
+        return drill(ctx, args.verb, args.region, args.domain, timeout)
+    return change(ctx, args.command, region, domain=getattr(args, "domain", None), dry_run=args.dry_run, argv=argv)
 
 
-def drill(stack: Route53Stack, region: str, checks: dict[str, HealthCheck], timeout: float, out: list[str]) -> int:
-    timings: list[tuple[str, float]] = []
-    start = time.monotonic()
-    changes = stack.plan_promote(region, checks)
-    stack.apply(changes)
-    timings.append(("promote", time.monotonic() - start))
-    ok = _wait(stack, [region], timeout, timings, "verify promoted")
-    start = time.monotonic()
-    stack.apply([Change(c.region, c.health_check_id, c.inverted_after, c.inverted_before) for c in reversed(changes)])
-    timings.append(("roll back", time.monotonic() - start))
-    ok &= _wait(stack, stack.answering(checks), timeout, timings, "verify restored")
-    for step, seconds in timings:
-        out.append(f"  {step:<16} {seconds * 1000:8.1f} ms")
-    out.append("drill passed" if ok else "drill FAILED: DNS did not follow the health checks in time")
-    return 0 if ok else 1
-
-
-def _wait(stack: Route53Stack, expected: list[str], timeout: float, timings: list[tuple[str, float]], label: str) -> bool:
-    start = time.monotonic()
-    while True:
-        if sorted(stack.answering(stack.health_checks())) == sorted(expected):
-            timings.append((label, time.monotonic() - start))
-            return True
-        if time.monotonic() - start > timeout:
-            timings.append((label + " (timed out)", time.monotonic() - start))
-            return False
-        time.sleep(2)
+def _report(exc: FailoverError, topology_file: str | None) -> None:
+    print(f"error: {exc}", file=sys.stderr)
+    if exc.state is not None and topology_file:
+        topology = load_topology(topology_file)
+        print("Route53 as read back:", file=sys.stderr)
+        for line in state_lines(topology, exc.state, match(topology, exc.state)):
+            print(f"  {line}", file=sys.stderr)
+    for c in exc.commands:
+        print(c, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    out: list[str] = []
+    argv = sys.argv[1:] if argv is None else argv
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    stack = argv[argv.index("--stack") + 1] if "--stack" in argv[:-1] else None
     try:
-        code = run(sys.argv[1:] if argv is None else argv, out)
+        return run(argv, say)
     except TopologyError as exc:
-        code = 2
-        out.append(str(exc))
+        print(str(exc), file=sys.stderr)
+        return 2
     except FailoverError as exc:
-        code = exc.status
-        out.append(f"error: {exc}")
-    except (NoCredentialsError, NoRegionError):
-        code = 2
-        out.append("error: no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
-    except ClientError as exc:
-        code = 2
-        out.append(f"error: AWS refused: {exc.response.get('Error', {}).get('Message', exc)}")
-    print("\n".join(out), file=sys.stdout if code == 0 else sys.stderr)
-    return code
+        _report(exc, stack)
+        return exc.status
+    except KeyboardInterrupt:
+        print(
+            f"error: interrupted; Route53 may be half-changed: {command('status', '--stack', stack or 'FILE')}", file=sys.stderr
+        )
+        return LeftChangedError.status
+    except Exception as exc:
+        if os.environ.get("KMR_DEBUG"):
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (a bug in tools.failover; KMR_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        print(f"see what Route53 holds: {command('status', '--stack', stack or 'FILE')}", file=sys.stderr)
+        return LeftChangedError.status
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class Registration:
     dependencies: list[str]
     inputs: dict[str, Any]  # secrets kept as {SECRET_SIG: ..., "value": ...}
     read: bool = False  # a read of an existing resource (Resource.get), not something the program manages
+    ignore_changes: tuple[str, ...] = ()  # properties `pulumi up` leaves as they are in the cloud
 
 
 def is_secret(value: Any) -> bool:
@@ -108,6 +109,7 @@ class RecordingMonitor(pmocks.MockMonitor):
                 dependencies=list(request.dependencies),
                 inputs=_keep_secrets(request.properties if read else request.object),
                 read=read,
+                ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
             )
         )
 

@@ -12,7 +12,9 @@ loud section first for anything that deletes or replaces data. A ``GIT_REF:path`
 ref's own code (``tools.refplan``), so a component change shows in the diff of an unchanged stack file.
 
 Deliberately not here: validation rules (``stacks``), resource bodies (``components``).
-Exit status: 0 done, 2 bad input (nothing written), 3 destructive changes with ``--fail-on-destructive``.
+Every plan is held to ``tools.invariants`` before anything is shown or written.
+Exit status: 0 done, 2 bad input (nothing written), 3 destructive changes with ``--fail-on-destructive``,
+4 the plan broke an invariant (a defect of kafka-multiregion, not of the topology; nothing written).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import yaml
 from components import dns_records, mirror
 from stacks.loader import Problem, TopologyError, load_topology
 from stacks.model import Topology
-from tools import refplan
+from tools import invariants, refplan
 from tools.harness import Recording, Registration, redact, run_program
 
 # Resources whose deletion or replacement loses data (or everything inside them).
@@ -99,9 +101,27 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+class InvariantError(Exception):
+    """A rendered plan broke an invariant: our defect, reported with every broken invariant."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"{source}: {p}" for p in problems)
+        super().__init__(
+            f"{lines}\nthe plan breaks an invariant of kafka-multiregion (a defect of ours, not of the file); please report it"
+        )
+
+
 def make_plan(stack_file: str) -> Plan:
     topology = load_topology(stack_file)
-    return Plan(topology, run_program(stack_file, topology))
+    return checked(Plan(topology, run_program(stack_file, topology)), stack_file)
+
+
+def checked(plan: Plan, source: str) -> Plan:
+    problems = invariants.check(plan.recording)
+    if problems:
+        raise InvariantError(source, problems)
+    return plan
 
 
 # ----------------------------------------------------------------------------------------- rendering
@@ -121,6 +141,36 @@ def summary(plan: Plan) -> dict[str, Any]:
         "by_type": dict(sorted(by_type.items())),
         "by_region": {r: dict(sorted(c.items())) for r, c in sorted(by_region.items())},
         "flows": [f"{p.source} -> {p.target}" for p in mirror.flow_plans(plan.topology)],
+        **({"tenants": tenants(plan)} if plan.topology.tenants else {}),
+    }
+
+
+def tenant_of(reg: Registration, topology: Topology) -> str | None:
+    """The tenant a topic, a user or a user's password Secret belongs to (None for shared resources)."""
+    kind = reg.type.rsplit(":", 1)[-1]
+    meta = reg.inputs.get("metadata") or {}
+    name = str(meta.get("name", ""))
+    if kind == "KafkaTopic":
+        return topology.tenant_of(str((reg.inputs.get("spec") or {}).get("topicName", name)))
+    user = name.removesuffix("-scram-password") if kind == "Secret" else name
+    if kind in ("KafkaUser", "Secret") and user in topology.users:
+        return topology.users[user].tenant
+    return None
+
+
+def tenants(plan: Plan) -> dict[str, Any]:
+    """Per tenant: its prefix, regions, topics, users and how many resources it accounts for."""
+    t = plan.topology
+    counts = Counter(tenant_of(reg, t) for reg in plan.registrations)
+    return {
+        name: {
+            "prefix": tenant.prefix,
+            "regions": sorted(t.tenant_regions(name)),
+            "topics": sorted(topic for topic in t.topics if t.tenant_of(topic) == name),
+            "users": sorted(u for u, user in t.users.items() if user.tenant == name),
+            "resources": counts[name],
+        }
+        for name, tenant in sorted(t.tenants.items())
     }
 
 
@@ -161,10 +211,18 @@ def mermaid(plan: Plan) -> str:
             or (f"latency {rec.latency_region}" if rec.latency_region else None)
             or (f"geo {rec.geolocation}" if rec.geolocation else None)
         )
-        kind, _, rest = rec.target.partition(":")
-        target = _node(rest) if kind == "bootstrap" else names.setdefault(rest, f"dns{len(names)}")
+        tgt = rec.target
+        target = names.setdefault(tgt.name, f"dns{len(names)}") if isinstance(tgt, dns_records.DnsName) else _node(tgt.region)
         edges.append(f"  {node} -. {label} .-> {target}" if label else f"  {node} -.-> {target}")
     lines += [f'  {node}(["{name}"])' for name, node in names.items()]
+    for name, tenant in (tenants(plan) if t.tenants else {}).items():
+        node = f"tenant_{_node(name)}"
+        lines += [
+            f'  subgraph {node}_group["tenant {name}"]',
+            f'    {node}[/"{tenant["prefix"]}*<br/>{len(tenant["topics"])} topics, {len(tenant["users"])} users"/]',
+            "  end",
+        ]
+        edges += [f"  {node} --- {_node(r)}" for r in tenant["regions"]]
     return "\n".join(lines + edges) + "\n"
 
 
@@ -404,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     except TopologyError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except InvariantError as exc:
+        print(exc, file=sys.stderr)
+        return 4
     if args.out:
         write_plan(plan, args.out)
     sys.stdout.write(render(plan, args.format))

@@ -32,6 +32,9 @@ def health_check_calls(rec: Recording) -> list[tuple[str, dict[str, Any], list[d
                 RequestInterval=int(i["requestInterval"]),
                 FailureThreshold=int(i["failureThreshold"]),
             )
+        elif i["type"] == "CALCULATED":
+            # Children are the mock ids of checks declared earlier; ``apply`` swaps in the created ones.
+            config.update(ChildHealthChecks=list(i.get("childHealthchecks", [])), HealthThreshold=int(i["childHealthThreshold"]))
         else:
             config.update(
                 AlarmIdentifier={"Region": i["cloudwatchAlarmRegion"], "Name": i["cloudwatchAlarmName"]},
@@ -74,8 +77,11 @@ def record_changes(rec: Recording, health_check_ids: dict[str, str]) -> list[dic
 def apply(client: Any, rec: Recording, zone_id: str) -> dict[str, str]:
     """Create the health checks (tagged) and upsert the records; return mock id → created health check id."""
     ids: dict[str, str] = {}
-    for mock_id, params, tags in health_check_calls(rec):
-        created = client.create_health_check(**params)["HealthCheck"]["Id"]
+    for mock_id, declared, tags in health_check_calls(rec):  # in declaration order: children first
+        config = declared["HealthCheckConfig"]
+        if "ChildHealthChecks" in config:
+            config = {**config, "ChildHealthChecks": [ids[c] for c in config["ChildHealthChecks"]]}
+        created = client.create_health_check(**{**declared, "HealthCheckConfig": config})["HealthCheck"]["Id"]
         client.change_tags_for_resource(ResourceType="healthcheck", ResourceId=created, AddTags=tags)
         ids[mock_id] = created
     changes = record_changes(rec, ids)

@@ -313,8 +313,30 @@ def acl_bindings(user: str, acls: list[dict[str, Any]]) -> list[AclBinding]:
     return out
 
 
-def provision(topology: Topology, region: str, broker: Broker, ca: Path, passwords: dict[str, str]) -> None:
-    """Users, ACLs and topics of one region, exactly as rendered, applied by the admin over SASL_SSL."""
+def set_quotas(libs: Path, broker: Broker, ca: Path, user: str, quotas: dict[str, Any]) -> None:
+    """A user's client quotas, as the User Operator applies a KafkaUser's spec.quotas (Kafka's own ConfigCommand)."""
+    props = broker.workdir / "admin-client.properties"
+    props.write_text(
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+        "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{ADMIN}" password="{broker.admin_password}";\n'
+        f"ssl.truststore.type=PEM\nssl.truststore.location={ca}\n"
+    )
+    config = ",".join(f"{k}={v}" for k, v in sorted(quotas.items()))
+    args = ["--bootstrap-server", broker.bootstrap, "--command-config", str(props), "--alter"]
+    run_java(
+        libs,
+        "kafka.admin.ConfigCommand",
+        [*args, "--entity-type", "users", "--entity-name", user, "--add-config", config],
+        broker.workdir,
+    )
+
+
+def provision(
+    topology: Topology, region: str, broker: Broker, ca: Path, passwords: dict[str, str], libs: Path | None = None
+) -> None:
+    """Users, ACLs, quotas (when ``libs`` is given) and topics of one region, exactly as rendered, applied by the
+    admin over SASL_SSL."""
     admin = AdminClient(client_config(broker, ADMIN, broker.admin_password, ca))
     upserts = []
     bindings: list[AclBinding] = []
@@ -333,6 +355,9 @@ def provision(topology: Topology, region: str, broker: Broker, ca: Path, passwor
     if bindings:
         for fut in admin.create_acls(bindings).values():
             fut.result(timeout=30)
+    for principal in principals_in(topology, region):
+        if libs is not None and principal.quotas is not None:
+            set_quotas(libs, broker, ca, principal.name, principal.quotas.model_dump(exclude_none=True))
     topics = [NewTopic(t, num_partitions=topology.topics[t].partitions, replication_factor=1) for t in topology.topics_in(region)]
     if topics:
         for name, fut in admin.create_topics(topics).items():

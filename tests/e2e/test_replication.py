@@ -39,7 +39,7 @@ def _region(name: str, role: str) -> dict[str, Any]:
     return {
         "name": name,
         "role": role,
-        "kubernetes": {"kind": "context", "context": "e2e"},
+        "kubernetes": {"kind": "context", "context": name},
         "kafka": {"brokers": 1, "controllers": 1, "combined": True},
     }
 

@@ -1,0 +1,175 @@
+"""Every name the project generates, derived in one place: principals, Kubernetes objects, topics, DNS names.
+
+Owns: the functions that turn topology names (environment, regions, flows, users, topics, domains) into the
+names other systems receive, the limits those systems put on them (Kafka's 249-character topic names, DNS's
+253/63), and the names other parties already own in the same spaces (Kubernetes system namespaces, the
+Secrets Strimzi's operators create, the topics Kafka and MirrorMaker 2 keep for themselves). The model uses
+them to refuse collisions before anything is planned; the builders use them to name what they build; the plan
+invariant checker (``tools.invariants``) checks the rendered plan against the same limits. Because every
+generated name comes from here, a collision check over these functions cannot miss one.
+
+Deliberately not here: deciding which objects exist (the model and the builders) and any Pulumi or AWS call.
+Functions take plain strings, so the model can use them while it validates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+PART_OF = "kafka-multiregion"
+
+# ------------------------------------------------------------------------------------------- principals
+
+ADMIN_USER = "kafka-admin"
+OPERATOR_USER = "kafka-operator"
+SUPER_USERS = (ADMIN_USER, OPERATOR_USER)
+
+
+def flow_principal(source: str, target: str) -> str:
+    """A MirrorMaker 2 flow's principal, KafkaMirrorMaker2 name and Connect group id."""
+    return f"mm2-{source}-to-{target}"
+
+
+def heartbeat_principal(region: str) -> str:
+    """The heartbeat Connect of a source region: its principal, KafkaConnect name and group id."""
+    return f"heartbeats-{region}"
+
+
+def heartbeat_connector(source: str, target: str) -> str:
+    return f"heartbeats-{source}-to-{target}"
+
+
+# ------------------------------------------------------------------------------------------- Kubernetes
+
+# Namespaces Kubernetes itself owns: creating (and one day deleting) one of them is never ours to do.
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+ENV_CA_SECRET = "kafka-multiregion-ca"
+# Secrets Strimzi's cluster operator creates for a Kafka cluster named C: C-<suffix> (KafkaResources.java).
+STRIMZI_CLUSTER_SECRETS = (
+    "cluster-ca", "cluster-ca-cert", "clients-ca", "clients-ca-cert", "kafka-brokers", "cluster-operator-certs",
+    "entity-topic-operator-certs", "entity-user-operator-certs", "kafka-exporter-certs", "cruise-control-certs",
+    "cruise-control-api",
+)  # fmt: skip
+
+
+def labels(environment: str, region: str, component: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": "pulumi",
+        "app.kubernetes.io/component": component,
+        "kafka-multiregion.io/environment": environment,
+        "kafka-multiregion.io/region": region,
+    }
+
+
+def password_secret(principal: str) -> str:
+    # Strimzi's User Operator writes its own Secret named after the KafkaUser; ours must not collide with it.
+    return f"{principal}-scram-password"
+
+
+def listener_cert_secret(cluster: str) -> str:
+    return f"{cluster}-listener-cert"
+
+
+def cluster_ca_secret(cluster: str) -> str:
+    """Strimzi's own cluster CA certificate (internal listener), created by the operator."""
+    return f"{cluster}-cluster-ca-cert"
+
+
+def strimzi_secrets(cluster: str) -> tuple[str, ...]:
+    """Secrets the cluster operator creates for a Kafka cluster (a KafkaUser also gets one named after it)."""
+    return tuple(f"{cluster}-{suffix}" for suffix in STRIMZI_CLUSTER_SECRETS)
+
+
+def topic_resource_name(topic: str) -> str:
+    """A DNS-1123 name for a KafkaTopic resource; the Kafka topic name goes in spec.topicName when it differs.
+
+    A hash suffix keeps two topics that only differ by case or punctuation apart and keeps the name stable.
+    """
+    if re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", topic) and ".." not in topic:
+        return topic
+    clean = re.sub(r"[^a-z0-9-]+", "-", topic.lower()).strip("-")[:50] or "topic"
+    return f"{clean}-{hashlib.sha256(topic.encode()).hexdigest()[:8]}"
+
+
+# ------------------------------------------------------------------------------------------------ topics
+
+MAX_TOPIC = 249  # Kafka's limit (Topic.MAX_NAME_LENGTH)
+SEPARATOR = "."
+HEARTBEATS_TOPIC = "heartbeats"
+# MirrorMaker 2's DefaultTopicFilter skips these unless topics.exclude is declared (DefaultTopicFilter.java).
+MM2_DEFAULT_TOPICS_EXCLUDE = (r".*[\-\.]internal", r".*\.replica", r"__.*")
+
+
+def remote_topic(prefixed: bool, source: str, topic: str) -> str:
+    """A topic's name on the target of a flow from ``source``: identity keeps it, prefixed adds the alias."""
+    return f"{source}{SEPARATOR}{topic}" if prefixed else topic
+
+
+def mm2_internal_topics(source: str, target: str) -> tuple[str, ...]:
+    """Topics a flow's MirrorMaker 2 keeps on its target: Connect storage, offset syncs, checkpoints."""
+    name = flow_principal(source, target)
+    return (
+        f"{name}-configs",
+        f"{name}-offsets",
+        f"{name}-status",
+        # MirrorSourceConfig.offsetSyncsTopic with offset-syncs.topic.location=target: named after the source.
+        f"mm2-offset-syncs.{source}.internal",
+        f"{source}.checkpoints.internal",
+    )
+
+
+def heartbeat_topics(region: str) -> tuple[str, ...]:
+    name = heartbeat_principal(region)
+    return (f"{name}-configs", f"{name}-offsets", f"{name}-status", HEARTBEATS_TOPIC)
+
+
+def mm2_internal(topic: str) -> bool:
+    """What MirrorMaker 2's replication policies treat as internal and never copy (ReplicationPolicy.isInternalTopic)."""
+    return (
+        topic.startswith(("__", "."))
+        or topic.endswith(("-internal", ".internal"))
+        or (topic.startswith("mm2") and topic.endswith(".internal"))
+    )
+
+
+def kafka_collision_key(topic: str) -> str:
+    """Kafka refuses a topic whose name equals another's once '.' is read as '_' (Topic.hasCollision)."""
+    return topic.replace(".", "_")
+
+
+# --------------------------------------------------------------------------------------------------- DNS
+
+MAX_DNS_NAME = 253
+MAX_DNS_LABEL = 63
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
+
+
+def bootstrap_name(environment: str, zone: str) -> str:
+    return f"{environment}.{zone}"
+
+
+def region_dns_name(region: str, environment: str, zone: str) -> str:
+    return f"{region}.{environment}.{zone}"
+
+
+def broker_dns_name(region_name: str, node_id: int) -> str:
+    """A broker's advertised name under its region's DNS name (ours, or the endpoint_override published elsewhere)."""
+    return f"broker-{node_id}.{region_name}"
+
+
+def domain_dns_name(domain: str, environment: str, zone: str) -> str:
+    return f"{domain}.{environment}.{zone}"
+
+
+def dns_name_problem(name: str) -> str | None:
+    """Why DNS (and so a certificate SAN or an advertised host) would refuse ``name``, or None."""
+    if len(name) > MAX_DNS_NAME:
+        return f"is {len(name)} characters; DNS names are at most {MAX_DNS_NAME}"
+    for label in name.split("."):
+        if len(label) > MAX_DNS_LABEL:
+            return f"has the label {label[:20]!r}... of {len(label)} characters; DNS labels are at most {MAX_DNS_LABEL}"
+        if not label:
+            return "has an empty label"
+    return None

@@ -1,0 +1,294 @@
+"""Hypothesis strategies for valid topologies of all four architectures, as platform teams could write them.
+
+Test support for ``tests/test_generated.py``. The generator stays inside the documented rules (that is what
+"valid" means) but goes to their edges: names of every legal character and at their length limits, many
+regions, domains and users, combined pools, explicit active-active flows, several secondaries, decommissioned
+regions, geolocated and ungeolocated domains, topics hosted in some regions only, users in some regions only.
+It knows the rules only as a user reads them in the README and the messages; it does not call the model.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from hypothesis import strategies as st
+
+REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
+    "eu-north-1", "eu-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ap-northeast-2", "ap-south-1",
+    "sa-east-1", "ca-central-1", "me-south-1", "af-south-1", "il-central-1", "us-gov-west-1",
+)  # fmt: skip
+LONGEST_REGION = max(len(r) for r in REGIONS)
+ARCHITECTURES = ("active-passive", "active-active", "aggregation-hub", "partitioned-domain")
+GEOLOCATIONS = ("EU", "NA", "SA", "AS", "AF", "OC", "AN", "DE", "FR", "JP", "US", "BR", "*")
+TOPIC_CONFIGS = st.fixed_dictionaries(
+    {},
+    optional={
+        "retention.ms": st.integers(1, 10**10),
+        "cleanup.policy": st.sampled_from(["delete", "compact", "compact,delete"]),
+        "max.message.bytes": st.integers(1024, 10**7),
+        "compression.type": st.sampled_from(["producer", "zstd", "lz4", "gzip", "snappy", "uncompressed"]),
+    },
+)
+BROKER_CONFIGS = st.fixed_dictionaries(
+    {}, optional={"num.io.threads": st.integers(1, 64), "log.retention.hours": st.integers(1, 10000)}
+)
+# Patterns as teams write them; each means the same to Python's re and Java's regex (MirrorMaker applies them).
+EXCLUDES = ("tmp-.*", ".*-debug", r"audit\..*", "(scratch|sandbox)-[a-z]+", "[A-Z].*")
+INCLUDES = (".*", "[a-zA-Z0-9].*", r"(orders|payments)\..*|.*")
+LABEL_CHARS = string.ascii_lowercase + string.digits + "-"
+TOPIC_CHARS = string.ascii_letters + string.digits + "._-"
+# What the README says is reserved for the project, Strimzi, Kafka and MirrorMaker 2.
+RESERVED_USER_PREFIXES = ("mirrormaker-", "mm2-", "strimzi-", "kafka-", "heartbeats-")
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def dns_label(max_size: int) -> st.SearchStrategy[str]:
+    """A DNS label: short ones, and ones at (or just under) ``max_size``."""
+    edge = st.sampled_from(string.ascii_lowercase + string.digits)
+    if max_size < 3:
+        return edge
+    short = st.tuples(edge, st.text(LABEL_CHARS, max_size=min(8, max_size - 2)), edge).map("".join)
+    long = st.tuples(edge, st.text(LABEL_CHARS, min_size=max(0, max_size - 5), max_size=max_size - 2), edge).map("".join)
+    return st.one_of(edge, short, long)
+
+
+def _topic_ok(name: str) -> bool:
+    return not (
+        name in {".", "..", "heartbeats"}
+        or name.startswith(("__", ".", "mm2", "heartbeats-"))
+        or name.endswith(("-internal", ".internal", ".replica", ".heartbeats"))
+        or any(name.startswith(r + ".") for r in REGIONS)
+    )
+
+
+def topic_names(limit: int) -> st.SearchStrategy[str]:
+    at_limit = st.text(TOPIC_CHARS, min_size=limit - 3, max_size=limit)
+    short = st.text(TOPIC_CHARS, min_size=1, max_size=24)
+    return st.one_of(short, short, at_limit).filter(_topic_ok)
+
+
+@st.composite
+def topologies(draw: st.DrawFn, architecture: str | None = None) -> dict[str, Any]:
+    arch = architecture or draw(st.sampled_from(ARCHITECTURES))
+    n = draw(st.integers(2, 6))
+    names = draw(st.lists(st.sampled_from(REGIONS), min_size=n, max_size=n, unique=True))
+    env = draw(dns_label(20))
+    # Leave room for 'broker-NN.<region>.<env>.' inside DNS's 253.
+    zone_budget = 253 - len("broker-99.") - LONGEST_REGION - 1 - len(env) - 1
+    zone_labels = draw(st.lists(dns_label(63), min_size=1, max_size=3))
+    tld = draw(st.sampled_from(["com", "net", "io", "example"]))
+    zone = ".".join([*zone_labels, tld])
+    while len(zone) > zone_budget:
+        zone_labels = zone_labels[1:] if len(zone_labels) > 1 else [zone_labels[0][: zone_budget - len(tld) - 1]]
+        zone = ".".join([*zone_labels, tld])
+    regions: list[dict[str, Any]] = []
+    for i, name in enumerate(names):
+        combined = draw(st.booleans())
+        if combined:
+            count = draw(st.sampled_from([1, 3]))
+            kafka: dict[str, Any] = {"brokers": count, "controllers": count, "combined": True}
+        else:
+            kafka = {"brokers": draw(st.integers(1, 5)), "controllers": draw(st.sampled_from([1, 3])), "combined": False}
+        if draw(st.booleans()):
+            kafka["config"] = draw(BROKER_CONFIGS)
+        if kafka["brokers"] >= 3 and draw(st.booleans()):
+            kafka["zones"] = [f"{name}{z}" for z in "abc"]
+        access = (
+            {"kind": "context", "context": f"ctx-{i}-{draw(dns_label(30))}"}
+            if draw(st.booleans())
+            else {"kind": "kubeconfig", "secret_key": f"kubeconfig-{name}"}
+        )
+        region: dict[str, Any] = {"name": name, "kubernetes": access, "kafka": kafka}
+        namespace = draw(dns_label(63).filter(lambda s: s not in SYSTEM_NAMESPACES))
+        region["namespace"] = namespace
+        regions.append(region)
+    data: dict[str, Any] = {
+        "environment": env,
+        "tier": draw(st.sampled_from(["dev", "staging", "prod"])),
+        "architecture": arch,
+        "protect": draw(st.booleans()),
+        "regions": regions,
+        "dns": {"zone": zone, "ttl": draw(st.integers(1, 60))},
+        "replication": {"engine": "mirrormaker2"},
+    }
+    if draw(st.booleans()) and len(f"{env}-kafka.{zone}") <= 253:
+        data["dns"]["bootstrap"] = f"{env}-kafka.{zone}"
+    domains: dict[str, dict[str, Any]] = {}
+    if arch == "active-passive":
+        regions[0]["role"] = "primary"
+        for r in regions[1:]:
+            r["role"] = "secondary"
+        if len(regions) > 2:
+            data["dns"]["failover_secondary"] = draw(st.sampled_from([r["name"] for r in regions[1:]]))
+            spare = [r for r in regions[1:] if r["name"] != data["dns"]["failover_secondary"]]
+            if spare and draw(st.booleans()):
+                spare[0]["decommission"] = True
+    elif arch == "active-active":
+        for r in regions:
+            r["role"] = "active"
+        if draw(st.booleans()):
+            pairs = [(a["name"], b["name"]) for a in regions for b in regions if a is not b]
+            chosen = draw(st.lists(st.sampled_from(pairs), min_size=1, unique=True))
+            data["replication"]["flows"] = [{"source": s, "target": t} for s, t in chosen]
+        if len(regions) > 2 and draw(st.booleans()):
+            regions[-1]["decommission"] = True
+    elif arch == "aggregation-hub":
+        regions[0]["role"] = "hub"
+        for r in regions[1:]:
+            r["role"] = "edge"
+    else:
+        count = draw(st.integers(1, min(3, len(regions))))
+        domain_names = draw(st.lists(dns_label(20).filter(lambda s: s not in names), min_size=count, max_size=count, unique=True))
+        geos = draw(st.lists(st.sampled_from(GEOLOCATIONS), min_size=count, max_size=count, unique=True))
+        for r in regions:
+            r["role"] = "domain"
+            r["domains"] = []
+        for i, d in enumerate(domain_names):
+            # Each domain is served by at least one region; its allowed regions include those and maybe more.
+            serving = draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True))
+            extra = draw(st.lists(st.sampled_from(names), unique=True))
+            domains[d] = {"allowed_regions": sorted({*serving, *extra})}
+            if draw(st.booleans()):
+                domains[d]["geolocation"] = geos[i]
+            for r in regions:
+                if r["name"] in serving:
+                    r["domains"].append(d)
+        for r in regions:
+            if not r["domains"]:
+                # A region serves some domain that allows it, or one allowing it is widened.
+                d = draw(st.sampled_from(domain_names))
+                domains[d]["allowed_regions"] = sorted({*domains[d]["allowed_regions"], r["name"]})
+                r["domains"].append(d)
+        data["domains"] = domains
+    replication = data["replication"]
+    if draw(st.booleans()):
+        replication["topics_exclude"] = draw(st.lists(st.sampled_from(EXCLUDES), min_size=1, max_size=2, unique=True))
+    if draw(st.integers(0, 3)) == 0:
+        replication["topics_include"] = draw(st.lists(st.sampled_from(INCLUDES), min_size=1, max_size=2, unique=True))
+    if arch == "active-passive" and draw(st.booleans()):
+        replication["policy"] = "prefixed"
+    replication["heartbeats"] = draw(st.sampled_from([None, True, False]))
+    replication["exactly_once"] = draw(st.booleans())
+    if draw(st.booleans()):
+        replication["filters"] = [{"header": "x-residency-local"}]
+    replication = {k: v for k, v in replication.items() if v is not None}
+    data["replication"] = replication
+    if draw(st.integers(0, 2)) == 0:
+        # Tenants: distinct prefixes (one may extend another: the longest wins), maybe a default, maybe quotas.
+        labels = draw(st.lists(dns_label(12), min_size=1, max_size=3, unique=True))
+        data["tenants"] = {
+            f"t{i}-{label}": {
+                "prefix": f"{label}.",
+                **({"quotas": {"producer_byte_rate": draw(st.integers(1000, 10**8))}} if draw(st.booleans()) else {}),
+            }
+            for i, label in enumerate(labels)
+        }
+        if draw(st.booleans()):
+            data["tenants"][next(iter(data["tenants"]))]["default"] = True
+    data["topics"] = draw(_topics(data, names, domains))
+    data["users"] = draw(_users(data, names))
+    return data
+
+
+def _serving(data: dict[str, Any], domain: str) -> list[str]:
+    return [r["name"] for r in data["regions"] if domain in r.get("domains", ()) and not r.get("decommission")]
+
+
+@st.composite
+def _topics(draw: st.DrawFn, data: dict[str, Any], names: list[str], domains: dict[str, Any]) -> dict[str, Any]:
+    arch = data["architecture"]
+    limit = 249 - LONGEST_REGION - 1
+    tenants = data.get("tenants", {})
+    prefixes = [t["prefix"] for t in tenants.values()]
+    if tenants and not any(t.get("default") for t in tenants.values()):
+        # Every topic carries a tenant's prefix when there is no default tenant.
+        base = st.tuples(st.sampled_from(prefixes), topic_names(limit - 14)).map("".join).filter(_topic_ok)
+    elif tenants:
+        base = st.one_of(topic_names(limit), st.tuples(st.sampled_from(prefixes), topic_names(limit - 14)).map("".join))
+    else:
+        base = topic_names(limit)
+    wanted = draw(st.lists(base.filter(_topic_ok), max_size=6, unique_by=lambda s: s.replace(".", "_")))
+    topics: dict[str, Any] = {}
+    brokers = {r["name"]: r["kafka"]["brokers"] for r in data["regions"]}
+    for name in wanted:
+        topic: dict[str, Any] = {"partitions": draw(st.integers(1, 24))}
+        hosts = list(names)
+        if arch == "partitioned-domain":
+            domain = draw(st.sampled_from(sorted(domains)))
+            topic["domain"] = domain
+            serving = [r["name"] for r in data["regions"] if domain in r["domains"]]
+            hosts = serving
+            if len(serving) > 1 and draw(st.booleans()):
+                hosts = draw(st.lists(st.sampled_from(serving), min_size=1, unique=True))
+                topic["regions"] = hosts
+            allowed = [r for r in domains[domain]["allowed_regions"] if r not in hosts]
+            if allowed and draw(st.booleans()):
+                topic["replicate_to"] = draw(st.lists(st.sampled_from(allowed), min_size=1, unique=True))
+        elif arch != "aggregation-hub" and draw(st.integers(0, 3)) == 0:
+            hosts = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+            topic["regions"] = hosts
+        elif arch == "aggregation-hub":
+            hosts = [r["name"] for r in data["regions"] if r["role"] == "edge"]
+        rf = draw(st.integers(1, min(brokers[h] for h in hosts)))
+        topic["replication_factor"] = rf
+        config = draw(TOPIC_CONFIGS)
+        if rf > 1 and draw(st.booleans()):
+            config["min.insync.replicas"] = draw(st.integers(1, rf - 1))
+        if config:
+            topic["config"] = config
+        if draw(st.integers(0, 5)) == 0:
+            topic["replicated"] = False
+        topics[name] = topic
+    return topics
+
+
+@st.composite
+def _users(draw: st.DrawFn, data: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    def ok(user: str) -> bool:
+        return not (
+            user.startswith(RESERVED_USER_PREFIXES)
+            or user in names
+            or user.endswith("-scram-password")
+            or any(user.startswith(r + "-") for r in names)  # Strimzi's per-cluster Secret names
+        )
+
+    wanted = draw(st.lists(dns_label(63).filter(ok), max_size=5, unique=True))
+    tenants = data.get("tenants", {})
+    users: dict[str, Any] = {}
+    for user in wanted:
+        entry: dict[str, Any] = {}
+        prefix = ""
+        topics = list(data["topics"])
+        if tenants:
+            # A tenant's user acts inside its prefix: on the topics its tenant owns (longest prefix, else default).
+            tenant = draw(st.sampled_from(sorted(tenants)))
+            entry["tenant"] = tenant
+            prefix = tenants[tenant]["prefix"]
+            topics = [t for t in topics if _owner(tenants, t) == tenant and t.startswith(prefix)]
+            if draw(st.booleans()):
+                users[user] = entry  # no ACLs: the tenant's prefixes
+                continue
+        if draw(st.booleans()):
+            entry["regions"] = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+        group = prefix + draw(dns_label(40))
+        entry["groups"] = [group]
+        acls: list[dict[str, Any]] = [{"resource": {"type": "group", "name": group}, "operations": ["Read"]}]
+        for topic in draw(st.lists(st.sampled_from(topics), unique=True)) if topics else []:
+            ops = draw(st.lists(st.sampled_from(["Read", "Write", "Describe", "DescribeConfigs"]), min_size=1, unique=True))
+            acls.append({"resource": {"type": "topic", "name": topic}, "operations": ops})
+        if draw(st.booleans()):
+            acls.append(
+                {"resource": {"type": "topic", "name": prefix + draw(dns_label(30)), "pattern": "prefix"}, "operations": ["Read"]}
+            )
+        entry["acls"] = acls
+        users[user] = entry
+    return users
+
+
+def _owner(tenants: dict[str, Any], topic: str) -> str | None:
+    matches = [(len(t["prefix"]), name) for name, t in tenants.items() if topic.startswith(t["prefix"])]
+    if matches:
+        return max(matches)[1]
+    return next((name for name, t in sorted(tenants.items()) if t.get("default")), None)

@@ -1,0 +1,362 @@
+"""``python -m tools.failover`` as an operator runs it: a process, over HTTP, against a moto server seeded with
+the Route53 the program declares, through a proxy that injects faults, and against zones edited by hand.
+
+After every fault, Route53 read straight from the server is either as it was or as asked, and what the tool
+printed as read back is what a fresh ``status`` reads.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.dns_records import TAG_ENV, TAG_REGION, TAG_ROLE
+from stacks.loader import validate_data
+from tests.conftest import ROOT, raw
+from tests.fault_proxy import ANY_READ, LIST_CHECKS, TAG_CHECK, UPDATE_CHECK, FaultProxy, Rule
+from tests.moto_server import CREDENTIALS, MotoServer, free_port, seed, switch_state
+from tools.harness import Recording, run_program
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MotoServer]:
+    s = MotoServer()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def recordings() -> Callable[[Path], Recording]:
+    cache: dict[Path, Recording] = {}
+
+    def get(path: Path) -> Recording:
+        if path not in cache:
+            cache[path] = run_program(str(path), validate_data(yaml.safe_load(path.read_text()), str(path)))
+        return cache[path]
+
+    return get
+
+
+class Zone:
+    """One seeded zone, the proxy in front of it, and the tool run against it."""
+
+    def __init__(self, server: MotoServer, rec: Recording, stack: Path, proxy: FaultProxy) -> None:
+        self.server, self.rec, self.stack, self.proxy = server, rec, stack, proxy
+        self.r53 = server.client()
+        self.env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": proxy.url}
+        self.env.pop("AWS_PROFILE", None)
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, float]:
+        cmd = [
+            sys.executable,
+            "-m",
+            "tools.failover",
+            *args,
+            "--stack",
+            str(self.stack),
+            "--call-timeout",
+            "1",
+            "--deadline",
+            "20",
+        ]
+        start = time.monotonic()
+        p = subprocess.run(cmd, env=env or self.env, capture_output=True, text=True, timeout=90, cwd=ROOT, check=False)
+        assert "Traceback" not in p.stderr, p.stderr
+        return p.returncode, p.stdout + p.stderr, time.monotonic() - start
+
+    def check_id(self, role: str, region: str) -> str:
+        (found,) = [
+            hc["Id"]
+            for hc in self.r53.list_health_checks()["HealthChecks"]
+            if (tags := self._tags(hc["Id"])).get(TAG_ROLE, "endpoint") == role
+            and tags.get(TAG_REGION) == region
+            and tags.get(TAG_ENV) == self.rec.topology.environment
+        ]
+        return str(found)
+
+    def _tags(self, hc_id: str) -> dict[str, str]:
+        tags = self.r53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=hc_id)["ResourceTagSet"]["Tags"]
+        return {t["Key"]: t["Value"] for t in tags}
+
+    def switches(self) -> dict[str, tuple[bool, bool]]:
+        """Each check's (inverted, marked as switched off by the tool), read straight from the server."""
+        return {i: (inv, mark is not None) for i, (inv, mark) in switch_state(self.r53).items()}
+
+    def answers(self, text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if " answers with " in line]
+
+
+@pytest.fixture
+def zone(server: MotoServer, recordings: Callable[[Path], Recording]) -> Iterator[Callable[..., Zone]]:
+    proxies: list[FaultProxy] = []
+
+    def make(stack: str | Path, *, private_twin: bool = False) -> Zone:
+        path = stack if isinstance(stack, Path) else ROOT / stack
+        server.reset()
+        rec = recordings(path)
+        seed(server.client(), rec, private_twin=private_twin)
+        proxies.append(FaultProxy(server.port))
+        return Zone(server, rec, path, proxies[-1])
+
+    yield make
+    for p in proxies:
+        p.stop()
+
+
+# ----------------------------------------------------------------------------------------- every architecture
+
+SCENARIOS: dict[str, list[tuple[tuple[str, ...], int, str]]] = {
+    "stacks/dev.yaml": [
+        (("promote", "us-east-1"), 0, "nothing to change: dev.kafka.example.com answers with us-east-1"),
+        (("drain", "us-east-1"), 2, "routes by failover: `drain` does not apply; use promote"),
+        (("promote", "us-west-2", "--dry-run"), 0, "would change 1 switch(es)"),
+        (("promote", "us-west-2"), 0, "answers with us-west-2: FAILED OVER (intended us-east-1: us-east-1 switched off)"),
+        (("promote", "us-west-2"), 0, "nothing to change: dev.kafka.example.com answers with us-west-2"),
+        (("rollback",), 0, "dev.kafka.example.com answers with us-east-1: as intended"),
+        (("drill", "promote", "us-west-2"), 0, "drill passed"),
+    ],
+    "stacks/prod.yaml": [
+        (("promote", "eu-west-1"), 2, "routes by latency: `promote` does not apply; use drain or route-all"),
+        (("drain", "eu-west-1"), 0, "prod.kafka.example.com answers with ap-southeast-1, us-east-1: FAILED OVER"),
+        (("route-all", "us-east-1"), 0, "prod.kafka.example.com answers with us-east-1: FAILED OVER"),
+        (("rollback",), 0, "prod.kafka.example.com answers with ap-southeast-1, eu-west-1, us-east-1: as intended"),
+        (("drill", "drain", "us-east-1"), 0, "drill passed"),
+    ],
+    "examples/aggregation-hub.yaml": [
+        (("status",), 0, "iot.kafka.example.com answers with us-east-2: as intended"),
+        (("promote", "us-east-1"), 4, "aggregation-hub has nothing to fail over"),
+        (("drill", "drain", "us-east-2"), 4, "aggregation-hub has nothing to fail over"),
+    ],
+    "examples/partitioned-domain.yaml": [
+        (("status",), 0, "retail.kafka.example.com [EU] answers with eu-central-1, eu-west-1: as intended"),
+        (("drain", "eu-west-1", "--domain", "us"), 4, "eu-west-1 answers none of the failover names"),
+        (("drain", "eu-west-1", "--domain", "eu"), 0, "retail.kafka.example.com [EU] answers with eu-central-1: FAILED OVER"),
+        (("drain", "eu-central-1"), 4, "afterwards eu.retail.kafka.example.com would answer with eu-central-1, eu-west-1 (every record unhealthy)"),
+        (("rollback",), 0, "eu.retail.kafka.example.com answers with eu-central-1, eu-west-1: as intended"),
+        (("drill", "route-all", "us-west-2", "--domain", "us"), 0, "drill passed"),
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("stack", list(SCENARIOS))
+def test_every_architecture_fails_over_and_back_or_says_why_it_cannot(stack, zone):
+    z = zone(stack)
+    seeded = z.switches()
+    for args, code, expected in SCENARIOS[stack]:
+        got, text, _ = z.run(*args)
+        assert (got, expected) == (code, expected) and expected in text, f"{' '.join(args)}:\n{text}"
+    assert z.switches() == seeded, "every scenario ends where it started"
+
+
+def test_a_stack_without_load_balancers_fails_over_through_its_override_names(zone, tmp_path):
+    data = raw("stacks/dev.yaml")
+    for i, region in enumerate(data["regions"]):
+        region["kafka"]["listener_type"] = "nodeport"
+        region["endpoint_override"] = f"kafka-{i}.nodes.example.net"
+    path = tmp_path / "nodeport.yaml"
+    path.write_text(yaml.safe_dump(data))
+    z = zone(path)
+    code, text, _ = z.run("promote", "us-west-2")
+    assert code == 0 and "answers with us-west-2: FAILED OVER" in text, text
+
+
+# ----------------------------------------------------------------------------------------- real health
+
+
+def test_with_the_primary_down_promote_moves_the_name_and_keeps_it_there_until_the_primary_is_back(zone):
+    z = zone("stacks/dev.yaml")
+    primary = z.check_id("endpoint", "us-east-1")
+    z.proxy.reset(down={primary})
+    code, text, _ = z.run("status")
+    assert (
+        "us-east-1: endpoint DOWN" in text
+        and "answers with us-west-2: FAILED OVER (intended us-east-1: us-east-1 is down)" in text
+    )
+    code, text, _ = z.run("promote", "us-west-2")
+    assert code == 0 and "answers with us-west-2: FAILED OVER" in text, text
+    z.proxy.reset()  # the primary comes back: the switch keeps clients on the secondary
+    assert "answers with us-west-2: FAILED OVER (intended us-east-1: us-east-1 switched off)" in z.run("status")[1]
+    z.proxy.reset(down={primary})
+    code, text, _ = z.run("rollback")
+    assert code == 4 and "rollback refused: us-east-1's endpoint check reports it down" in text, text
+    z.proxy.reset()
+    assert z.run("rollback")[0] == 0
+
+
+def test_with_the_secondary_down_promote_refuses_and_changes_nothing(zone):
+    z = zone("stacks/dev.yaml")
+    before = z.switches()
+    z.proxy.reset(down={z.check_id("endpoint", "us-west-2")})
+    code, text, _ = z.run("promote", "us-west-2")
+    assert code == 4 and "us-west-2's endpoint check reports it down" in text, text
+    assert z.switches() == before
+
+
+# ----------------------------------------------------------------------------------------- hand edits
+
+
+def _upsert(z: Zone, set_id: str, **changes: Any) -> None:
+    zid = z.r53.list_hosted_zones_by_name(DNSName="kafka.example.com")["HostedZones"][-1]["Id"]
+    rrs = z.r53.list_resource_record_sets(HostedZoneId=zid)["ResourceRecordSets"]
+    (rr,) = [r for r in rrs if r.get("SetIdentifier") == set_id]
+    rr = {k: v for k, v in {**rr, **changes}.items() if v is not None}
+    z.r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": rr}]})
+
+
+def _stale_switch(z: Zone) -> None:
+    made = z.r53.create_health_check(CallerReference="stale", HealthCheckConfig={"Type": "CALCULATED", "HealthThreshold": 0})
+    tags = z._tags(z.check_id("switch", "us-east-1"))
+    z.r53.change_tags_for_resource(
+        ResourceType="healthcheck",
+        ResourceId=made["HealthCheck"]["Id"],
+        AddTags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )
+
+
+HAND_EDITS: dict[str, tuple[Callable[[Zone], None], str]] = {
+    "health check removed from a record": (
+        lambda z: _upsert(z, "us-east-1-primary", HealthCheckId=None),
+        "record dev.kafka.example.com (us-east-1-primary): health check is None, the stack declares",
+    ),
+    "health checks swapped": (
+        lambda z: _upsert(z, "us-east-1-primary", HealthCheckId=z.check_id("gate", "us-west-2")),
+        "record dev.kafka.example.com (us-east-1-primary): health check is",
+    ),
+    "record value edited": (
+        lambda z: _upsert(z, "us-west-2-secondary", ResourceRecords=[{"Value": "standby.example.net"}]),
+        "record dev.kafka.example.com (us-west-2-secondary): value is ['standby.example.net'], the stack declares",
+    ),
+    "routing policy edited": (
+        lambda z: _upsert(z, "us-west-2-secondary", Failover="PRIMARY"),
+        "failover is 'PRIMARY', the stack declares 'SECONDARY'",
+    ),
+    "stale duplicate check with the same tags": (_stale_switch, "ambiguous: health checks"),
+    "endpoint check inverted by hand": (
+        lambda z: z.r53.update_health_check(HealthCheckId=z.check_id("endpoint", "us-east-1"), Inverted=True),
+        "it was inverted by hand; un-invert it: aws route53 update-health-check --health-check-id",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit", list(HAND_EDITS))
+def test_a_zone_edited_by_hand_is_refused_with_the_difference(edit, zone):
+    z = zone("stacks/dev.yaml")
+    change, difference = HAND_EDITS[edit]
+    change(z)
+    before = z.switches()
+    code, text, _ = z.run("promote", "us-west-2")
+    assert code == 3 and difference in text and "the zone does not match" in text, text
+    assert z.switches() == before
+
+
+def test_a_private_zone_of_the_same_name_is_not_the_stacks(zone):
+    z = zone("stacks/dev.yaml", private_twin=True)
+    code, text, _ = z.run("promote", "us-west-2")
+    assert code == 0 and "answers with us-west-2: FAILED OVER" in text, text
+
+
+def test_rollback_undoes_only_what_the_tool_did(zone):
+    z = zone("stacks/prod.yaml")
+    by_hand = z.check_id("switch", "ap-southeast-1")
+    z.r53.update_health_check(HealthCheckId=by_hand, Inverted=True)
+    assert z.run("drain", "eu-west-1")[0] == 0
+    code, text, _ = z.run("rollback")
+    assert code == 0 and "left alone: ap-southeast-1's switch for prod.kafka.example.com was turned off by hand" in text, text
+    assert "prod.kafka.example.com answers with eu-west-1, us-east-1: FAILED OVER" in text
+    assert z.switches()[by_hand] == (True, False)
+    code, text, _ = z.run("route-all", "ap-southeast-1")
+    assert code == 4 and "turned off by hand, not by this tool" in text, text
+
+
+# ----------------------------------------------------------------------------------------- faults
+
+ORIGINAL, INTENDED, EITHER, PRINTED = "original", "intended", "either", "printed"
+
+# route-all us-east-1 on prod turns two switches off: tag, invert, tag, invert.
+FAULTS: dict[str, tuple[list[Rule], int, str, str]] = {
+    "answer lost once, botocore retries": ([Rule("lose", UPDATE_CHECK)], 0, INTENDED, "done; Route53 read back"),
+    "every answer lost after the change was applied": (
+        [Rule("lose", UPDATE_CHECK, times=0)], 6, ORIGINAL, "the change had been applied, and is undone: read back, Route53 is as it was",
+    ),
+    "the read after the change lost: the change stands": (
+        [Rule("lose", LIST_CHECKS, nth=2, times=3)], 6, INTENDED, "read back: the change is complete, Route53 is as asked",
+    ),
+    "the second change refused": ([Rule("refuse", UPDATE_CHECK, nth=2)], 5, ORIGINAL, "AWS refused UpdateHealthCheck: AccessDenied"),
+    "the second change throttled on every attempt": (
+        [Rule("refuse", UPDATE_CHECK, nth=2, times=3, status=400, code="Throttling")], 5, ORIGINAL, "AWS throttled UpdateHealthCheck",
+    ),
+    "every change refused from the second on, the undo too": (
+        [Rule("refuse", UPDATE_CHECK, nth=2, times=0)], 7, "printed", "undoing it failed",
+    ),
+    "a tag write refused": ([Rule("refuse", TAG_CHECK, nth=2)], 5, ORIGINAL, "Route53 is as it was"),
+    "garbage instead of an answer": ([Rule("garbage", UPDATE_CHECK, nth=2)], 6, ORIGINAL, "something that is not its API"),
+    "a server that never answers a change": ([Rule("hang", UPDATE_CHECK, times=0)], 6, ORIGINAL, "did not answer in time"),
+    "a server that never answers a read": ([Rule("hang", ANY_READ, times=0)], 6, ORIGINAL, "did not answer in time"),
+    "garbage to the first read": ([Rule("garbage", LIST_CHECKS)], 6, ORIGINAL, "something that is not its API"),
+    "server gone mid-command": ([Rule("die", UPDATE_CHECK, nth=2)], 7, EITHER, "could not be read back"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_after_a_fault_route53_is_as_it_was_or_as_asked_and_the_tool_says_which(fault, zone, server):
+    rules, code, outcome, said = FAULTS[fault]
+    z = zone("stacks/prod.yaml")
+    original = z.switches()
+    intended = {**original, **{z.check_id("switch", r): (True, True) for r in ("eu-west-1", "ap-southeast-1")}}
+    z.proxy.reset(*rules)
+    got, text, seconds = z.run("route-all", "us-east-1")
+    assert (got, said in text) == (code, True), text
+    assert seconds < 25, "every call is bounded"
+    printed = z.answers(text.split("Route53 read back:" if got == 0 else "Route53 as read back:")[-1])
+    if printed:  # what the tool printed as read back is what a fresh read says
+        z.proxy.reset()
+        assert printed == z.answers(z.run("status")[1])
+    if outcome == EITHER:  # the tool could not read back: it says so and prints the command that finishes the job
+        assert (
+            "whether the change was applied is unknown" in text
+            and "to finish what was asked: python -m tools.failover route-all" in text
+        )
+        z.proxy = FaultProxy(server.port)
+        z.env["AWS_ENDPOINT_URL"] = z.proxy.url
+        assert z.run("route-all", "us-east-1")[0] == 0
+        outcome = INTENDED
+    if outcome == PRINTED:  # left half-changed, and said so: the printed command returns it to how it was
+        assert "to return to how it was: python -m tools.failover rollback" in text
+        z.proxy.reset()
+        assert z.run("rollback")[0] == 0
+        outcome = ORIGINAL
+    assert z.switches() == (original if outcome == ORIGINAL else intended)
+
+
+def test_a_drill_whose_roll_back_fails_says_so_and_what_to_run(zone):
+    z = zone("stacks/dev.yaml")
+    original = z.switches()
+    z.proxy.reset(Rule("refuse", UPDATE_CHECK, nth=2, times=0))  # the promote goes through, the roll back does not
+    code, text, _ = z.run("drill", "promote", "us-west-2")
+    assert code == 7 and "drill: rolling back failed" in text and "roll back: python -m tools.failover rollback" in text, text
+    z.proxy.reset()
+    assert z.run("rollback")[0] == 0
+    assert z.switches() == original
+
+
+def test_a_closed_port_and_a_missing_profile_are_one_line_each(zone):
+    z = zone("stacks/dev.yaml")
+    closed = {**z.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    code, text, seconds = z.run("status", env=closed)
+    assert code == 6 and "cannot reach Route53" in text and seconds < 15, text
+    no_profile = {k: v for k, v in z.env.items() if not k.startswith("AWS_")} | {
+        "AWS_PROFILE": "kafka-nope",
+        "AWS_CONFIG_FILE": os.devnull,
+    }
+    code, text, _ = z.run("status", env=no_profile)
+    assert (
+        code == 5 and text.strip() == "error: AWS profile 'kafka-nope' is not configured; set AWS_PROFILE to one in ~/.aws/config"
+    )

@@ -1,0 +1,142 @@
+"""The plan invariants (``tools.invariants``): every shipped plan keeps them, each check catches what it is for,
+and the findings of the "new user" review are rendered correctly.
+
+One recording per stack file, shared by the tests of this module. The checks that catch a broken plan are
+fed a recording with one thing broken on purpose, since the program no longer produces such plans.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+
+import pytest
+
+from components import mirror
+from components.estate import client_settings
+from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, topology_of
+from tools import invariants
+from tools.harness import Recording, run_program
+from tools.plan import main as plan_main
+
+
+@functools.cache
+def recording(name: str) -> Recording:
+    path = ROOT / name
+    return run_program(str(path), topology_of(raw(name)))
+
+
+def _plan_of(data: dict, tmp_path) -> Recording:
+    import yaml
+
+    path = tmp_path / "stack.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return run_program(str(path), topology_of(data))
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=STACK_IDS)
+def test_every_shipped_plan_keeps_every_invariant(path):
+    assert invariants.check(recording(str(path.relative_to(ROOT)))) == []
+
+
+def test_a_flow_carries_only_the_topics_its_domain_asked_for(tmp_path):
+    # The leak: a topic without replicate_to rode along on a flow that existed for another topic.
+    data = raw("examples/partitioned-domain.yaml")
+    data["topics"]["eu-audit"] = {"domain": "eu", "regions": ["eu-west-1"], "replication_factor": 3}
+    data["topics"]["eu-orders"] = {"domain": "eu", "regions": ["eu-west-1"], "replicate_to": ["eu-central-1"]}
+    t = topology_of(data)
+    (plan,) = [p for p in mirror.flow_plans(t) if p.source == "eu-west-1"]
+    assert plan.topics == ("eu-customers", "eu-orders")
+    read_acls = {a["resource"]["name"] for a in mirror.source_acls(t, plan) if "Read" in a["operations"]}
+    assert "eu-audit" not in read_acls
+    rec = _plan_of(data, tmp_path)
+    assert invariants.check(rec) == []
+    # The checker sees the leak the old pattern ("every topic of the source") made.
+    widened = copy.deepcopy(rec.registrations)
+    for reg in widened:
+        if reg.type == "kubernetes:kafka.strimzi.io/v1:KafkaMirrorMaker2":
+            reg.inputs["spec"]["mirrors"][0]["topicsPattern"] = ".*"
+    problems = invariants.check(dataclasses.replace(rec, registrations=widened))
+    assert problems == [
+        "mm2-eu-west-1-to-eu-central-1-mm2: copies 'eu-audit' to eu-central-1, outside what its domain allows "
+        "(['eu-west-1', 'eu-central-1']) or its replicate_to ([])"
+    ]
+
+
+def _broken(rec: Recording, type_token: str, change) -> Recording:
+    regs = copy.deepcopy(rec.registrations)
+    target = next(r for r in regs if r.type == type_token)
+    change(target, regs)
+    return dataclasses.replace(rec, registrations=regs)
+
+
+@pytest.mark.parametrize(
+    ("stack", "type_token", "change", "fragment"),
+    [
+        ("stacks/dev.yaml", "kubernetes:core/v1:Namespace", lambda reg, regs: regs.append(reg), "share the URN"),
+        (
+            "stacks/dev.yaml",
+            "kubernetes:kafka.strimzi.io/v1:KafkaUser",
+            lambda reg, regs: regs.append(dataclasses.replace(reg, urn=reg.urn + "-again")),
+            "declared twice on one cluster",
+        ),
+        (
+            "examples/partitioned-domain.yaml",
+            invariants.RECORD,
+            lambda reg, regs: regs.append(
+                dataclasses.replace(
+                    next(r for r in regs if r.inputs.get("geolocationRoutingPolicies")),
+                    urn="urn:again",
+                    inputs={**next(r for r in regs if r.inputs.get("geolocationRoutingPolicies")).inputs, "setIdentifier": "x"},
+                )
+            ),
+            "two geolocation records",
+        ),
+        (
+            "stacks/dev.yaml",
+            "kubernetes:kafka.strimzi.io/v1:KafkaTopic",
+            lambda reg, regs: reg.inputs["metadata"].update(name="Orders_Topic"),
+            "not a DNS-1123 name",
+        ),
+    ],
+    ids=["duplicate URN", "duplicate object", "duplicate geolocation", "name format"],
+)
+def test_each_invariant_catches_a_plan_that_breaks_it(stack, type_token, change, fragment):
+    problems = invariants.check(_broken(recording(stack), type_token, change))
+    assert any(fragment in p for p in problems), problems
+
+
+def test_a_client_bootstrap_reaching_a_region_without_the_user_is_caught():
+    rec = recording("examples/aggregation-hub.yaml")
+    outputs = copy.deepcopy(rec.outputs)
+    outputs["clients"]["device-gateway"]["bootstrap_servers"] = "iot.kafka.example.com:9094"
+    problems = invariants.check(dataclasses.replace(rec, outputs=outputs))
+    assert any("where device-gateway does not exist" in p for p in problems), problems
+
+
+def test_an_edge_only_user_is_handed_its_edges_not_the_hub():
+    t = recording("examples/aggregation-hub.yaml").topology
+    servers = client_settings(t, "device-gateway")["bootstrap_servers"].split(",")
+    assert servers == [f"{r}.iot.kafka.example.com:9094" for r in ("ap-northeast-1", "eu-west-1", "us-east-1")]
+
+
+def test_two_environments_in_one_account_share_no_global_name(tmp_path):
+    dev, prod = raw("stacks/dev.yaml"), raw("stacks/prod.yaml")
+    for data in (dev, prod):
+        data["monitoring"] = {"enabled": True}
+        for region in data["regions"]:
+            region["kafka"]["private"] = True
+    dev["regions"][1]["name"] = "eu-west-1"  # both environments in us-east-1 and eu-west-1
+    dev["regions"][1]["kubernetes"] = {"kind": "context", "context": "dev-eu"}
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "prod").mkdir()
+    shared = invariants.global_names(_plan_of(dev, tmp_path / "dev")) & invariants.global_names(_plan_of(prod, tmp_path / "prod"))
+    assert shared == set()
+
+
+def test_plan_refuses_to_show_a_plan_that_breaks_an_invariant(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(invariants, "check", lambda rec: ["a broken invariant"])
+    assert plan_main([str(ROOT / "stacks/dev.yaml"), "--out", str(tmp_path / "out")]) == 4
+    assert not (tmp_path / "out").exists()
+    assert "a broken invariant" in capsys.readouterr().err

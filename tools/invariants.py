@@ -1,0 +1,225 @@
+"""Invariants every rendered plan is held to, whatever topology produced it.
+
+Owns: the checks over what the program registered (a ``tools.harness.Recording``), independent of how the
+builders got there: one URN per resource; one Kubernetes object per (cluster, apiVersion, kind, namespace,
+name); one Route53 record per (zone, name, type, set identifier) and per (name, type, location); every name
+within the limits of the system that receives it; every MirrorMaker 2 flow selecting only topics residency
+allows; every DNS name answering exactly the regions the model says; every client's bootstrap reaching only
+regions where that user exists; and the account-global names two environments must not share. ``tools.plan``
+refuses to present a plan that breaks one (it is a defect of ours, not of the topology); the tests run the
+checks over every shipped file and over generated topologies.
+
+Deliberately not here: topology rules (``stacks.model``, which refuses bad input before anything is planned)
+and schema validation of manifests (the upstream oracle).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from stacks import naming
+from stacks.model import Architecture, Topology
+from tools.harness import Recording, Registration, unwrap
+
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+RECORD = "aws:route53/record:Record"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def _managed(recording: Recording) -> list[Registration]:
+    return [r for r in recording.registrations if r.custom and not r.read and not r.type.startswith("pulumi:providers:")]
+
+
+def _k8s_objects(recording: Recording) -> list[tuple[Registration, dict[str, Any]]]:
+    out = []
+    for reg in _managed(recording):
+        if not reg.type.startswith("kubernetes:"):
+            continue
+        inputs = unwrap(reg.inputs)
+        if reg.type == "kubernetes:helm.sh/v3:Release":
+            meta = {"name": inputs.get("name", reg.name), "namespace": inputs.get("namespace", "default")}
+            out.append((reg, {"apiVersion": "helm.sh/v3", "kind": "Release", "metadata": meta}))
+        else:
+            out.append((reg, inputs))
+    return out
+
+
+def check(recording: Recording) -> list[str]:
+    """Every violated invariant, one line each; empty when the plan is sound."""
+    t = recording.topology
+    problems: list[str] = []
+    problems += _unique_urns(recording)
+    problems += _unique_kubernetes_objects(recording)
+    problems += _kubernetes_names(recording)
+    problems += _unique_records(recording)
+    problems += _residency(recording, t)
+    if recording.of_type(RECORD):
+        problems += _dns_answers(recording, t)
+    return problems
+
+
+def _unique_urns(recording: Recording) -> list[str]:
+    seen: set[str] = set()
+    dupes = sorted({r.urn for r in recording.registrations if r.urn in seen or seen.add(r.urn)})  # type: ignore[func-returns-value]
+    return [f"two resources share the URN {urn}" for urn in dupes]
+
+
+def _unique_kubernetes_objects(recording: Recording) -> list[str]:
+    seen: dict[tuple[str, ...], str] = {}
+    out = []
+    for reg, body in _k8s_objects(recording):
+        meta = body.get("metadata") or {}
+        kind = str(body.get("kind", reg.type.rsplit(":", 1)[-1]))
+        # Namespaced kinds default to "default"; cluster-scoped ones (Namespace) have none.
+        key = (reg.provider, str(body.get("apiVersion")), kind, str(meta.get("namespace", "")), str(meta.get("name")))
+        if key in seen:
+            out.append(f"{kind} {key[3]}/{key[4]} is declared twice on one cluster: {seen[key]} and {reg.urn}")
+        seen.setdefault(key, reg.urn)
+    return out
+
+
+def _kubernetes_names(recording: Recording) -> list[str]:
+    out = []
+    for reg, body in _k8s_objects(recording):
+        meta = body.get("metadata") or {}
+        kind = str(body.get("kind"))
+        name = str(meta.get("name", ""))
+        limit, pattern = (63, DNS1123_LABEL) if kind in ("Namespace", "Service") else (253, DNS1123_SUBDOMAIN)
+        if len(name) > limit or not pattern.fullmatch(name):
+            out.append(f"{kind} name {name!r} is not a DNS-1123 name of at most {limit} characters ({reg.urn})")
+        for key, value in (meta.get("labels") or {}).items():
+            if len(str(value)) > 63 or not LABEL_VALUE.fullmatch(str(value)):
+                out.append(f"{kind} {name}: label {key}={value!r} is not a Kubernetes label value")
+        spec = body.get("spec") or {}
+        if kind == "KafkaTopic":
+            topic = str(spec.get("topicName", name))
+            if len(topic) > naming.MAX_TOPIC:
+                out.append(f"KafkaTopic {name}: topic name of {len(topic)} characters, past Kafka's {naming.MAX_TOPIC}")
+        if kind == "Kafka":
+            for listener in spec.get("kafka", {}).get("listeners", []):
+                config = listener.get("configuration") or {}
+                hosts = [b.get("advertisedHost", "") for b in config.get("brokers", [])]
+                hosts += (config.get("bootstrap") or {}).get("alternativeNames", [])
+                out += [f"Kafka {name}: {h!r} {p}" for h in hosts if (p := naming.dns_name_problem(h))]
+    for reg in _managed(recording):
+        if reg.type == "tls:index/certRequest:CertRequest":
+            names = unwrap(reg.inputs).get("dnsNames") or []
+            out += [f"certificate {reg.name}: SAN {n!r} {p}" for n in names if (p := naming.dns_name_problem(n))]
+    return out
+
+
+def _records(recording: Recording) -> list[dict[str, Any]]:
+    return [unwrap(r.inputs) for r in recording.of_type(RECORD)]
+
+
+def _location(record: dict[str, Any]) -> str | None:
+    geo = (record.get("geolocationRoutingPolicies") or [None])[0]
+    if not geo:
+        return None
+    return str(geo.get("country") or geo.get("continent") or geo.get("subdivision"))
+
+
+def _unique_records(recording: Recording) -> list[str]:
+    out = []
+    by_id: set[tuple[str, ...]] = set()
+    by_location: set[tuple[str, ...]] = set()
+    for rec in _records(recording):
+        name = str(rec.get("name", ""))
+        key = (str(rec.get("zoneId")), name, str(rec.get("type")), str(rec.get("setIdentifier")))
+        if key in by_id:
+            out.append(f"Route53 record {name} {key[2]} (set {key[3]}) is declared twice")
+        by_id.add(key)
+        location = _location(rec)
+        if location is not None:
+            if (name, location) in by_location:
+                out.append(f"Route53 refuses two geolocation records for {name} at {location}")
+            by_location.add((name, location))
+        if problem := naming.dns_name_problem(name):
+            out.append(f"Route53 record {name[:60]!r} {problem}")
+    return out
+
+
+def _residency(recording: Recording, t: Topology) -> list[str]:
+    """What each KafkaMirrorMaker2's pattern selects on its source must be allowed to reach its target."""
+    out = []
+    for reg, body in _k8s_objects(recording):
+        if body.get("kind") != "KafkaMirrorMaker2":
+            continue
+        target = body["spec"]["target"]["alias"]
+        for mirror in body["spec"]["mirrors"]:
+            source = mirror["source"]["alias"]
+            include, exclude = mirror.get("topicsPattern", ""), mirror.get("topicsExcludePattern")
+            for topic_name in t.topics_in(source):
+                if not re.fullmatch(include, topic_name) or (exclude and re.fullmatch(exclude, topic_name)):
+                    continue
+                topic = t.topics[topic_name]
+                if not topic.replicated:
+                    out.append(f"{reg.name}: copies {topic_name!r}, which is declared replicated: false")
+                if t.architecture is Architecture.PARTITIONED_DOMAIN:
+                    allowed = t.domains[topic.domain].allowed_regions if topic.domain in t.domains else ()
+                    if target not in allowed or target not in topic.replicate_to:
+                        out.append(
+                            f"{reg.name}: copies {topic_name!r} to {target}, outside what its domain allows "
+                            f"({list(allowed)}) or its replicate_to ({list(topic.replicate_to)})"
+                        )
+    return out
+
+
+def resolve(recording: Recording) -> dict[str, frozenset[str]]:
+    """Each record name → the regions Route53 may answer with, following CNAMEs to other names of the plan."""
+    endpoints = {str(h): region for region, h in (recording.outputs.get("endpoints") or {}).items()}
+    targets: dict[str, set[str]] = defaultdict(set)
+    for rec in _records(recording):
+        targets[str(rec["name"])].update(str(v) for v in rec.get("records") or [])
+
+    def regions(name: str, seen: frozenset[str]) -> frozenset[str]:
+        found: set[str] = set()
+        for value in targets.get(name, ()):
+            if value in endpoints:
+                found.add(endpoints[value])
+            elif value in targets and value not in seen:
+                found |= regions(value, seen | {value})
+        return frozenset(found)
+
+    return {name: regions(name, frozenset({name})) for name in targets}
+
+
+def _dns_answers(recording: Recording, t: Topology) -> list[str]:
+    out = []
+    answers = resolve(recording)
+    for name, expected in sorted(t.dns_answers.items()):
+        got = answers.get(name, frozenset())
+        if got != expected:
+            out.append(f"DNS name {name} answers {sorted(got)}, the topology says {sorted(expected)}")
+    for user, client in sorted((recording.outputs.get("clients") or {}).items()):
+        where = set(t.user_regions(user))
+        for server in str(client.get("bootstrap_servers", "")).split(","):
+            host = server.rsplit(":", 1)[0]
+            reached = answers.get(host, frozenset())
+            if not reached:
+                out.append(f"client {user}: bootstrap {host} has no record")
+            elif not reached <= where:
+                out.append(f"client {user}: bootstrap {host} reaches {sorted(reached - where)}, where {user} does not exist")
+    return out
+
+
+def global_names(recording: Recording) -> set[tuple[str, ...]]:
+    """Names that are global to an AWS account or a hosted zone: two environments must not share one."""
+    names: set[tuple[str, ...]] = set()
+    for reg in recording.of_type(ALARM):
+        names.add(
+            (
+                "cloudwatch-alarm",
+                reg.provider.split("::")[3] if reg.provider.count("::") >= 3 else "",
+                str(unwrap(reg.inputs).get("name")),
+            )
+        )
+    for rec in _records(recording):
+        names.add(
+            ("route53-record", str(rec.get("zoneId")), str(rec.get("name")), str(rec.get("type")), str(rec.get("setIdentifier")))
+        )
+    return names
