@@ -8,6 +8,7 @@ real engine runs exactly these topologies (tests/realk8s), where pulumi-aws cann
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from components import strimzi
 from tests.conftest import raw, topology_of
@@ -51,9 +52,12 @@ def test_prod_without_dns_has_no_route53_panel(program, tmp_path):
     assert [r.urn for r in rec.registrations if "aws" in r.type] == []
 
 
-def test_the_failover_command_says_dns_is_managed_elsewhere():
+def test_the_failover_command_says_dns_is_managed_elsewhere(tmp_path):
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(yaml.safe_dump(_elsewhere()))
+    topology_of(_elsewhere())  # a valid topology: the refusal is about DNS, not the file
     with pytest.raises(failover.FailoverError, match="managed elsewhere"):
-        failover.Route53Stack(client=None, topology=topology_of(_elsewhere()))
+        failover.run(["status", "--stack", str(stack)], lambda _: None)
 
 
 def test_the_operator_chart_is_a_stack_setting(program, monkeypatch):
