@@ -7,12 +7,9 @@ real engine runs exactly these topologies (tests/realk8s), where pulumi-aws cann
 
 from __future__ import annotations
 
-import pytest
-import yaml
-
 from components import strimzi
-from tests.conftest import raw, topology_of
-from tools import failover, harness
+from tests.conftest import raw
+from tools import harness
 from tools.harness import unwrap
 
 OVERRIDES = {"us-east-1": "kafka.use1.internal.example", "us-west-2": "kafka.usw2.internal.example"}
@@ -50,14 +47,6 @@ def test_prod_without_dns_has_no_route53_panel(program, tmp_path):
     boards = [unwrap(r.inputs)["data"] for r in rec.of_type("kubernetes:core/v1:ConfigMap") if "cross-region" in r.name]
     assert boards and all("AWS/Route53" not in next(iter(b.values())) for b in boards)
     assert [r.urn for r in rec.registrations if "aws" in r.type] == []
-
-
-def test_the_failover_command_says_dns_is_managed_elsewhere(tmp_path):
-    stack = tmp_path / "stack.yaml"
-    stack.write_text(yaml.safe_dump(_elsewhere()))
-    topology_of(_elsewhere())  # a valid topology: the refusal is about DNS, not the file
-    with pytest.raises(failover.FailoverError, match="managed elsewhere"):
-        failover.run(["status", "--stack", str(stack)], lambda _: None)
 
 
 def test_the_operator_chart_is_a_stack_setting(program, monkeypatch):
