@@ -46,6 +46,7 @@ MAX_TASKS_PER_REPLICA = 4
 # (syncs kept at exponentially growing distance from the newest) a group translated at failover re-reads at
 # most offset.lag.max + its lag behind the log end per partition; it never skips a record.
 OFFSET_LAG_MAX = 100
+OFFSET_FLUSH_MS = 5000
 HEARTBEAT_PASSWORD_DIR = "/mnt/heartbeats-password"
 HEARTBEAT_CA_DIR = "/mnt/cluster-ca"
 
@@ -171,6 +172,10 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
         "config.storage.replication.factor": -1,
         "offset.storage.replication.factor": -1,
         "status.storage.replication.factor": -1,
+        # How often the worker commits the source positions it has copied (Connect's default is 60 s). A planned
+        # switchover waits for them to reach the log end, and a restarted worker re-copies what it had not
+        # committed: both are bounded by this interval.
+        "offset.flush.interval.ms": OFFSET_FLUSH_MS,
     }
     if mm2.exactly_once:
         target_config["exactly.once.source.support"] = "enabled"
