@@ -45,6 +45,7 @@ from collections.abc import Callable
 from components.dns_records import Broker, failover_groups, records
 from stacks.loader import TopologyError, load_topology
 from stacks.model import Topology
+from tools import switchover
 from tools.failover_actions import (
     VERBS,
     Context,
@@ -63,7 +64,6 @@ from tools.failover_actions import (
 )
 from tools.kafka_admin import KafkaAccess
 from tools.route53_answer import Match, answers, match
-from tools import switchover
 from tools.route53_zone import EXIT_DRILL_FAILED, Deadline, FailoverError, LeftChangedError, RefusedError, Snapshot, client, read
 
 
@@ -256,8 +256,12 @@ def _parser() -> argparse.ArgumentParser:
         if name != "failback":
             p.add_argument("region")
         p.add_argument("--kafka", required=True, help="JSON: password_file, ca_file[, username, mirror_deployment, bootstrap]")
-        p.add_argument("--hook", help="command run as `HOOK ACTION SUBJECT` for stop-flow, start-flow, close-listener, open-listener")
-        p.add_argument("--max-lag", type=int, default=100_000, help="records a flow may be behind to start a switch (default 100000)")
+        p.add_argument(
+            "--hook", help="command run as `HOOK ACTION SUBJECT` for stop-flow, start-flow, close-listener, open-listener"
+        )
+        p.add_argument(
+            "--max-lag", type=int, default=100_000, help="records a flow may be behind to start a switch (default 100000)"
+        )
         p.add_argument("--wait", type=float, default=None, help="seconds each waiting step may take (default: the RTO)")
     return parser
 
@@ -269,7 +273,7 @@ def kafka_operation(ctx: Context, args: argparse.Namespace, argv: list[str]) -> 
     access = KafkaAccess.load(args.kafka, t, args.call_timeout)
     hook = tuple(shlex.split(args.hook)) if args.hook else None
     platform = switchover.Platform(hook, wait, command(*argv))
-    op = switchover.begin(ctx, args.command, target, access, platform, args.max_lag, wait)
+    op = switchover.begin(ctx, args.command, target, access=access, platform=platform, max_lag=args.max_lag, wait=wait)
     ctx.say(f"{args.command} {op.progress.source} -> {op.progress.target}")
     if args.command == "failover":
         switchover.run_failover(op)

@@ -83,14 +83,17 @@ class MirrorDeployment(StrEnum):
 class KafkaAccess:
     """How the tool reaches each region: read from ``--kafka FILE`` (JSON), which the operator writes from the
     stack's outputs: ``{"password_file": ..., "ca_file": ..., "username": "kafka-admin",
-    "mirror_deployment": "strimzi", "bootstrap": {region: "host:port"}}``; bootstrap defaults to each region's
-    external bootstrap name."""
+    "mirror_deployment": "strimzi", "bootstrap": {region: "host:port"}}``. The admin's bootstrap defaults to each
+    region's external bootstrap; a switch closes that listener to clients, so where the tool must still reach a
+    region afterwards (to start the reverse flow, to fail back) give another path, e.g. the internal listener
+    through ``kubectl port-forward``. Whether clients can connect is always probed at the external name."""
 
     username: str
     password: str
     ca_file: str
     deployment: MirrorDeployment
     bootstrap: Mapping[str, str] = field(default_factory=dict)
+    clients: Mapping[str, str] = field(default_factory=dict)  # region → what clients connect to (probed)
     timeout: float = 10.0
 
     @classmethod
@@ -101,8 +104,11 @@ class KafkaAccess:
             with open(data["password_file"], encoding="utf-8") as f:
                 password = f.read().strip()
             deployment = MirrorDeployment(data.get("mirror_deployment", MirrorDeployment.STRIMZI.value))
-            bootstrap = {r: str(data.get("bootstrap", {}).get(r) or external_bootstrap(topology, r)) for r in topology.region_names}
-            return cls(str(data.get("username", "kafka-admin")), password, str(data["ca_file"]), deployment, bootstrap, timeout)
+            external = {r: external_bootstrap(topology, r) for r in topology.region_names}
+            bootstrap = {r: str(data.get("bootstrap", {}).get(r) or external[r]) for r in topology.region_names}
+            return cls(
+                str(data.get("username", "kafka-admin")), password, str(data["ca_file"]), deployment, bootstrap, external, timeout
+            )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise FailoverError(f"--kafka {path}: {type(exc).__name__}: {exc} (see `python -m tools.failover --help`)") from None
 
@@ -180,32 +186,35 @@ class Cluster:
         return out
 
     def _list_offsets(self, tps: list[TopicPartition], spec: Any) -> Positions:
-        from confluent_kafka import TopicPartition as TP
+        from confluent_kafka import TopicPartition as TP  # noqa: N817 - a local short name
 
         if not tps:
             return {}
         futures = self.admin.list_offsets({TP(t, p): spec for t, p in tps}, request_timeout=self.timeout)
-        return {(tp.topic, tp.partition): int(_result(f, f"{self.region}: list offsets", self.timeout).offset) for tp, f in futures.items()}
+        return {
+            (tp.topic, tp.partition): int(_result(f, f"{self.region}: list offsets", self.timeout).offset)
+            for tp, f in futures.items()
+        }
 
     def end_offsets(self, topics: Iterable[str]) -> Positions:
-        from confluent_kafka.admin import OffsetSpec
+        from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 
-        return self._list_offsets(self.partitions(topics), OffsetSpec.latest())
+        return self._list_offsets(self.partitions(topics), OffsetSpec.latest())  # type: ignore[no-untyped-call]
 
     def offsets_at(self, topics: Iterable[str], ms: int) -> Positions:
         """Per partition, the first offset whose timestamp is at or after ``ms`` (the log end when none is)."""
-        from confluent_kafka.admin import OffsetSpec
+        from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 
         tps = self.partitions(topics)
         found = self._list_offsets(tps, OffsetSpec.for_timestamp(ms))
-        ends = self._list_offsets(tps, OffsetSpec.latest())
+        ends = self._list_offsets(tps, OffsetSpec.latest())  # type: ignore[no-untyped-call]
         return {tp: (o if o >= 0 else ends[tp]) for tp, o in found.items()}
 
     # ------------------------------------------------------------------------------------- compacted topics
 
     def read_topic(self, topic: str, limit_seconds: float | None = None) -> list[tuple[bytes | None, bytes | None]]:
         """Every record of a (small, compacted) topic from its start to its end now, in order, bounded in time."""
-        from confluent_kafka import TopicPartition as TP
+        from confluent_kafka import TopicPartition as TP  # noqa: N817 - a local short name
 
         tps = self.partitions([topic])
         if not tps:
@@ -251,7 +260,7 @@ class Cluster:
     def set_start(self, plan: mirror.FlowPlan, start: Positions) -> None:
         """Make a flow that is not running start at ``start`` (source offsets) on its next start."""
         from confluent_kafka import Producer
-        from confluent_kafka.admin import NewTopic
+        from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
 
         names = self.admin.list_topics(timeout=self.timeout).topics
         if plan.offset_topic not in names:
@@ -262,12 +271,18 @@ class Cluster:
             )
             for f in futures.values():
                 _result(f, f"{self.region}: create {plan.offset_topic}", self.timeout)
-        producer = Producer(self.access.config(self.region, acks="all", **{"enable.idempotence": True}))
+        # Java's partitioner (murmur2), as Connect's own producer: a key's records must share a partition, or a
+        # reader cannot tell which of two is the newer.
+        producer = Producer(
+            self.access.config(self.region, acks="all", partitioner="murmur2_random", **{"enable.idempotence": True})
+        )
         errors: list[str] = []
         connector = self.access.deployment.source_connector(plan)
         for (topic, partition), offset in sorted(start.items()):
             key, value = position_record(connector, plan.source, topic, partition, offset)
-            producer.produce(plan.offset_topic, key=key, value=value, on_delivery=lambda e, _m: errors.append(str(e)) if e else None)
+            producer.produce(
+                plan.offset_topic, key=key, value=value, on_delivery=lambda e, _m: errors.append(str(e)) if e else None
+            )
         if producer.flush(self.timeout) or errors:
             raise KafkaError(f"{self.region}: writing {plan.name}'s start positions failed: {errors[:1] or 'timed out'}")
 
@@ -318,7 +333,9 @@ class Cluster:
 
     def groups(self, plan: mirror.FlowPlan) -> list[str]:
         """Consumer groups here that the flow's group patterns select."""
-        listed = _result(self.admin.list_consumer_groups(request_timeout=self.timeout), f"{self.region}: list groups", self.timeout)
+        listed = _result(
+            self.admin.list_consumer_groups(request_timeout=self.timeout), f"{self.region}: list groups", self.timeout
+        )
         include = re.compile(plan.groups_pattern or "$^")
         exclude = re.compile(plan.groups_exclude) if plan.groups_exclude else None
         return sorted(
@@ -333,21 +350,31 @@ class Cluster:
         wanted = set(topics)
         futures = self.admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)], request_timeout=self.timeout)
         result = _result(futures[group], f"{self.region}: offsets of {group}", self.timeout)
-        return {(tp.topic, tp.partition): int(tp.offset) for tp in result.topic_partitions if tp.topic in wanted and tp.offset >= 0}
+        return {
+            (tp.topic, tp.partition): int(tp.offset) for tp in result.topic_partitions if tp.topic in wanted and tp.offset >= 0
+        }
 
     def set_group_offsets(self, group: str, offsets: Positions) -> None:
         from confluent_kafka import ConsumerGroupTopicPartitions
-        from confluent_kafka import TopicPartition as TP
+        from confluent_kafka import TopicPartition as TP  # noqa: N817 - a local short name
 
         parts = [TP(t, p, o) for (t, p), o in sorted(offsets.items())]
-        futures = self.admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, parts)], request_timeout=self.timeout)
+        futures = self.admin.alter_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group, parts)], request_timeout=self.timeout
+        )
         for f in futures.values():
             _result(f, f"{self.region}: set offsets of {group}", self.timeout)
 
     # ------------------------------------------------------------------------------------- the write fence
 
     def fence_bindings(self, topology: Topology, plan: mirror.FlowPlan) -> list[Any]:
-        from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
+        from confluent_kafka.admin import (  # type: ignore[attr-defined]
+            AclBinding,
+            AclOperation,
+            AclPermissionType,
+            ResourcePatternType,
+            ResourceType,
+        )
 
         out = []
         for p in principals_in(topology, self.region):
@@ -355,28 +382,53 @@ class Cluster:
                 continue
             principal = f"User:{p.name}"
             out += [
-                AclBinding(ResourceType.TOPIC, t, ResourcePatternType.LITERAL, principal, "*", AclOperation.WRITE, AclPermissionType.DENY)
+                AclBinding(
+                    ResourceType.TOPIC, t, ResourcePatternType.LITERAL, principal, "*", AclOperation.WRITE, AclPermissionType.DENY
+                )
                 for t in plan.topics
             ]
             out.append(
-                AclBinding(ResourceType.GROUP, "*", ResourcePatternType.LITERAL, principal, "*", AclOperation.READ, AclPermissionType.DENY)
+                AclBinding(
+                    ResourceType.GROUP,
+                    "*",
+                    ResourcePatternType.LITERAL,
+                    principal,
+                    "*",
+                    AclOperation.READ,
+                    AclPermissionType.DENY,
+                )
             )
         return out
 
     def fenced(self, topology: Topology, plan: mirror.FlowPlan) -> bool | None:
         """Whether every fence entry is in place (None: some are, some are not), read back from the cluster."""
-        from confluent_kafka.admin import AclBindingFilter, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
+        from confluent_kafka.admin import (  # type: ignore[attr-defined]
+            AclBindingFilter,
+            AclOperation,
+            AclPermissionType,
+            ResourcePatternType,
+            ResourceType,
+        )
 
         want = {_acl_key(b) for b in self.fence_bindings(topology, plan)}
-        flt = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY, AclPermissionType.DENY)
-        have = {_acl_key(b) for b in _result(self.admin.describe_acls(flt, request_timeout=self.timeout), f"{self.region}: describe ACLs", self.timeout)}
+        anything: Any = None  # the filter's "any" for names, principals and hosts
+        flt = AclBindingFilter(
+            ResourceType.ANY, anything, ResourcePatternType.ANY, anything, anything, AclOperation.ANY, AclPermissionType.DENY
+        )
+        have = {
+            _acl_key(b)
+            for b in _result(
+                self.admin.describe_acls(flt, request_timeout=self.timeout), f"{self.region}: describe ACLs", self.timeout
+            )
+        }
         present = want & have
         return True if present == want else (False if not present else None)
 
     def fence(self, topology: Topology, plan: mirror.FlowPlan, on: bool) -> None:
-        from confluent_kafka.admin import AclBindingFilter
+        from confluent_kafka.admin import AclBindingFilter  # type: ignore[attr-defined]
 
         bindings = self.fence_bindings(topology, plan)
+        futures: Mapping[Any, Any]
         if on:
             futures = self.admin.create_acls(bindings, request_timeout=self.timeout)
         else:

@@ -37,7 +37,7 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 
 from components import mirror
@@ -56,10 +56,10 @@ class Step(StrEnum):
     GROUPS_MOVED = "groups-moved"
     REVERSE_SEEDED = "reverse-seeded"
     FORWARD_STOPPED = "forward-stopped"
-    REVERSE_STARTED = "reverse-started"
     TARGET_OPEN = "target-open"
     DNS_MOVED = "dns-moved"
     CLIENTS_MOVED = "clients-moved"
+    REVERSE_STARTED = "reverse-started"
     DONE = "done"
 
 
@@ -82,7 +82,9 @@ class Progress:
     def from_tag(cls, value: str) -> Progress | None:
         try:
             d = json.loads(value)
-            return cls(d["op"], d["source"], d["target"], Step(d["step"]), float(d["started"]), float(d["at"]), d.get("stopped_at"))
+            return cls(
+                d["op"], d["source"], d["target"], Step(d["step"]), float(d["started"]), float(d["at"]), d.get("stopped_at")
+            )
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -102,11 +104,15 @@ class Platform:
         if self.hook is None:
             raise WaitingError(f"next step, not done by this tool: {how}; then run again: {self.retry}")
         try:
-            done = subprocess.run([*self.hook, action, subject], capture_output=True, text=True, timeout=self.timeout, check=False)
+            done = subprocess.run(
+                [*self.hook, action, subject], capture_output=True, text=True, timeout=self.timeout, check=False
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise FailoverError(f"--hook {action} {subject}: {type(exc).__name__}: {exc}") from None
         if done.returncode != 0:
-            raise FailoverError(f"--hook {action} {subject} exited {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}")
+            raise FailoverError(
+                f"--hook {action} {subject} exited {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
+            )
 
 
 @dataclass
@@ -117,13 +123,18 @@ class Operation:
     max_lag: int
     wait: float  # seconds each waiting step may take
     progress: Progress
+    times: dict[Step, float] = field(default_factory=dict)  # steps recorded by this run
+    clusters: dict[str, Cluster] = field(default_factory=dict)
 
     @property
     def t(self) -> Topology:
         return self.ctx.topology
 
     def cluster(self, region: str) -> Cluster:
-        return Cluster(self.access, region)
+        # One admin connection per region for the whole run (each new one is a TLS and SCRAM handshake).
+        if region not in self.clusters:
+            self.clusters[region] = Cluster(self.access, region)
+        return self.clusters[region]
 
     def flow(self, source: str, target: str) -> mirror.FlowPlan:
         return mirror.plan_flow(self.t, Flow(source=source, target=target))
@@ -136,8 +147,13 @@ class Operation:
     def reverse(self) -> mirror.FlowPlan:
         return self.flow(self.progress.target, self.progress.source)
 
-    def record(self, step: Step, **changes: float) -> None:
-        self.progress = replace(self.progress, step=step, at=time.time(), **changes)
+    def record(self, step: Step, *, flow_stopped: bool = False) -> None:
+        """Write the progress record on both regions' switches and read it back; ``flow_stopped`` also keeps the
+        time the flow into TARGET was confirmed stopped (every record it copied was written before it)."""
+        now = time.time()
+        stopped = now if flow_stopped else self.progress.stopped_at
+        self.progress = replace(self.progress, step=step, at=now, stopped_at=stopped)
+        self.times[step] = self.progress.at
         _, found = self.ctx.read_matching()
         for s in switches(self.t, found):
             if s.region in (self.progress.source, self.progress.target):
@@ -165,14 +181,16 @@ class Operation:
 
     def open_target(self) -> None:
         region = self.progress.target
-        if not tcp_open(self.access.bootstrap[region], 3):
+        if not tcp_open(self.access.clients[region], 3):
             self.platform.do("open-listener", region, f"open {region}'s external listener to clients again")
-            self.until(f"{region}'s listener to accept connections", lambda: tcp_open(self.access.bootstrap[region], 3))
+            self.until(f"{region}'s listener to accept connections", lambda: tcp_open(self.access.clients[region], 3))
 
     def check(self, *, planned: bool) -> None:
         src, dst = self.cluster(self.progress.source), self.cluster(self.progress.target)
         if not dst.reachable():
-            raise RefusedError(f"{dst.region}'s Kafka does not answer at {self.access.bootstrap[dst.region]}: it cannot take over")
+            raise RefusedError(
+                f"{dst.region}'s Kafka does not answer at {self.access.bootstrap[dst.region]}: it cannot take over"
+            )
         if not planned:
             return
         if not src.reachable():
@@ -182,7 +200,9 @@ class Operation:
         connector = self.access.deployment.source_connector(plan_)
         bad = sorted(k for k, v in states.items() if connector in k and v != "RUNNING")
         if not dst.worker_members(plan_) or not states or bad:
-            raise RefusedError(f"flow {plan_.name} is not healthy (workers or {', '.join(bad) or 'no connector status'}): fix it first")
+            raise RefusedError(
+                f"flow {plan_.name} is not healthy (workers or {', '.join(bad) or 'no connector status'}): fix it first"
+            )
         lag = self.lag(src, dst, plan_)
         total = sum(lag.values())
         self.ctx.say(f"  lag of {plan_.name}: {total} record(s) " + _per_partition(lag))
@@ -233,7 +253,9 @@ class Operation:
             dst.set_group_offsets(group, moved)
             if dst.group_offsets(group, plan_.remote_topics) != moved:
                 raise KafkaError(f"{dst.region}: {group}'s offsets did not read back as set")
-            self.ctx.say(f"  {group}: committed {_per_partition(committed)} on {src.region} -> {_per_partition(moved)} on {dst.region}")
+            self.ctx.say(
+                f"  {group}: committed {_per_partition(committed)} on {src.region} -> {_per_partition(moved)} on {dst.region}"
+            )
 
     def seed_reverse(self, start: Positions) -> None:
         src, rev = self.cluster(self.progress.source), self.reverse
@@ -269,7 +291,17 @@ class Operation:
         target = self.progress.target
         snap, found = self.ctx.read_matching()
         changes = plan("promote", target, None, self.t, snap=snap, found=found)
-        after = apply(self.ctx, changes, snap, mark(self.progress.op, target), command("promote", target, "--stack", self.ctx.stack_file)) if changes else snap
+        after = (
+            apply(
+                self.ctx,
+                changes,
+                snap,
+                mark(self.progress.op, target),
+                command("promote", target, "--stack", self.ctx.stack_file),
+            )
+            if changes
+            else snap
+        )
         from tools.route53_answer import match
 
         now = group_answers(self.t, after, match(self.t, after))
@@ -284,7 +316,13 @@ class Operation:
             "close-listener", region,
             f"close {region}'s external listener to clients (its load balancers), so connected clients rebootstrap",
         )  # fmt: skip
-        self.until(f"{region}'s listener to refuse connections", lambda: not tcp_open(self.access.bootstrap[region], 3))
+        self.until(f"{region}'s listener to refuse connections", lambda: not tcp_open(self.access.clients[region], 3))
+
+
+def _recorded_times(o: Operation) -> dict[Step, float] | None:
+    """When this run recorded the fence, the clients' move and the end (None when a resumed run did not do all)."""
+    need = (Step.FENCED, Step.CLIENTS_MOVED, Step.DONE)
+    return o.times if all(s in o.times for s in need) else None
 
 
 def _per_partition(positions: Positions) -> str:
@@ -294,7 +332,9 @@ def _per_partition(positions: Positions) -> str:
 def read_progress(ctx: Context) -> Progress | None:
     """The newest operation recorded on any switch (both members carry the same record)."""
     _, found = ctx.read_matching()
-    seen = [Progress.from_tag(s.check.tags[TAG_OPERATION]) for s in switches(ctx.topology, found) if TAG_OPERATION in s.check.tags]
+    seen = [
+        Progress.from_tag(s.check.tags[TAG_OPERATION]) for s in switches(ctx.topology, found) if TAG_OPERATION in s.check.tags
+    ]
     recorded = [p for p in seen if p is not None]
     return max(recorded, key=lambda p: p.at) if recorded else None
 
@@ -308,11 +348,13 @@ def _primary(topology: Topology) -> str:
     return next(r for r in topology.region_names if topology.region(r).role.value == "primary")
 
 
-def begin(ctx: Context, op: str, target: str, access: KafkaAccess, platform: Platform, max_lag: int, wait: float) -> Operation:
+def begin(ctx: Context, op: str, target: str, *, access: KafkaAccess, platform: Platform, max_lag: int, wait: float) -> Operation:
     """The operation to run: the one in progress when it is this one, else a new one (refused while another is)."""
     t = ctx.topology
     if t.architecture is not Architecture.ACTIVE_PASSIVE:
-        raise FailoverError(f"{op} moves an active-passive stack between its regions; {t.architecture.value} uses drain/route-all")
+        raise FailoverError(
+            f"{op} moves an active-passive stack between its regions; {t.architecture.value} uses drain/route-all"
+        )
     members = {_primary(t), t.failover_secondary}
     if target not in members:
         raise FailoverError(f"{target} is not one of the shared name's regions: {sorted(members)}")
@@ -341,10 +383,10 @@ def run_switchover(o: Operation) -> None:
         o.open_target()
         o.check(planned=True)
 
-    def step(s: Step, action: Callable[[], None], **changes: float) -> None:
+    def step(s: Step, action: Callable[[], None], *, flow_stopped: bool = False) -> None:
         if list(Step).index(s) > done:
             action()
-            o.record(s, **changes)
+            o.record(s, flow_stopped=flow_stopped)
 
     if o.progress.step is Step.STARTED:
         o.record(Step.STARTED)
@@ -354,45 +396,59 @@ def run_switchover(o: Operation) -> None:
     step(Step.DRAINED, lambda: residual.append(o.drain()))
     step(Step.GROUPS_MOVED, o.move_groups)
     step(Step.REVERSE_SEEDED, lambda: o.seed_reverse(o.cluster(o.progress.target).end_offsets(o.reverse.topics)))
-    step(Step.FORWARD_STOPPED, o.stop_forward, stopped_at=time.time())
-    step(Step.REVERSE_STARTED, o.start_reverse)
+    step(Step.FORWARD_STOPPED, o.stop_forward, flow_stopped=True)
     step(Step.TARGET_OPEN, o.open_target_writes)
     step(Step.DNS_MOVED, o.move_dns)
     step(Step.CLIENTS_MOVED, o.move_clients)
-    rto = time.time() - o.progress.started
+    # Clients write on TARGET from here; the reverse flow starts at the positions seeded above, so starting it
+    # now (a pod to schedule, in production) keeps nothing waiting and loses nothing.
+    step(Step.REVERSE_STARTED, o.start_reverse)
     o.record(Step.DONE)
-    o.ctx.say(f"RPO: {residual[0] if residual else 0} record(s) acknowledged on {o.progress.source} and not on {o.progress.target}")
-    o.ctx.say(f"RTO: {rto:.1f} s from the start until clients can write only on {o.progress.target}")
+    times = _recorded_times(o)
+    o.ctx.say(
+        f"RPO: {residual[0] if residual else 0} record(s) acknowledged on {o.progress.source} and not on {o.progress.target}"
+    )
+    if times:
+        o.ctx.say(f"RTO: {times[Step.CLIENTS_MOVED] - times[Step.FENCED]:.1f} s without writes (fence to clients moved); "
+                  f"{times[Step.DONE] - o.progress.started:.1f} s for the whole switch")  # fmt: skip
 
 
 def run_failover(o: Operation) -> None:
     done = list(Step).index(o.progress.step)
     src = o.cluster(o.progress.source)
 
-    def step(s: Step, action: Callable[[], None], **changes: float) -> None:
+    def step(s: Step, action: Callable[[], None], *, flow_stopped: bool = False) -> None:
         if list(Step).index(s) > done:
             action()
-            o.record(s, **changes)
+            o.record(s, flow_stopped=flow_stopped)
 
     if o.progress.step is Step.STARTED:
         o.record(Step.STARTED)
-    step(Step.CHECKED, lambda: o.check(planned=False))
+
+    def checked() -> None:
+        o.open_target()
+        o.check(planned=False)
+
+    step(Step.CHECKED, checked)
     step(Step.FENCED, lambda: o.fence(required=False))
     if o.progress.step is Step.FENCED:
         dst, plan_ = o.cluster(o.progress.target), o.forward
         copied = dst.copied(plan_)
         try:
             lag = o.lag(src, dst, plan_)
-            o.ctx.say(f"  estimated loss: {sum(lag.values())} record(s) {o.progress.source} holds that {o.progress.target} lacks {_per_partition(lag)}")
+            o.ctx.say(
+                f"  estimated loss: {sum(lag.values())} record(s) {o.progress.source} holds that {o.progress.target} lacks {_per_partition(lag)}"
+            )
         except KafkaError:
-            o.ctx.say(f"  estimated loss: unknown ({o.progress.source} does not answer); {o.progress.target} has copied {_per_partition(copied)}")
-    step(Step.FORWARD_STOPPED, o.stop_forward, stopped_at=time.time())
+            o.ctx.say(
+                f"  estimated loss: unknown ({o.progress.source} does not answer); {o.progress.target} has copied {_per_partition(copied)}"
+            )
+    step(Step.FORWARD_STOPPED, o.stop_forward, flow_stopped=True)
     step(Step.TARGET_OPEN, o.open_target_writes)
     step(Step.DNS_MOVED, o.move_dns)
     step(Step.CLIENTS_MOVED, o.move_clients)
-    rto = time.time() - o.progress.started
     o.record(Step.DONE)
-    o.ctx.say(f"RTO: {rto:.1f} s from the start until clients are sent to {o.progress.target}")
+    o.ctx.say(f"RTO: {o.progress.at - o.progress.started:.1f} s from the start until clients are sent to {o.progress.target}")
     o.ctx.say(f"to bring {o.progress.source} back: {command('failback', '--stack', o.ctx.stack_file)}")
 
 
@@ -411,7 +467,7 @@ def prepare_failback(o: Operation) -> None:
     promoted = o.cluster(o.progress.source)
     start = promoted.offsets_at(rev_into_primary.topics, int(o.progress.stopped_at * 1000))
     kept = primary.end_offsets(rev_into_primary.topics)
-    copied = primary.copied(o.flow(o.progress.target, o.progress.source))
+    copied = promoted.copied(o.flow(o.progress.target, o.progress.source))
     tail = {tp: (copied.get(tp, 0), end) for tp, end in kept.items() if end > copied.get(tp, 0)}
     if tail:
         o.ctx.say(f"  {o.progress.target} holds records {o.progress.source} never got (offset ranges): "

@@ -16,6 +16,7 @@ Deliberately not here: the scenarios and their figures (``test_switchover.py``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -157,10 +158,8 @@ class Estate:
 
     def _resolve_loop(self) -> None:
         while self._resolving:
-            try:
+            with contextlib.suppress(Exception):  # a moto hiccup: the next round answers
                 self._resolve_once()
-            except Exception:  # noqa: BLE001 - a moto hiccup: the next round answers
-                pass
             time.sleep(0.2)
 
     def answering(self) -> str:
@@ -216,7 +215,9 @@ class Estate:
         return mirror.plan_flow(self.topology, Flow(source=source, target=target))
 
     def hook(self, action: str, subject: str) -> None:
-        subprocess.run([sys.executable, "-m", "tests.e2e.hook", action, subject], env=self.env(), cwd=ROOT, check=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "tests.e2e.hook", action, subject], env=self.env(), cwd=ROOT, check=True, timeout=60
+        )
 
     # ------------------------------------------------------------------------------------- the tool
 
@@ -229,7 +230,11 @@ class Estate:
         pw = self.tmp / "admin-password"
         pw.write_text(self.admin_password)
         path = self.tmp / "kafka.json"
-        path.write_text(json.dumps({"password_file": str(pw), "ca_file": str(self.pki.ca_file), "mirror_deployment": "dedicated"}))
+        # The admin reaches each cluster on its replication listener (production: the internal listener through a
+        # port-forward), so closing a region's listener to clients does not cut the tool off.
+        bootstrap = {r: b.bootstrap for r, b in self.brokers.items()}
+        path.write_text(json.dumps({"password_file": str(pw), "ca_file": str(self.pki.ca_file),
+                                    "mirror_deployment": "dedicated", "bootstrap": bootstrap}))  # fmt: skip
         return path
 
     def tool(self, *args: str, hook: bool = True, timeout: float = 400) -> tuple[int, str, float]:
@@ -240,7 +245,9 @@ class Estate:
             if hook:
                 cmd += ["--hook", f"{sys.executable} -m tests.e2e.hook"]
         start = time.monotonic()
-        p = subprocess.run(in_namespace(self.hosts, cmd), env=self.env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+        p = subprocess.run(
+            in_namespace(self.hosts, cmd), env=self.env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+        )
         out = p.stdout + p.stderr
         print(f"\n$ python -m tools.failover {' '.join(args)}\n{out}", flush=True)
         assert "Traceback" not in out, out
@@ -258,7 +265,9 @@ class Estate:
         log, stop = self.tmp / f"{name}.log", self.tmp / f"{name}.stop"
         cmd = [sys.executable, "-m", "tests.e2e.client_app", mode, str(conf), str(log), str(stop), *extra]
         out = (self.tmp / f"{name}.out").open("ab")
-        self.processes.append(subprocess.Popen(in_namespace(self.hosts, cmd), cwd=ROOT, start_new_session=True, stdout=out, stderr=out))
+        self.processes.append(
+            subprocess.Popen(in_namespace(self.hosts, cmd), cwd=ROOT, start_new_session=True, stdout=out, stderr=out)
+        )
         return log, stop
 
     def java_client(self, mode: str, name: str, arg: str) -> tuple[Path, Path]:
@@ -295,10 +304,8 @@ class Estate:
     def stop(self) -> None:
         self._resolving = False
         for pid_file in (self.run_dir / "flows").glob("*/pid"):
-            try:
+            with contextlib.suppress(ProcessLookupError, ValueError):
                 os.killpg(int(pid_file.read_text()), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
         for p in self.processes:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)

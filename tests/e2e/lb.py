@@ -11,6 +11,7 @@ Deliberately not here: what closes it and when (``tests.e2e.hook``, ``tools.swit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import threading
@@ -26,10 +27,8 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
         pass
     finally:
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class Balancer:
@@ -56,10 +55,8 @@ class Balancer:
         with self.lock:
             conns, self.conns = self.conns, []
         for c in conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             c.close()
 
     def _accept(self, server: socket.socket) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from tests.e2e.cluster import CACHE
+from tests.e2e.cluster import CACHE, stop_process
 from tests.e2e.estate import PARTITIONS, PRIMARY, SECONDARY, TOPIC, Estate
 
 REPORT = CACHE / "report.json"
@@ -65,6 +65,11 @@ class Traffic:
 
     def acked(self) -> dict[str, float]:
         return {e[1]: float(e[2]) for log, _ in self.producers for e in _events(log) if e[0] == "ack"}
+
+    def acks_between(self, start: float, end: float) -> list[tuple[float, int, int]]:
+        """(time, partition, offset) of every acknowledgement in [start, end)."""
+        return [(float(e[2]), int(e[3]), int(e[4])) for log, _ in self.producers for e in _events(log)
+                if e[0] == "ack" and start <= float(e[2]) < end]  # fmt: skip
 
     def failed(self) -> Counter[str]:
         return Counter(e[3] for log, _ in self.producers for e in _events(log) if e[0] == "fail")
@@ -171,10 +176,14 @@ def test_switchover_and_back_loses_nothing_and_clients_follow(tmp_path, libs):
         steps = _step_times(out)
         assert estate.answering() == SECONDARY
         time.sleep(STEADY)
-        acked = traffic.acked()
-        after_fence = sorted(t for t in acked.values() if t > steps["fenced"])
-        assert after_fence, "no record acknowledged after the switch"
-        refused_between = [t for t in after_fence if t < steps["dns-moved"]]
+        new_side = traffic.acks_between(steps["dns-moved"], time.time())
+        assert new_side, "no record acknowledged after the switch"
+        # Acknowledged after the fence was in place, by the clock of the client's callback: each must have been
+        # appended before it (below every offset the new side gave out in its partition).
+        first_new = {p: min(o for _, q, o in new_side if q == p) for _, p, _ in new_side}
+        late = [
+            (t, p, o) for t, p, o in traffic.acks_between(steps["fenced"], steps["dns-moved"]) if o >= first_new.get(p, o + 1)
+        ]
 
         back = time.time()
         rc, out_back, _ = estate.tool("failback")
@@ -191,25 +200,88 @@ def test_switchover_and_back_loses_nothing_and_clients_follow(tmp_path, libs):
         on_primary = Counter(_log_of(estate, PRIMARY))
         lost = set(acked) - set(on_primary)
         duplicates = sum(n - 1 for n in on_primary.values())
-        back_acks = sorted(t for t in acked.values() if t > back_steps["fenced"])
+        back_acks = sorted(t for t in acked.values() if t > back_steps["dns-moved"])
         figures = {
             "acknowledged": len(acked),
             "lost": len(lost),
             "duplicates_on_primary": duplicates,
             "duplicate_bound_unknown_outcome": len(traffic.unknown_outcome()),
             "failed_sends_by_error": dict(traffic.failed()),
-            "seconds_to_first_ack_on_new_side": round(after_fence[0] - start, 2),
+            "seconds_to_first_ack_on_new_side": round(min(t for t, _, _ in new_side) - start, 2),
             "seconds_to_first_ack_back_on_primary": round(back_acks[0] - back, 2) if back_acks else None,
-            "acks_between_fence_and_dns": len(refused_between),
+            "acks_by_old_primary_after_fence": len(late),
+            "printed": [line for line in (out + out_back).splitlines() if line.startswith(("RPO", "RTO"))],
             "tool_seconds_per_step": {k: round(v - start, 2) for k, v in steps.items()},
             **_consumer_figures(traffic, set(acked)),
         }
         _report("switchover-and-back", figures)
         assert not lost, f"{len(lost)} acknowledged records lost, e.g. {sorted(lost)[:5]}"
         assert duplicates <= figures["duplicate_bound_unknown_outcome"]
-        assert not refused_between, "the old primary acknowledged a write after the fence"
+        assert not late, "the old primary acknowledged a write after the fence"
         for kind in ("python", "java"):
             assert figures[f"{kind}_consumer_missed"] == 0
             assert figures[f"{kind}_consumer_duplicates"] <= figures[f"{kind}_consumer_duplicate_bound"]
+
+        _failover_and_failback(estate)
     finally:
         estate.stop()
+
+
+def _failover_and_failback(estate: Estate) -> None:
+    """The primary is killed under load; failover; it comes back with its log; failback."""
+    traffic = Traffic(estate, "b")
+    time.sleep(2 * STEADY)
+    primary = estate.brokers[PRIMARY]
+    copied_before_kill = _ends(estate, SECONDARY)  # only grows after this: an upper bound of the lag at the kill
+    stop_process(primary.process, hard=True)
+    acked_by_primary = set(traffic.acked())
+    start = time.time()
+    rc, out, _ = estate.tool("failover", SECONDARY)
+    assert rc == 0, out
+    steps = _step_times(out)
+    assert estate.answering() == SECONDARY
+    time.sleep(STEADY)
+    on_promoted = set(_log_of(estate, SECONDARY))
+    lost = acked_by_primary - on_promoted
+
+    primary.start(estate.libs)  # its log as it was at the kill
+    at_kill = _ends(estate, PRIMARY)
+    lag_at_kill = sum(max(0, at_kill[p] - copied_before_kill[p]) for p in at_kill)
+    rc, out_back, _ = estate.tool("failback")
+    assert rc == 0, out_back
+    back_steps = _step_times(out_back)
+    assert estate.answering() == PRIMARY
+    time.sleep(STEADY)
+    traffic.stop_producers()
+    _wait_idle([log for log, _ in traffic.producers], 3, 60)
+    _wait_idle([log for log, _ in traffic.consumers], 5, 90)
+    traffic.stop_consumers()
+
+    acked = traffic.acked()
+    on_primary = Counter(_log_of(estate, PRIMARY))
+    written_on_promoted = {k for k, t in acked.items() if steps["dns-moved"] <= t < back_steps["fenced"]}
+    unknown = traffic.unknown_outcome()
+    # A duplicate on the primary that the producer did not cause (by sending again an id whose outcome it did not
+    # know) was made by the failback: the reverse flow copying something the primary already had.
+    made_by_failback = {k for k, n in on_primary.items() if n > 1 and k not in unknown}
+    figures = {
+        "acknowledged_before_kill": len(acked_by_primary),
+        "lag_at_kill": lag_at_kill,
+        "lost_at_failover": len(lost),
+        "failover_seconds_to_dns": round(steps["dns-moved"] - start, 2),
+        "seconds_to_first_ack_on_promoted": round(
+            min((t for t in acked.values() if t > steps["dns-moved"]), default=0) - start, 2
+        ),
+        "written_on_promoted": len(written_on_promoted),
+        "failback_lost": len(written_on_promoted - set(on_primary)),
+        "failback_duplicates_on_primary": len(made_by_failback),
+        "producer_resends_of_unknown_outcome": len(unknown),
+        "lost_overall_after_failback": len(set(acked) - set(on_primary)),
+        "printed": [line for line in (out + out_back).splitlines() if line.startswith(("RPO", "RTO", "  estimated loss"))],
+        **_consumer_figures(traffic, set(acked) - lost),
+    }
+    _report("failover-and-failback", figures)
+    assert len(lost) <= lag_at_kill, (len(lost), lag_at_kill)
+    assert figures["failback_lost"] == 0
+    assert not made_by_failback, sorted(made_by_failback)[:5]
+    assert figures["lost_overall_after_failback"] == 0
