@@ -196,13 +196,22 @@ class Operation:
         if not src.reachable():
             raise RefusedError(f"{src.region}'s Kafka does not answer: a switchover needs both; use `failover {dst.region}`")
         plan_ = self.forward
-        states = dst.connector_states(plan_)
         connector = self.access.deployment.source_connector(plan_)
-        bad = sorted(k for k, v in states.items() if connector in k and v != "RUNNING")
-        if not dst.worker_members(plan_) or not states or bad:
-            raise RefusedError(
-                f"flow {plan_.name} is not healthy (workers or {', '.join(bad) or 'no connector status'}): fix it first"
-            )
+        problem: list[str] = []
+
+        def healthy() -> bool:
+            # Workers in the flow's group, and its source connector and every task RUNNING as last recorded (a
+            # worker that just started records RUNNING a few seconds after it joins).
+            states = {k: v for k, v in dst.connector_states(plan_).items() if connector in k}
+            problem[:] = [f"{k}: {v}" for k, v in sorted(states.items()) if v != "RUNNING"] or ([] if states else ["no status"])
+            if not dst.worker_members(plan_):
+                problem.append("no worker in its group")
+            return not problem
+
+        try:
+            self.until(f"flow {plan_.name} to be healthy", healthy)
+        except RefusedError:
+            raise RefusedError(f"flow {plan_.name} is not healthy ({'; '.join(problem)}): fix it first") from None
         lag = self.lag(src, dst, plan_)
         total = sum(lag.values())
         self.ctx.say(f"  lag of {plan_.name}: {total} record(s) " + _per_partition(lag))
@@ -215,6 +224,9 @@ class Operation:
 
     def fence(self, *, required: bool) -> None:
         src, plan_ = self.cluster(self.progress.source), self.forward
+        if not required and not src.reachable():
+            self.ctx.say(f"  {src.region} does not answer: not fenced (it is being failed over)")
+            return
         try:
             if src.fenced(self.t, plan_) is not True:
                 src.fence(self.t, plan_, on=True)
