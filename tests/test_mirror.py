@@ -245,7 +245,7 @@ def _key_is_known(key: str, aliases: tuple[str, str]) -> bool:
     for alias in aliases:
         if key.startswith(alias + "."):
             rest = key[len(alias) + 1 :]
-            return rest in CONNECTOR_KEYS or rest in WORKER_KEYS
+            return rest in CONNECTOR_KEYS or rest in WORKER_KEYS or rest.startswith("producer.")
     return key in DRIVER_KEYS or key in CONNECTOR_KEYS or key.startswith(("config.providers", "replication.policy."))
 
 

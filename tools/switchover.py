@@ -44,7 +44,8 @@ from components import mirror
 from components.dns_records import TAG_OPERATION
 from stacks.model import Architecture, Flow, Topology
 from tools.failover_actions import Context, apply, command, group_answers, mark, plan, switches
-from tools.kafka_admin import Cluster, KafkaAccess, KafkaError, Positions, WaitingError, tcp_open, translate
+from tools.kafka_admin import Cluster, KafkaAccess, KafkaError, Positions, WaitingError, tcp_open
+from tools.mirror_records import translate
 from tools.route53_zone import FailoverError, RefusedError, call
 
 

@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from tests.e2e.cluster import CACHE, stop_process
 from tests.e2e.estate import PARTITIONS, PRIMARY, SECONDARY, TOPIC, Estate
@@ -120,9 +120,17 @@ def _log_of(estate: Estate, region: str) -> list[str]:
 
 
 def _ends(estate: Estate, region: str) -> dict[int, int]:
+    """Log-end offsets (retried for a minute: a broker that just restarted is not leader at once)."""
     consumer = Consumer(estate.admin_config(region, **{"group.id": "verify"}))
     try:
-        return {p: consumer.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=10)[1] for p in range(PARTITIONS)}
+        for attempt in range(60):
+            try:
+                return {p: consumer.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=10)[1] for p in range(PARTITIONS)}
+            except KafkaException:
+                if attempt == 59:
+                    raise
+                time.sleep(1)
+        raise AssertionError("unreachable")
     finally:
         consumer.close()
 
