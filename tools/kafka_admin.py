@@ -49,6 +49,8 @@ from stacks.model import Topology
 from tools.mirror_records import parse_offset_sync, parse_position, position_record
 from tools.route53_zone import FailoverError
 
+# MirrorMaker's groups.exclude when none is set (MirrorCheckpointConfig): such groups are never translated.
+MIRRORMAKER_GROUPS_EXCLUDE = r"console-consumer-.*|connect-.*|__.*"
 EXIT_WAITING = 8
 EXIT_KAFKA = 9
 
@@ -154,7 +156,10 @@ class Cluster:
         from confluent_kafka.admin import AdminClient
 
         self.access, self.region = access, region
-        self.admin = AdminClient(access.config(region))
+        try:
+            self.admin = AdminClient(access.config(region))
+        except Exception as exc:  # a CA file that is not PEM, a bad setting: one line, not a traceback
+            raise KafkaError(f"{region}: cannot create a Kafka client: {_describe(exc)}") from None
 
     @property
     def timeout(self) -> float:
@@ -200,15 +205,6 @@ class Cluster:
         from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 
         return self._list_offsets(self.partitions(topics), OffsetSpec.latest())  # type: ignore[no-untyped-call]
-
-    def offsets_at(self, topics: Iterable[str], ms: int) -> Positions:
-        """Per partition, the first offset whose timestamp is at or after ``ms`` (the log end when none is)."""
-        from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
-
-        tps = self.partitions(topics)
-        found = self._list_offsets(tps, OffsetSpec.for_timestamp(ms))
-        ends = self._list_offsets(tps, OffsetSpec.latest())  # type: ignore[no-untyped-call]
-        return {tp: (o if o >= 0 else ends[tp]) for tp, o in found.items()}
 
     # ------------------------------------------------------------------------------------- compacted topics
 
@@ -337,11 +333,11 @@ class Cluster:
             self.admin.list_consumer_groups(request_timeout=self.timeout), f"{self.region}: list groups", self.timeout
         )
         include = re.compile(plan.groups_pattern or "$^")
-        exclude = re.compile(plan.groups_exclude) if plan.groups_exclude else None
+        exclude = re.compile(plan.groups_exclude or MIRRORMAKER_GROUPS_EXCLUDE)
         return sorted(
             g.group_id
             for g in listed.valid
-            if include.fullmatch(g.group_id) and not (exclude and exclude.fullmatch(g.group_id)) and g.group_id != plan.name
+            if include.fullmatch(g.group_id) and not exclude.fullmatch(g.group_id) and g.group_id != plan.name
         )
 
     def group_offsets(self, group: str, topics: Iterable[str]) -> Positions:

@@ -23,7 +23,8 @@ switchover TARGET (from the region clients use now, SOURCE):
 failover TARGET: checked (TARGET only), fenced (when SOURCE answers at all), forward-stopped, target-open,
   dns-moved, clients-moved; the loss is estimated from what SOURCE still says, else from TARGET alone.
 failback: back to the primary. After a failover the reverse flow first starts at the offsets TARGET had when the
-  forward flow stopped (by record time), so the primary gets exactly what it lacks; then a switchover.
+  forward flow stopped (kept there as the offsets of a group of its own), so the primary gets exactly what it
+  lacks; then a switchover.
 
 Running a command again continues after the last step recorded (each step checks by reading back before it acts,
 so one interrupted midway is done again safely). Steps before dns-moved can be undone by hand; the printed lines
@@ -42,6 +43,7 @@ from enum import StrEnum
 
 from components import mirror
 from components.dns_records import TAG_OPERATION
+from stacks import naming
 from stacks.model import Architecture, Flow, Topology
 from tools.failover_actions import Context, apply, command, group_answers, mark, plan, switches
 from tools.kafka_admin import Cluster, KafkaAccess, KafkaError, Positions, WaitingError, tcp_open
@@ -74,7 +76,6 @@ class Progress:
     step: Step
     started: float  # epoch seconds
     at: float  # when the step was recorded
-    stopped_at: float | None = None  # when the flow into TARGET was seen stopped: where a later reverse flow starts
 
     def to_tag(self) -> str:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, separators=(",", ":"))
@@ -83,9 +84,7 @@ class Progress:
     def from_tag(cls, value: str) -> Progress | None:
         try:
             d = json.loads(value)
-            return cls(
-                d["op"], d["source"], d["target"], Step(d["step"]), float(d["started"]), float(d["at"]), d.get("stopped_at")
-            )
+            return cls(d["op"], d["source"], d["target"], Step(d["step"]), float(d["started"]), float(d["at"]))
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -148,12 +147,9 @@ class Operation:
     def reverse(self) -> mirror.FlowPlan:
         return self.flow(self.progress.target, self.progress.source)
 
-    def record(self, step: Step, *, flow_stopped: bool = False) -> None:
-        """Write the progress record on both regions' switches and read it back; ``flow_stopped`` also keeps the
-        time the flow into TARGET was confirmed stopped (every record it copied was written before it)."""
-        now = time.time()
-        stopped = now if flow_stopped else self.progress.stopped_at
-        self.progress = replace(self.progress, step=step, at=now, stopped_at=stopped)
+    def record(self, step: Step) -> None:
+        """Write the progress record on both regions' switches, and read it back."""
+        self.progress = replace(self.progress, step=step, at=time.time())
         self.times[step] = self.progress.at
         _, found = self.ctx.read_matching()
         for s in switches(self.t, found):
@@ -283,6 +279,11 @@ class Operation:
             f"every connector's state: stopped)",
         )  # fmt: skip
         self.until(f"{plan_.name} to have no workers", lambda: not dst.worker_members(plan_))
+        # Nothing is copied into TARGET any more, and clients do not write there yet: its log ends are where a
+        # later reverse flow must start. Kept on TARGET (the region that survives) as a group's offsets.
+        ends = dst.end_offsets(plan_.remote_topics)
+        dst.set_group_offsets(naming.reverse_start_group(plan_.target, plan_.source), ends)
+        self.ctx.say(f"  {plan_.target}'s log ends kept for the reverse flow: {_per_partition(ends)}")
 
     def start_reverse(self) -> None:
         rev, src = self.reverse, self.cluster(self.progress.source)
@@ -381,8 +382,7 @@ def begin(ctx: Context, op: str, target: str, *, access: KafkaAccess, platform: 
     answering = {r for ans in group_answers(t, snap, found).values() for a in ans for r in a.regions}
     if answering == {target}:
         raise RefusedError(f"clients are already sent to {target}: nothing to {op}")
-    stopped = now.stopped_at if now is not None and now.target == _other(t, target) else None
-    fresh = Progress(op, _other(t, target), target, Step.STARTED, time.time(), time.time(), stopped)
+    fresh = Progress(op, _other(t, target), target, Step.STARTED, time.time(), time.time())
     return Operation(ctx, access, platform, max_lag, wait, fresh)
 
 
@@ -396,10 +396,10 @@ def run_switchover(o: Operation) -> None:
         o.open_target()
         o.check(planned=True)
 
-    def step(s: Step, action: Callable[[], None], *, flow_stopped: bool = False) -> None:
+    def step(s: Step, action: Callable[[], None]) -> None:
         if list(Step).index(s) > done:
             action()
-            o.record(s, flow_stopped=flow_stopped)
+            o.record(s)
 
     if o.progress.step is Step.STARTED:
         o.record(Step.STARTED)
@@ -409,7 +409,7 @@ def run_switchover(o: Operation) -> None:
     step(Step.DRAINED, lambda: residual.append(o.drain()))
     step(Step.GROUPS_MOVED, o.move_groups)
     step(Step.REVERSE_SEEDED, lambda: o.seed_reverse(o.cluster(o.progress.target).end_offsets(o.reverse.topics)))
-    step(Step.FORWARD_STOPPED, o.stop_forward, flow_stopped=True)
+    step(Step.FORWARD_STOPPED, o.stop_forward)
     step(Step.TARGET_OPEN, o.open_target_writes)
     step(Step.DNS_MOVED, o.move_dns)
     step(Step.CLIENTS_MOVED, o.move_clients)
@@ -428,12 +428,11 @@ def run_switchover(o: Operation) -> None:
 
 def run_failover(o: Operation) -> None:
     done = list(Step).index(o.progress.step)
-    src = o.cluster(o.progress.source)
 
-    def step(s: Step, action: Callable[[], None], *, flow_stopped: bool = False) -> None:
+    def step(s: Step, action: Callable[[], None]) -> None:
         if list(Step).index(s) > done:
             action()
-            o.record(s, flow_stopped=flow_stopped)
+            o.record(s)
 
     if o.progress.step is Step.STARTED:
         o.record(Step.STARTED)
@@ -444,11 +443,11 @@ def run_failover(o: Operation) -> None:
 
     step(Step.CHECKED, checked)
     step(Step.FENCED, lambda: o.fence(required=False))
-    if o.progress.step is Step.FENCED:
+    if Step.FENCED in o.times:  # this run fenced: say what the failover may lose
         dst, plan_ = o.cluster(o.progress.target), o.forward
         copied = dst.copied(plan_)
         try:
-            lag = o.lag(src, dst, plan_)
+            lag = o.lag(o.cluster(o.progress.source), dst, plan_)
             o.ctx.say(
                 f"  estimated loss: {sum(lag.values())} record(s) {o.progress.source} holds that {o.progress.target} lacks {_per_partition(lag)}"
             )
@@ -456,7 +455,7 @@ def run_failover(o: Operation) -> None:
             o.ctx.say(
                 f"  estimated loss: unknown ({o.progress.source} does not answer); {o.progress.target} has copied {_per_partition(copied)}"
             )
-    step(Step.FORWARD_STOPPED, o.stop_forward, flow_stopped=True)
+    step(Step.FORWARD_STOPPED, o.stop_forward)
     step(Step.TARGET_OPEN, o.open_target_writes)
     step(Step.DNS_MOVED, o.move_dns)
     step(Step.CLIENTS_MOVED, o.move_clients)
@@ -472,13 +471,15 @@ def prepare_failback(o: Operation) -> None:
     o.open_target()
     if primary.reachable() and primary.worker_members(rev_into_primary):
         return
-    if o.progress.stopped_at is None:
-        raise RefusedError(
-            f"no record of when the flow into {o.progress.source} stopped: the reverse flow's start is unknown; "
-            f"rebuild {o.progress.target} (empty its topics) and start {rev_into_primary.name} from the beginning"
-        )
     promoted = o.cluster(o.progress.source)
-    start = promoted.offsets_at(rev_into_primary.topics, int(o.progress.stopped_at * 1000))
+    start = promoted.group_offsets(
+        naming.reverse_start_group(rev_into_primary.source, rev_into_primary.target), rev_into_primary.topics
+    )
+    if not start:
+        raise RefusedError(
+            f"{o.progress.source} keeps no record of where its copies from {o.progress.target} end: the reverse flow's "
+            f"start is unknown; rebuild {o.progress.target} (empty its topics) and start {rev_into_primary.name} from the beginning"
+        )
     kept = primary.end_offsets(rev_into_primary.topics)
     copied = promoted.copied(o.flow(o.progress.target, o.progress.source))
     tail = {tp: (copied.get(tp, 0), end) for tp, end in kept.items() if end > copied.get(tp, 0)}
