@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
 CODE := components stacks tools
 
-.PHONY: preview test lint fmt e2e engine realk8s bench schema validate clean kafka-keys
+.PHONY: preview test lint fmt e2e e2e-switchover engine realk8s bench schema validate clean kafka-keys
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ realk8s: $(STAMP) engine
 e2e: $(STAMP)
 	KMR_REQUIRE_E2E=1 $(PY) -m pytest tests/e2e -s
 	@cat tests/e2e/.cache/report.json
+
+## Switchover, failover and failback on real Kafka, and the sustained-load figures (opt-in: not yet part of make test).
+e2e-switchover: $(STAMP)
+	KMR_REQUIRE_E2E=1 KMR_SWITCHOVER_E2E=1 $(PY) -m pytest tests/e2e/test_switchover.py tests/e2e/test_mirror_load.py -s
 
 bench: $(STAMP)
 	$(PY) -m tools.bench

@@ -31,6 +31,10 @@ TAG_NAME = "kafka-multiregion/name"
 TAG_SWITCHED_OFF = "kafka-multiregion/switched-off-by"
 """Written by ``tools.failover`` on a switch it turns off (and removed when it turns it back on), so rollback
 undoes only what the tool did; the program ignores it (and the switch's inversion) so `pulumi up` keeps both."""
+TAG_OPERATION = "kafka-multiregion/operation"
+"""Written by ``tools.switchover`` on the switches of the regions a switchover, failover or failback moves between:
+which operation, which step it has finished (``tools.switchover.Progress``). Route53 is global, so the record
+survives either region being down; the program ignores switch tags, so `pulumi up` keeps it."""
 
 SWITCH_THRESHOLD = 0  # Route53: a CALCULATED check with threshold 0 is always healthy
 GATE_THRESHOLD = 2  # both children: the endpoint and the switch

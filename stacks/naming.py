@@ -31,6 +31,12 @@ def flow_principal(source: str, target: str) -> str:
     return f"mm2-{source}-to-{target}"
 
 
+def reverse_start_group(source: str, target: str) -> str:
+    """A consumer group on ``source`` whose offsets are where a flow ``source`` → ``target`` starts when it is
+    started after a failover (``tools.switchover``). The leading ``__`` keeps MirrorMaker from syncing it."""
+    return f"__kafka-multiregion-{flow_principal(source, target)}-start"
+
+
 def heartbeat_principal(region: str) -> str:
     """The heartbeat Connect of a source region: its principal, KafkaConnect name and group id."""
     return f"heartbeats-{region}"

@@ -19,6 +19,7 @@ import yaml
 
 from stacks.loader import validate_data
 from stacks.model import Topology
+from tests.failover_zone import recordings, server, zone  # noqa: F401 - fixtures shared by the failover tests
 from tools.harness import Recording, run_program
 
 ROOT = Path(__file__).resolve().parent.parent

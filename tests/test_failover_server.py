@@ -8,108 +8,16 @@ printed as read back is what a fresh ``status`` reads.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import yaml
 
-from components.dns_records import TAG_ENV, TAG_REGION, TAG_ROLE
-from stacks.loader import validate_data
-from tests.conftest import ROOT, raw
+from tests.conftest import raw
+from tests.failover_zone import Zone
 from tests.fault_proxy import ANY_READ, LIST_CHECKS, TAG_CHECK, UPDATE_CHECK, FaultProxy, Rule
-from tests.moto_server import CREDENTIALS, MotoServer, free_port, seed, switch_state
-from tools.harness import Recording, run_program
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MotoServer]:
-    s = MotoServer()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def recordings() -> Callable[[Path], Recording]:
-    cache: dict[Path, Recording] = {}
-
-    def get(path: Path) -> Recording:
-        if path not in cache:
-            cache[path] = run_program(str(path), validate_data(yaml.safe_load(path.read_text()), str(path)))
-        return cache[path]
-
-    return get
-
-
-class Zone:
-    """One seeded zone, the proxy in front of it, and the tool run against it."""
-
-    def __init__(self, server: MotoServer, rec: Recording, stack: Path, proxy: FaultProxy) -> None:
-        self.server, self.rec, self.stack, self.proxy = server, rec, stack, proxy
-        self.r53 = server.client()
-        self.env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": proxy.url}
-        self.env.pop("AWS_PROFILE", None)
-
-    def run(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, float]:
-        cmd = [
-            sys.executable,
-            "-m",
-            "tools.failover",
-            *args,
-            "--stack",
-            str(self.stack),
-            "--call-timeout",
-            "1",
-            "--deadline",
-            "20",
-        ]
-        start = time.monotonic()
-        p = subprocess.run(cmd, env=env or self.env, capture_output=True, text=True, timeout=90, cwd=ROOT, check=False)
-        assert "Traceback" not in p.stderr, p.stderr
-        return p.returncode, p.stdout + p.stderr, time.monotonic() - start
-
-    def check_id(self, role: str, region: str) -> str:
-        (found,) = [
-            hc["Id"]
-            for hc in self.r53.list_health_checks()["HealthChecks"]
-            if (tags := self._tags(hc["Id"])).get(TAG_ROLE, "endpoint") == role
-            and tags.get(TAG_REGION) == region
-            and tags.get(TAG_ENV) == self.rec.topology.environment
-        ]
-        return str(found)
-
-    def _tags(self, hc_id: str) -> dict[str, str]:
-        tags = self.r53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=hc_id)["ResourceTagSet"]["Tags"]
-        return {t["Key"]: t["Value"] for t in tags}
-
-    def switches(self) -> dict[str, tuple[bool, bool]]:
-        """Each check's (inverted, marked as switched off by the tool), read straight from the server."""
-        return {i: (inv, mark is not None) for i, (inv, mark) in switch_state(self.r53).items()}
-
-    def answers(self, text: str) -> list[str]:
-        return [line.strip() for line in text.splitlines() if " answers with " in line]
-
-
-@pytest.fixture
-def zone(server: MotoServer, recordings: Callable[[Path], Recording]) -> Iterator[Callable[..., Zone]]:
-    proxies: list[FaultProxy] = []
-
-    def make(stack: str | Path, *, private_twin: bool = False) -> Zone:
-        path = stack if isinstance(stack, Path) else ROOT / stack
-        server.reset()
-        rec = recordings(path)
-        seed(server.client(), rec, private_twin=private_twin)
-        proxies.append(FaultProxy(server.port))
-        return Zone(server, rec, path, proxies[-1])
-
-    yield make
-    for p in proxies:
-        p.stop()
-
+from tests.moto_server import free_port
 
 # ----------------------------------------------------------------------------------------- every architecture
 

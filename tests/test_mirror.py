@@ -229,7 +229,8 @@ DRIVER_KEYS = {k["name"] if isinstance(k, dict) else k for k in MM2_KEYS["mm2_dr
 # Connect worker settings MirrorMakerConfig.workerConfig reads from <target>.<key>, and client prefixes.
 WORKER_KEYS = {"group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic",
                "config.storage.replication.factor", "offset.storage.replication.factor",
-               "status.storage.replication.factor", "exactly.once.source.support", "bootstrap.servers"}  # fmt: skip
+               "status.storage.replication.factor", "exactly.once.source.support", "bootstrap.servers",
+               "offset.flush.interval.ms"}  # fmt: skip
 # Client prefixes, transforms, and Connect's own source-connector keys (exactly.once.*, KIP-618), as the
 # oracle's validate.py documents them.
 CONNECTOR_PREFIXES = ("producer.", "consumer.", "admin.", "transforms", "predicates", "replication.policy.", "exactly.once.")
@@ -244,7 +245,7 @@ def _key_is_known(key: str, aliases: tuple[str, str]) -> bool:
     for alias in aliases:
         if key.startswith(alias + "."):
             rest = key[len(alias) + 1 :]
-            return rest in CONNECTOR_KEYS or rest in WORKER_KEYS
+            return rest in CONNECTOR_KEYS or rest in WORKER_KEYS or rest.startswith("producer.")
     return key in DRIVER_KEYS or key in CONNECTOR_KEYS or key.startswith(("config.providers", "replication.policy."))
 
 

@@ -7,6 +7,9 @@
     route-all REGION --stack FILE [--domain D]    latency names: answer with REGION only
     rollback  --stack FILE [--dry-run]            turn back on every switch this tool turned off
     drill     VERB REGION --stack FILE            VERB, verify, roll back, verify; time each step
+    switchover REGION --stack FILE --kafka FILE [--hook CMD]   active-passive, planned: nothing acknowledged lost
+    failover   REGION --stack FILE --kafka FILE [--hook CMD]   active-passive, unplanned: the estimated loss printed
+    failback   --stack FILE --kafka FILE [--hook CMD]          back to the primary (``tools.switchover``)
 
 Every name several regions answer has, per region, a *switch* (a health check Route53 always calls healthy
 until this tool inverts it) and a *gate* (healthy when the region's endpoint check and its switch both are),
@@ -23,6 +26,8 @@ and the commands that finish or undo it are printed. Exit status, one per class:
     1  a drill did not verify                5  AWS refused: credentials, profile, permissions, throttling
     2  bad input (arguments, stack file)     6  AWS unreachable: closed port, timeout, deadline, garbage answers
     3  the zone does not match the stack     7  Route53 left changed or unknown: run the printed commands
+    8  waiting for a step the operator does (no --hook): do it, then run the same command again
+    9  Kafka refused or did not answer in time (switchover, failover, failback)
 
 Deliberately not here: creating DNS (the Pulumi program does); reading and judging Route53
 (``tools.route53_zone``, ``tools.route53_answer``); what each verb changes (``tools.failover_actions``).
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -39,6 +45,7 @@ from collections.abc import Callable
 from components.dns_records import Broker, failover_groups, records
 from stacks.loader import TopologyError, load_topology
 from stacks.model import Topology
+from tools import switchover
 from tools.failover_actions import (
     VERBS,
     Context,
@@ -55,6 +62,7 @@ from tools.failover_actions import (
     switches,
     wait_until,
 )
+from tools.kafka_admin import KafkaAccess
 from tools.route53_answer import Match, answers, match
 from tools.route53_zone import EXIT_DRILL_FAILED, Deadline, FailoverError, LeftChangedError, RefusedError, Snapshot, client, read
 
@@ -119,6 +127,12 @@ def status(ctx: Context) -> int:
         ctx.say(f"  ignored: {note}, tagged for this environment but not declared by the stack")
     for d in found.differences:
         ctx.say(f"  differs: {d}")
+    if not found.differences:
+        progress = switchover.read_progress(ctx)
+        if progress is not None:
+            ctx.say(f"operation: {progress.describe()}")
+            for region in (progress.source, progress.target):
+                ctx.say(f"  {region}: {'leaving' if region == progress.source else 'taking over'}, step {progress.step.value}")
     if found.differences:
         ctx.say(f"the zone does not match {ctx.stack_file}: failover commands refuse until it does (`pulumi up`)")
         return 3
@@ -237,7 +251,35 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument(
         "--timeout", type=float, default=None, help="seconds to wait for Route53 to answer as promised (default: the RTO)"
     )
+    for name in ("switchover", "failover", "failback"):
+        p = sub.add_parser(name, parents=[common])
+        if name != "failback":
+            p.add_argument("region")
+        p.add_argument("--kafka", required=True, help="JSON: password_file, ca_file[, username, mirror_deployment, bootstrap]")
+        p.add_argument(
+            "--hook", help="command run as `HOOK ACTION SUBJECT` for stop-flow, start-flow, close-listener, open-listener"
+        )
+        p.add_argument(
+            "--max-lag", type=int, default=100_000, help="records a flow may be behind to start a switch (default 100000)"
+        )
+        p.add_argument("--wait", type=float, default=None, help="seconds each waiting step may take (default: the RTO)")
     return parser
+
+
+def kafka_operation(ctx: Context, args: argparse.Namespace, argv: list[str]) -> int:
+    t = ctx.topology
+    target = args.region if args.command != "failback" else next(r for r in t.region_names if t.region(r).role.value == "primary")
+    wait = args.wait if args.wait is not None else float(t.mm2.rto_seconds)
+    access = KafkaAccess.load(args.kafka, t, args.call_timeout)
+    hook = tuple(shlex.split(args.hook)) if args.hook else None
+    platform = switchover.Platform(hook, wait, command(*argv))
+    op = switchover.begin(ctx, args.command, target, access=access, platform=platform, max_lag=args.max_lag, wait=wait)
+    ctx.say(f"{args.command} {op.progress.source} -> {op.progress.target}")
+    if args.command == "failover":
+        switchover.run_failover(op)
+    else:
+        switchover.run_switchover(op)
+    return 0
 
 
 def run(argv: list[str], say: Callable[[str], None]) -> int:
@@ -251,12 +293,15 @@ def run(argv: list[str], say: Callable[[str], None]) -> int:
     if region is not None and region not in topology.region_names:
         raise FailoverError(f"region {region!r} is not in {args.stack}; use one of {list(topology.region_names)}")
     timeout = args.timeout if getattr(args, "timeout", None) is not None else float(topology.mm2.rto_seconds)
-    deadline = Deadline(args.deadline + (2 * timeout if args.command == "drill" else 0))
+    waits = 12 * (getattr(args, "wait", None) or timeout) if args.command in ("switchover", "failover", "failback") else 0
+    deadline = Deadline(args.deadline + (2 * timeout if args.command == "drill" else 0) + waits)
     ctx = Context(client(args.call_timeout, deadline), topology, args.stack, deadline, say)
     if args.command == "status":
         return status(ctx)
     if args.command == "drill":
         return drill(ctx, args.verb, args.region, args.domain, timeout)
+    if args.command in ("switchover", "failover", "failback"):
+        return kafka_operation(ctx, args, argv)
     return change(ctx, args.command, region, domain=getattr(args, "domain", None), dry_run=args.dry_run, argv=argv)
 
 

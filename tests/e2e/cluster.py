@@ -151,27 +151,50 @@ class Broker:
     internal_port: int = field(default_factory=free_port)
     controller_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # Multi-address estates (``tests.e2e.estate``): the address to bind, the name:port clients are told (a load
+    # balancer in front of EXTERNAL), and a second SASL_SSL listener on the address itself for MirrorMaker's
+    # target side and the test's own readers, as Strimzi's internal listener is.
+    host: str = "127.0.0.1"
+    node_id: int = 1
+    advertised: str | None = None
+    replication_keystore: Path | None = None
+    replication_port: int = field(default_factory=free_port)
 
     @property
     def bootstrap(self) -> str:
-        return f"localhost:{self.port}"
+        return f"localhost:{self.port}" if self.advertised is None else f"{self.host}:{self.replication_port}"
 
     def config(self) -> str:
         data = self.workdir / "data"
+        h = self.host
+        listeners = f"CONTROLLER://{h}:{self.controller_port},INTERNAL://{h}:{self.internal_port},EXTERNAL://{h}:{self.port}"
+        advertised = f"INTERNAL://{h}:{self.internal_port},EXTERNAL://{self.advertised or f'localhost:{self.port}'}"
+        protocols = "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL"
+        replication: list[str] = []
+        if self.replication_keystore is not None:
+            listeners += f",REPLICATION://{h}:{self.replication_port}"
+            advertised += f",REPLICATION://{h}:{self.replication_port}"
+            protocols += ",REPLICATION:SASL_SSL"
+            replication = [
+                "listener.name.replication.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                "listener.name.replication.ssl.keystore.type=PEM",
+                f"listener.name.replication.ssl.keystore.location={self.replication_keystore}",
+            ]
         return "\n".join(
             [
                 "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                f"listeners=CONTROLLER://127.0.0.1:{self.controller_port},INTERNAL://127.0.0.1:{self.internal_port},EXTERNAL://127.0.0.1:{self.port}",
-                f"advertised.listeners=INTERNAL://127.0.0.1:{self.internal_port},EXTERNAL://localhost:{self.port}",
-                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL",
+                f"node.id={self.node_id}",
+                f"controller.quorum.voters={self.node_id}@{h}:{self.controller_port}",
+                f"listeners={listeners}",
+                f"advertised.listeners={advertised}",
+                f"listener.security.protocol.map={protocols}",
                 "inter.broker.listener.name=INTERNAL",
                 "controller.listener.names=CONTROLLER",
                 "sasl.enabled.mechanisms=SCRAM-SHA-512",
                 "listener.name.external.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
                 "listener.name.external.ssl.keystore.type=PEM",
                 f"listener.name.external.ssl.keystore.location={self.keystore}",
+                *replication,
                 "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
                 # The loopback PLAINTEXT listeners (controller, inter-broker) act as ANONYMOUS.
                 f"super.users=User:ANONYMOUS;User:{ADMIN}",
@@ -202,16 +225,24 @@ class Broker:
                 self.workdir,
             )
         self.process = spawn_java(libs, "kafka.Kafka", [str(props)], self.workdir, heap="512m")
-        wait_for_port(self.port, self.process, self.workdir / "server.log")
+        wait_for_port(self.port, self.process, self.workdir / "server.log", host=self.host)
 
     def stop(self) -> None:
         stop_process(self.process)
         self.process = None
 
 
+def in_namespace(hosts: Path, cmd: list[str]) -> list[str]:
+    """``cmd`` in a mount namespace of its own whose /etc/hosts is ``hosts`` (bind-mounted: edits in place show
+    at once); the machine's /etc/hosts is never touched."""
+    return ["unshare", "-m", "sh", "-c", f'mount --bind "{hosts}" /etc/hosts && exec "$@"', "sh", *cmd]
+
+
 def _java_cmd(libs: Path, main: str, args: list[str], workdir: Path, heap: str) -> list[str]:
     return [
         java() or "java",
+        # Name lookups follow the hosts file at once (the JVM caches them for 30 s by default).
+        "-Dsun.net.inetaddr.ttl=0",
         f"-Xmx{heap}",
         "-XX:+UseSerialGC",
         f"-Dlog4j2.configurationFile={workdir / 'log4j2.properties'}",
@@ -234,20 +265,23 @@ def run_java(libs: Path, main: str, args: list[str], workdir: Path) -> None:
         raise RuntimeError(f"{main} failed: {result.stdout}\n{result.stderr}")
 
 
-def spawn_java(libs: Path, main: str, args: list[str], workdir: Path, heap: str) -> subprocess.Popen[bytes]:
+def spawn_java(
+    libs: Path, main: str, args: list[str], workdir: Path, heap: str, hosts: Path | None = None
+) -> subprocess.Popen[bytes]:
     out = (workdir / "stdout.log").open("ab")
+    cmd = _java_cmd(libs, main, args, workdir, heap)
     return subprocess.Popen(
-        _java_cmd(libs, main, args, workdir, heap), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        in_namespace(hosts, cmd) if hosts else cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 90, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"process exited ({process.returncode}); see {log}:\n{_tail(log)}")
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            if s.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.3)
     raise TimeoutError(f"port {port} not open after {timeout} s; see {log}:\n{_tail(log)}")
@@ -333,7 +367,14 @@ def set_quotas(libs: Path, broker: Broker, ca: Path, user: str, quotas: dict[str
 
 
 def provision(
-    topology: Topology, region: str, broker: Broker, ca: Path, passwords: dict[str, str], libs: Path | None = None
+    topology: Topology,
+    region: str,
+    broker: Broker,
+    ca: Path,
+    passwords: dict[str, str],
+    libs: Path | None = None,
+    *,
+    topics: bool = True,
 ) -> None:
     """Users, ACLs, quotas (when ``libs`` is given) and topics of one region, exactly as rendered, applied by the
     admin over SASL_SSL."""
@@ -358,9 +399,9 @@ def provision(
     for principal in principals_in(topology, region):
         if libs is not None and principal.quotas is not None:
             set_quotas(libs, broker, ca, principal.name, principal.quotas.model_dump(exclude_none=True))
-    topics = [NewTopic(t, num_partitions=topology.topics[t].partitions, replication_factor=1) for t in topology.topics_in(region)]
-    if topics:
-        for name, fut in admin.create_topics(topics).items():
+    new = [NewTopic(t, num_partitions=topology.topics[t].partitions, replication_factor=1) for t in topology.topics_in(region)]
+    if new and topics:
+        for name, fut in admin.create_topics(new).items():
             try:
                 fut.result(timeout=30)
             except KafkaException as exc:  # pragma: no cover - reported with the topic name
@@ -373,19 +414,39 @@ class MirrorMaker:
     workdir: Path
     process: subprocess.Popen[bytes] | None = None
 
-    def start(self, libs: Path, topology: Topology, brokers: dict[str, Broker], ca: Path, password: str) -> Path:
+    def start(
+        self,
+        libs: Path,
+        topology: Topology,
+        brokers: dict[str, Broker],
+        ca: Path,
+        password: str,
+        bootstrap: dict[str, str] | None = None,
+        hosts: Path | None = None,
+    ) -> Path:
+        props = self.write(topology, brokers, ca, password, bootstrap)
+        self.process = spawn_java(
+            libs, "org.apache.kafka.connect.mirror.MirrorMaker", [str(props)], self.workdir, heap="768m", hosts=hosts
+        )
+        return props
+
+    def write(
+        self, topology: Topology, brokers: dict[str, Broker], ca: Path, password: str, bootstrap: dict[str, str] | None = None
+    ) -> Path:
+        """The rendered mm2.properties, with each cluster reached at ``bootstrap`` (default: the broker's)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         pw = self.workdir / "credentials.properties"
         pw.write_text(f"password={password}\n")
         pw.chmod(0o600)
         access = {
-            alias: mirror.ClusterAccess(bootstrap=brokers[alias].bootstrap, ca_file=str(ca), password_file=str(pw))
+            alias: mirror.ClusterAccess(
+                bootstrap=(bootstrap or {}).get(alias, brokers[alias].bootstrap), ca_file=str(ca), password_file=str(pw)
+            )
             for alias in (self.plan.source, self.plan.target)
         }
         props = self.workdir / "mm2.properties"
         props.write_text(mirror.mm2_properties(topology, self.plan, access))
         (self.workdir / "log4j2.properties").write_text(LOG4J.format(log=self.workdir / "mm2.log"))
-        self.process = spawn_java(libs, "org.apache.kafka.connect.mirror.MirrorMaker", [str(props)], self.workdir, heap="768m")
         return props
 
     def stop(self) -> None:

@@ -1,0 +1,498 @@
+"""Moving an active-passive stack's clients and replication between its two regions, on Kafka and in Route53:
+``switchover`` (planned, nothing acknowledged lost), ``failover`` (unplanned) and ``failback``; every one
+resumable, its progress recorded where it survives either region being down.
+
+Owns: the steps of each operation and their order, the progress record (``Progress``, a Route53 tag on both
+regions' switches, written after each step is done and read back), and the platform actions the tool does not
+perform itself (``Platform``: stopping and starting a MirrorMaker flow, closing and opening a region's listener to
+clients), done by ``--hook`` or, without one, by the operator from the printed instructions.
+
+switchover TARGET (from the region clients use now, SOURCE):
+  checked          TARGET answers; the flow SOURCE → TARGET runs (workers in its group, connectors RUNNING) and
+                   its lag is under ``--max-lag`` records
+  fenced           SOURCE refuses application writes and commits (``tools.kafka_admin``: the write fence)
+  drained          every mirrored partition is copied to its end (MirrorMaker's committed positions on TARGET)
+  groups-moved     each selected group's final offsets on SOURCE, translated, are set on TARGET (exact at the
+                   log end; MirrorMaker's rule before it)
+  reverse-seeded   the reverse flow TARGET → SOURCE will start at TARGET's log ends: SOURCE already has all of it
+  forward-stopped  the flow SOURCE → TARGET has no workers
+  reverse-started  the reverse flow has workers (it copies only what clients write on TARGET from now on)
+  target-open      TARGET has no write fence (a former primary keeps one)
+  dns-moved        Route53 answers the shared name with TARGET (``tools.failover_actions``: promote)
+  clients-moved    SOURCE's listener refuses clients: they rebootstrap, and DNS sends them to TARGET
+failover TARGET: checked (TARGET only), fenced (when SOURCE answers at all), forward-stopped, target-open,
+  dns-moved, clients-moved; the loss is estimated from what SOURCE still says, else from TARGET alone.
+failback: back to the primary. After a failover the reverse flow first starts at the offsets TARGET had when the
+  forward flow stopped (kept there as the offsets of a group of its own), so the primary gets exactly what it
+  lacks; then a switchover.
+
+Running a command again continues after the last step recorded (each step checks by reading back before it acts,
+so one interrupted midway is done again safely). Steps before dns-moved can be undone by hand; the printed lines
+say what each did. Deliberately not here: Kafka calls (``tools.kafka_admin``), Route53 switches
+(``tools.failover_actions``), arguments and printing (``tools.failover``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+
+from components import mirror
+from components.dns_records import TAG_OPERATION
+from stacks import naming
+from stacks.model import Architecture, Flow, Topology
+from tools.failover_actions import Context, apply, command, group_answers, mark, plan, switches
+from tools.kafka_admin import Cluster, KafkaAccess, KafkaError, Positions, WaitingError, tcp_open
+from tools.mirror_records import translate
+from tools.route53_zone import FailoverError, RefusedError, call
+
+
+class Step(StrEnum):
+    STARTED = "started"
+    CHECKED = "checked"
+    FENCED = "fenced"
+    DRAINED = "drained"
+    GROUPS_MOVED = "groups-moved"
+    REVERSE_SEEDED = "reverse-seeded"
+    FORWARD_STOPPED = "forward-stopped"
+    TARGET_OPEN = "target-open"
+    DNS_MOVED = "dns-moved"
+    CLIENTS_MOVED = "clients-moved"
+    REVERSE_STARTED = "reverse-started"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One operation's progress, as recorded on both regions' switches (JSON within Route53's 256 characters)."""
+
+    op: str
+    source: str
+    target: str
+    step: Step
+    started: float  # epoch seconds
+    at: float  # when the step was recorded
+
+    def to_tag(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, separators=(",", ":"))
+
+    @classmethod
+    def from_tag(cls, value: str) -> Progress | None:
+        try:
+            d = json.loads(value)
+            return cls(d["op"], d["source"], d["target"], Step(d["step"]), float(d["started"]), float(d["at"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def describe(self) -> str:
+        return f"{self.op} {self.source} -> {self.target}: step {self.step.value} ({time.time() - self.at:.0f} s ago)"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Platform actions: by ``hook`` (a command run as ``HOOK ACTION SUBJECT``), or by the operator (exit 8)."""
+
+    hook: tuple[str, ...] | None
+    timeout: float
+    retry: str
+
+    def do(self, action: str, subject: str, how: str) -> None:
+        if self.hook is None:
+            raise WaitingError(f"next step, not done by this tool: {how}; then run again: {self.retry}")
+        try:
+            done = subprocess.run(
+                [*self.hook, action, subject], capture_output=True, text=True, timeout=self.timeout, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise FailoverError(f"--hook {action} {subject}: {type(exc).__name__}: {exc}") from None
+        if done.returncode != 0:
+            raise FailoverError(
+                f"--hook {action} {subject} exited {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
+            )
+
+
+@dataclass
+class Operation:
+    ctx: Context
+    access: KafkaAccess
+    platform: Platform
+    max_lag: int
+    wait: float  # seconds each waiting step may take
+    progress: Progress
+    times: dict[Step, float] = field(default_factory=dict)  # steps recorded by this run
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+
+    @property
+    def t(self) -> Topology:
+        return self.ctx.topology
+
+    def cluster(self, region: str) -> Cluster:
+        # One admin connection per region for the whole run (each new one is a TLS and SCRAM handshake).
+        if region not in self.clusters:
+            self.clusters[region] = Cluster(self.access, region)
+        return self.clusters[region]
+
+    def flow(self, source: str, target: str) -> mirror.FlowPlan:
+        return mirror.plan_flow(self.t, Flow(source=source, target=target))
+
+    @property
+    def forward(self) -> mirror.FlowPlan:
+        return self.flow(self.progress.source, self.progress.target)
+
+    @property
+    def reverse(self) -> mirror.FlowPlan:
+        return self.flow(self.progress.target, self.progress.source)
+
+    def record(self, step: Step) -> None:
+        """Write the progress record on both regions' switches, and read it back."""
+        self.progress = replace(self.progress, step=step, at=time.time())
+        self.times[step] = self.progress.at
+        _, found = self.ctx.read_matching()
+        for s in switches(self.t, found):
+            if s.region in (self.progress.source, self.progress.target):
+                call(
+                    self.ctx.r53.change_tags_for_resource,
+                    ResourceType="healthcheck",
+                    ResourceId=s.check.id,
+                    AddTags=[{"Key": TAG_OPERATION, "Value": self.progress.to_tag()}],
+                )
+        if read_progress(self.ctx) != self.progress:
+            raise FailoverError(f"the progress record did not read back as written after {step.value}; see status")
+        # Seconds since the start, and the wall clock (epoch) so client logs can be compared with each step.
+        self.ctx.say(f"[{self.progress.at - self.progress.started:7.2f} s, {self.progress.at:.3f}] {step.value}")
+
+    def until(self, what: str, ok: Callable[[], bool]) -> None:
+        end = time.monotonic() + self.wait
+        for attempt in range(100_000):
+            if ok():
+                return
+            if time.monotonic() > end or self.ctx.deadline.remaining() < 1:
+                raise RefusedError(f"gave up waiting {self.wait:.0f} s for {what}; run again to keep waiting")
+            time.sleep(min(1.0, 0.1 * (attempt + 1)))
+
+    # ------------------------------------------------------------------------------------- steps
+
+    def open_target(self) -> None:
+        region = self.progress.target
+        if not tcp_open(self.access.clients[region], 3):
+            self.platform.do("open-listener", region, f"open {region}'s external listener to clients again")
+            self.until(f"{region}'s listener to accept connections", lambda: tcp_open(self.access.clients[region], 3))
+
+    def check(self, *, planned: bool) -> None:
+        src, dst = self.cluster(self.progress.source), self.cluster(self.progress.target)
+        if not dst.reachable():
+            raise RefusedError(
+                f"{dst.region}'s Kafka does not answer at {self.access.bootstrap[dst.region]}: it cannot take over"
+            )
+        if not planned:
+            return
+        if not src.reachable():
+            raise RefusedError(f"{src.region}'s Kafka does not answer: a switchover needs both; use `failover {dst.region}`")
+        plan_ = self.forward
+        connector = self.access.deployment.source_connector(plan_)
+        problem: list[str] = []
+
+        def healthy() -> bool:
+            # Workers in the flow's group, and its source connector and every task RUNNING as last recorded (a
+            # worker that just started records RUNNING a few seconds after it joins).
+            states = {k: v for k, v in dst.connector_states(plan_).items() if connector in k}
+            problem[:] = [f"{k}: {v}" for k, v in sorted(states.items()) if v != "RUNNING"] or ([] if states else ["no status"])
+            if not dst.worker_members(plan_):
+                problem.append("no worker in its group")
+            return not problem
+
+        try:
+            self.until(f"flow {plan_.name} to be healthy", healthy)
+        except RefusedError:
+            raise RefusedError(f"flow {plan_.name} is not healthy ({'; '.join(problem)}): fix it first") from None
+        lag = self.lag(src, dst, plan_)
+        total = sum(lag.values())
+        self.ctx.say(f"  lag of {plan_.name}: {total} record(s) " + _per_partition(lag))
+        if total > self.max_lag:
+            raise RefusedError(f"{plan_.name} is {total} records behind (--max-lag {self.max_lag}): wait, or raise the bound")
+
+    def lag(self, src: Cluster, dst: Cluster, plan_: mirror.FlowPlan) -> Positions:
+        ends, copied = src.end_offsets(plan_.topics), dst.copied(plan_)
+        return {tp: max(0, end - copied.get(tp, 0)) for tp, end in ends.items()}
+
+    def fence(self, *, required: bool) -> None:
+        src, plan_ = self.cluster(self.progress.source), self.forward
+        if not required and not src.reachable():
+            self.ctx.say(f"  {src.region} does not answer: not fenced (it is being failed over)")
+            return
+        try:
+            if src.fenced(self.t, plan_) is not True:
+                src.fence(self.t, plan_, on=True)
+            if src.fenced(self.t, plan_) is not True:
+                raise KafkaError(f"{src.region}: the write fence did not read back complete")
+            self.ctx.say(f"  {src.region} refuses application writes and commits (DENY ACLs, read back)")
+        except KafkaError as exc:
+            if required:
+                raise
+            self.ctx.say(f"  {src.region} could not be fenced ({exc}); continuing: it is being failed over")
+
+    def drain(self) -> int:
+        src, dst, plan_ = self.cluster(self.progress.source), self.cluster(self.progress.target), self.forward
+        start = self.lag(src, dst, plan_)
+        self.until(f"{plan_.name} to copy every partition to its end", lambda: not any(self.lag(src, dst, plan_).values()))
+        self.ctx.say(f"  drained {sum(start.values())} record(s) in flight at the fence; every partition copied to its end")
+        return sum(self.lag(src, dst, plan_).values())
+
+    def move_groups(self) -> None:
+        src, dst, plan_ = self.cluster(self.progress.source), self.cluster(self.progress.target), self.forward
+        ends, target_ends = src.end_offsets(plan_.topics), dst.end_offsets(plan_.remote_topics)
+        syncs = dst.offset_syncs(plan_)
+        for group in src.groups(plan_):
+            committed = src.group_offsets(group, plan_.topics)
+            if not committed:
+                continue
+            moved: Positions = {}
+            for (topic, p), c in sorted(committed.items()):
+                remote = (self.t.remote_topic(plan_.flow, topic), p)
+                got = translate(c, ends.get((topic, p), 0), target_ends.get(remote, 0), syncs.get((topic, p), []))
+                if got is not None:
+                    moved[remote] = got
+            if dst.group_active(group):
+                self.ctx.say(f"  {group}: members already on {dst.region}; its offsets there are left as they are")
+                continue
+            dst.set_group_offsets(group, moved)
+            if dst.group_offsets(group, plan_.remote_topics) != moved:
+                raise KafkaError(f"{dst.region}: {group}'s offsets did not read back as set")
+            self.ctx.say(
+                f"  {group}: committed {_per_partition(committed)} on {src.region} -> {_per_partition(moved)} on {dst.region}"
+            )
+
+    def seed_reverse(self, start: Positions) -> None:
+        src, rev = self.cluster(self.progress.source), self.reverse
+        src.set_start(rev, start)
+        self.until(f"{rev.name}'s start positions to read back", lambda: src.copied(rev) == start)
+        self.ctx.say(f"  {rev.name} will start at {_per_partition(start)}")
+
+    def stop_forward(self) -> None:
+        plan_, dst = self.forward, self.cluster(self.progress.target)
+        self.platform.do(
+            "stop-flow", plan_.name, f"stop MirrorMaker flow {plan_.name} in {plan_.target} (KafkaMirrorMaker2 {plan_.name}: "
+            f"every connector's state: stopped)",
+        )  # fmt: skip
+        self.until(f"{plan_.name} to have no workers", lambda: not dst.worker_members(plan_))
+        # Nothing is copied into TARGET any more, and clients do not write there yet: its log ends are where a
+        # later reverse flow must start. Kept on TARGET (the region that survives) as a group's offsets.
+        ends = dst.end_offsets(plan_.remote_topics)
+        dst.set_group_offsets(naming.reverse_start_group(plan_.target, plan_.source), ends)
+        self.ctx.say(f"  {plan_.target}'s log ends kept for the reverse flow: {_per_partition(ends)}")
+
+    def start_reverse(self) -> None:
+        rev, src = self.reverse, self.cluster(self.progress.source)
+        back = self.t.mm2.failback_from is None
+        how = (f"set replication.failback_from: {rev.source} in {self.ctx.stack_file} and `pulumi up`" if back
+               else f"remove replication.failback_from from {self.ctx.stack_file} and `pulumi up`")  # fmt: skip
+        self.platform.do("start-flow", rev.name, f"start MirrorMaker flow {rev.name} ({how})")
+        self.until(f"{rev.name} to have workers", lambda: src.worker_members(rev))
+
+    def open_target_writes(self) -> None:
+        dst, plan_ = self.cluster(self.progress.target), self.flow(self.progress.target, self.progress.source)
+        if dst.fenced(self.t, plan_) is not False:
+            dst.fence(self.t, plan_, on=False)
+            if dst.fenced(self.t, plan_) is not False:
+                raise KafkaError(f"{dst.region}: the write fence did not read back removed")
+            self.ctx.say(f"  {dst.region}'s write fence removed")
+
+    def move_dns(self) -> None:
+        target = self.progress.target
+        snap, found = self.ctx.read_matching()
+        changes = plan("promote", target, None, self.t, snap=snap, found=found)
+        after = (
+            apply(
+                self.ctx,
+                changes,
+                snap,
+                mark(self.progress.op, target),
+                command("promote", target, "--stack", self.ctx.stack_file),
+            )
+            if changes
+            else snap
+        )
+        from tools.route53_answer import match
+
+        now = group_answers(self.t, after, match(self.t, after))
+        for name, ans in now.items():
+            if any(a.regions != (target,) for a in ans):
+                raise FailoverError(f"Route53 read back: {name} does not answer with {target} alone")
+            self.ctx.say(f"  {name} answers with {target} (read back)")
+
+    def move_clients(self) -> None:
+        region = self.progress.source
+        self.platform.do(
+            "close-listener", region,
+            f"close {region}'s external listener to clients (its load balancers), so connected clients rebootstrap",
+        )  # fmt: skip
+        self.until(f"{region}'s listener to refuse connections", lambda: not tcp_open(self.access.clients[region], 3))
+
+
+def _recorded_times(o: Operation) -> dict[Step, float] | None:
+    """When this run recorded the fence, the clients' move and the end (None when a resumed run did not do all)."""
+    need = (Step.FENCED, Step.CLIENTS_MOVED, Step.DONE)
+    return o.times if all(s in o.times for s in need) else None
+
+
+def _per_partition(positions: Positions) -> str:
+    return "{" + ", ".join(f"{t}/{p}: {o}" for (t, p), o in sorted(positions.items())) + "}"
+
+
+def read_progress(ctx: Context) -> Progress | None:
+    """The newest operation recorded on any switch (both members carry the same record)."""
+    _, found = ctx.read_matching()
+    seen = [
+        Progress.from_tag(s.check.tags[TAG_OPERATION]) for s in switches(ctx.topology, found) if TAG_OPERATION in s.check.tags
+    ]
+    recorded = [p for p in seen if p is not None]
+    return max(recorded, key=lambda p: p.at) if recorded else None
+
+
+def _other(topology: Topology, region: str) -> str:
+    (primary,) = [r for r in topology.region_names if topology.region(r).role.value == "primary"]
+    return topology.failover_secondary if region == primary else primary
+
+
+def _primary(topology: Topology) -> str:
+    return next(r for r in topology.region_names if topology.region(r).role.value == "primary")
+
+
+def begin(ctx: Context, op: str, target: str, *, access: KafkaAccess, platform: Platform, max_lag: int, wait: float) -> Operation:
+    """The operation to run: the one in progress when it is this one, else a new one (refused while another is)."""
+    t = ctx.topology
+    if t.architecture is not Architecture.ACTIVE_PASSIVE:
+        raise FailoverError(
+            f"{op} moves an active-passive stack between its regions; {t.architecture.value} uses drain/route-all"
+        )
+    members = {_primary(t), t.failover_secondary}
+    if target not in members:
+        raise FailoverError(f"{target} is not one of the shared name's regions: {sorted(members)}")
+    now = read_progress(ctx)
+    if now is not None and now.step is not Step.DONE:
+        if (now.op, now.target) != (op, target):
+            raise RefusedError(f"{now.describe()} is not finished: run `{now.op} {now.target}` again to finish it first")
+        ctx.say(f"resuming {now.describe()}")
+        return Operation(ctx, access, platform, max_lag, wait, now)
+    snap, found = ctx.read_matching()
+    answering = {r for ans in group_answers(t, snap, found).values() for a in ans for r in a.regions}
+    if answering == {target}:
+        raise RefusedError(f"clients are already sent to {target}: nothing to {op}")
+    fresh = Progress(op, _other(t, target), target, Step.STARTED, time.time(), time.time())
+    return Operation(ctx, access, platform, max_lag, wait, fresh)
+
+
+def run_switchover(o: Operation) -> None:
+    """switchover TARGET, and failback (which first prepares the flow into the primary)."""
+    done = list(Step).index(o.progress.step)
+
+    def checked() -> None:
+        if o.progress.op == "failback":
+            prepare_failback(o)
+        o.open_target()
+        o.check(planned=True)
+
+    def step(s: Step, action: Callable[[], None]) -> None:
+        if list(Step).index(s) > done:
+            action()
+            o.record(s)
+
+    if o.progress.step is Step.STARTED:
+        o.record(Step.STARTED)
+    step(Step.CHECKED, checked)
+    step(Step.FENCED, lambda: o.fence(required=True))
+    residual: list[int] = []
+    step(Step.DRAINED, lambda: residual.append(o.drain()))
+    step(Step.GROUPS_MOVED, o.move_groups)
+    step(Step.REVERSE_SEEDED, lambda: o.seed_reverse(o.cluster(o.progress.target).end_offsets(o.reverse.topics)))
+    step(Step.FORWARD_STOPPED, o.stop_forward)
+    step(Step.TARGET_OPEN, o.open_target_writes)
+    step(Step.DNS_MOVED, o.move_dns)
+    step(Step.CLIENTS_MOVED, o.move_clients)
+    # Clients write on TARGET from here; the reverse flow starts at the positions seeded above, so starting it
+    # now (a pod to schedule, in production) keeps nothing waiting and loses nothing.
+    step(Step.REVERSE_STARTED, o.start_reverse)
+    o.record(Step.DONE)
+    times = _recorded_times(o)
+    o.ctx.say(
+        f"RPO: {residual[0] if residual else 0} record(s) acknowledged on {o.progress.source} and not on {o.progress.target}"
+    )
+    if times:
+        o.ctx.say(f"RTO: {times[Step.CLIENTS_MOVED] - times[Step.FENCED]:.1f} s without writes (fence to clients moved); "
+                  f"{times[Step.DONE] - o.progress.started:.1f} s for the whole switch")  # fmt: skip
+
+
+def run_failover(o: Operation) -> None:
+    done = list(Step).index(o.progress.step)
+
+    def step(s: Step, action: Callable[[], None]) -> None:
+        if list(Step).index(s) > done:
+            action()
+            o.record(s)
+
+    if o.progress.step is Step.STARTED:
+        o.record(Step.STARTED)
+
+    def checked() -> None:
+        o.open_target()
+        o.check(planned=False)
+
+    step(Step.CHECKED, checked)
+    step(Step.FENCED, lambda: o.fence(required=False))
+    if Step.FENCED in o.times:  # this run fenced: say what the failover may lose
+        dst, plan_ = o.cluster(o.progress.target), o.forward
+        copied = dst.copied(plan_)
+        try:
+            lag = o.lag(o.cluster(o.progress.source), dst, plan_)
+            o.ctx.say(
+                f"  estimated loss: {sum(lag.values())} record(s) {o.progress.source} holds that {o.progress.target} lacks {_per_partition(lag)}"
+            )
+        except KafkaError:
+            o.ctx.say(
+                f"  estimated loss: unknown ({o.progress.source} does not answer); {o.progress.target} has copied {_per_partition(copied)}"
+            )
+    step(Step.FORWARD_STOPPED, o.stop_forward)
+    step(Step.TARGET_OPEN, o.open_target_writes)
+    step(Step.DNS_MOVED, o.move_dns)
+    step(Step.CLIENTS_MOVED, o.move_clients)
+    o.record(Step.DONE)
+    o.ctx.say(f"RTO: {o.progress.at - o.progress.started:.1f} s from the start until clients are sent to {o.progress.target}")
+    o.ctx.say(f"to bring {o.progress.source} back: {command('failback', '--stack', o.ctx.stack_file)}")
+
+
+def prepare_failback(o: Operation) -> None:
+    """After a failover: the reverse flow starts where TARGET (the primary) stops having what SOURCE has."""
+    rev_into_primary = o.forward  # SOURCE (promoted) -> TARGET (primary)
+    primary = o.cluster(o.progress.target)
+    o.open_target()
+    if primary.reachable() and primary.worker_members(rev_into_primary):
+        return
+    promoted = o.cluster(o.progress.source)
+    start = promoted.group_offsets(
+        naming.reverse_start_group(rev_into_primary.source, rev_into_primary.target), rev_into_primary.topics
+    )
+    if not start:
+        raise RefusedError(
+            f"{o.progress.source} keeps no record of where its copies from {o.progress.target} end: the reverse flow's "
+            f"start is unknown; rebuild {o.progress.target} (empty its topics) and start {rev_into_primary.name} from the beginning"
+        )
+    kept = primary.end_offsets(rev_into_primary.topics)
+    copied = promoted.copied(o.flow(o.progress.target, o.progress.source))
+    tail = {tp: (copied.get(tp, 0), end) for tp, end in kept.items() if end > copied.get(tp, 0)}
+    if tail:
+        o.ctx.say(f"  {o.progress.target} holds records {o.progress.source} never got (offset ranges): "
+                  + ", ".join(f"{t}/{p}: [{a}, {b})" for (t, p), (a, b) in sorted(tail.items())))  # fmt: skip
+    primary.set_start(rev_into_primary, start)
+    o.until(f"{rev_into_primary.name}'s start positions", lambda: primary.copied(rev_into_primary) == start)
+    o.ctx.say(f"  {rev_into_primary.name} will start at {_per_partition(start)} (the records written since the failover)")
+    o.platform.do("start-flow", rev_into_primary.name, f"start MirrorMaker flow {rev_into_primary.name} (set replication.failback_from: "
+                  f"{o.progress.source} in {o.ctx.stack_file} and `pulumi up`)")  # fmt: skip
+    o.until(f"{rev_into_primary.name} to have workers", lambda: primary.worker_members(rev_into_primary))
+    o.until(
+        f"{rev_into_primary.name} to catch up within --max-lag",
+        lambda: sum(o.lag(promoted, primary, rev_into_primary).values()) <= o.max_lag,
+    )
