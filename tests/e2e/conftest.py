@@ -16,7 +16,6 @@ import pytest
 
 from tests.e2e.cluster import Broker, Pki, fetch_libs, java
 
-
 # Switchover/failover/failback on Kafka and the sustained-load measurement (issue 17): opt-in until they have
 # run green in CI on a quiet machine (`make e2e-switchover`); CI's `make test` reports them as skipped.
 OPT_IN = ("test_switchover.py", "test_mirror_load.py")
