@@ -149,9 +149,11 @@ def _add_region(data: dict[str, Any], draw: Any) -> None:
 def _add_topic(data: dict[str, Any], draw: Any) -> None:
     name = draw(
         st.from_regex(r"[a-z][a-z0-9-]{2,15}", fullmatch=True).filter(
-            lambda n: n not in data["topics"] and not n.startswith("mm2-")
+            lambda n: n not in data["topics"] and not n.startswith("mm2-") and not n.endswith("-internal")
         )
     )
+    if data.get("tenants"):  # with tenants, every topic carries one's prefix
+        name = draw(st.sampled_from(sorted(t["prefix"] for t in data["tenants"].values()))) + name
     topic: dict[str, Any] = {"partitions": draw(st.integers(1, 12)), "replication_factor": 1}
     if data["architecture"] == "partitioned-domain":
         domain = draw(st.sampled_from(sorted(data["domains"])))
@@ -161,8 +163,19 @@ def _add_topic(data: dict[str, Any], draw: Any) -> None:
 
 def _add_user(data: dict[str, Any], draw: Any) -> None:
     name = draw(st.from_regex(r"app-[a-z0-9]{2,10}", fullmatch=True).filter(lambda n: n not in data["users"]))
-    topic = draw(st.sampled_from(sorted(data["topics"])))
-    data["users"][name] = {"acls": [{"resource": {"type": "topic", "name": topic}, "operations": ["Read", "Describe"]}]}
+    user: dict[str, Any] = {}
+    topics = sorted(data["topics"])
+    if data.get("tenants"):  # with tenants, a user belongs to one, lives in its regions and reads its topics
+        tenant_name = draw(st.sampled_from(sorted(data["tenants"])))
+        tenant = data["tenants"][tenant_name]
+        user["tenant"] = tenant_name
+        if tenant.get("regions"):
+            user["regions"] = tenant["regions"]
+        topics = [t for t in topics if t.startswith(tenant["prefix"])]
+    if topics:
+        topic = draw(st.sampled_from(topics))
+        user["acls"] = [{"resource": {"type": "topic", "name": topic}, "operations": ["Read", "Describe"]}]
+    data["users"][name] = user
 
 
 @FAST
