@@ -850,7 +850,8 @@ class Topology(Strict):
             answer = self.dns_answers.get(name)
             if answer and answer <= regions:
                 return (name,)
-        own = [r for r in sorted(regions) if self.live(r)]
+        # Live regions first; a user left only in regions being decommissioned still reaches them until removed.
+        own = [r for r in sorted(regions) if self.live(r)] or sorted(regions)
         if self.dns is None:
             own = [r for r in own if self.region(r).role is not Role.SECONDARY] or own
         return tuple(self.region_dns_name(r) for r in own)

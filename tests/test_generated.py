@@ -8,6 +8,7 @@ examples are derandomized, so a failure there reproduces; locally each run explo
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -27,6 +28,7 @@ EXAMPLES = int(os.environ.get("KMR_GENERATED_EXAMPLES", "200"))
 def test_generated_topologies_are_accepted_and_plan_soundly(tmp_path_factory):
     root = tmp_path_factory.mktemp("generated")
     planned: list[str] = []
+    counter = itertools.count()
 
     @settings(
         max_examples=EXAMPLES,
@@ -37,7 +39,7 @@ def test_generated_topologies_are_accepted_and_plan_soundly(tmp_path_factory):
     )
     @given(topologies())
     def plan_one(data):
-        folder = root / f"t{len(planned):04d}"
+        folder = root / f"t{next(counter):04d}"  # hypothesis replays failing examples: never reuse a folder
         folder.mkdir()
         stack = folder / "stack.yaml"
         stack.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -140,3 +140,12 @@ def test_plan_refuses_to_show_a_plan_that_breaks_an_invariant(monkeypatch, tmp_p
     assert plan_main([str(ROOT / "stacks/dev.yaml"), "--out", str(tmp_path / "out")]) == 4
     assert not (tmp_path / "out").exists()
     assert "a broken invariant" in capsys.readouterr().err
+
+
+def test_a_user_left_only_in_a_region_being_decommissioned_still_gets_a_bootstrap():
+    # Found by the generated topologies: the bootstrap list came out empty.
+    data = raw("stacks/prod.yaml")
+    data["regions"][2]["decommission"] = True
+    data["users"]["analytics"]["regions"] = [data["regions"][2]["name"]]
+    t = topology_of(data)
+    assert client_settings(t, "analytics")["bootstrap_servers"] == f"{data['regions'][2]['name']}.prod.kafka.example.com:9094"
