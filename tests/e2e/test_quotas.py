@@ -21,22 +21,13 @@ from stacks.loader import validate_data
 from stacks.model import Topology
 from tests.e2e.cluster import ADMIN, CACHE, Broker, MirrorMaker, client_config, provision
 from tests.e2e.conftest import start_brokers
-from tests.e2e.test_replication import _read_all
+from tests.e2e.test_replication import _read_all, _region
 
 QUOTA = 200_000  # bytes/s per broker for tenant a's producer
 REPLICATION = 400_000  # bytes/s per broker for the flow
 RECORD = 10_000
 SECONDS = 30.0
 REPORT = CACHE / "report.json"
-
-
-def _region(name: str, role: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "role": role,
-        "kubernetes": {"kind": "context", "context": name},
-        "kafka": {"brokers": 1, "controllers": 1, "combined": True},
-    }
 
 
 def _topology() -> Topology:
