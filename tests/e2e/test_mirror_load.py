@@ -48,8 +48,12 @@ def _measure(estate: dict[str, Any], brokers: dict[str, Any], admin: str) -> dic
         finally:
             c.close()
 
-    # Catch up first: the window measures a flow that is keeping up, not one copying an old backlog.
-    for _ in range(300):
+    # MirrorMaker running and caught up first (a marker record copied): the window measures a flow that is
+    # keeping up, not one starting or copying an old backlog.
+    marker = Producer(client_config(source, ADMIN, admin, ca, acks="all"))
+    marker.produce(TOPIC, b"marker")
+    marker.flush(30)
+    for _ in range(600):
         if ends(target) >= ends(source):
             break
         time.sleep(1)
