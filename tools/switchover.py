@@ -386,9 +386,22 @@ def begin(ctx: Context, op: str, target: str, *, access: KafkaAccess, platform: 
     return Operation(ctx, access, platform, max_lag, wait, fresh)
 
 
+def _stepper(o: Operation) -> Callable[[Step, Callable[[], None]], None]:
+    """Runs each step not yet recorded, then records it: running the operation again resumes after the last one."""
+    done = list(Step).index(o.progress.step)
+    if o.progress.step is Step.STARTED:
+        o.record(Step.STARTED)
+
+    def step(s: Step, action: Callable[[], None]) -> None:
+        if list(Step).index(s) > done:
+            action()
+            o.record(s)
+
+    return step
+
+
 def run_switchover(o: Operation) -> None:
     """switchover TARGET, and failback (which first prepares the flow into the primary)."""
-    done = list(Step).index(o.progress.step)
 
     def checked() -> None:
         if o.progress.op == "failback":
@@ -396,13 +409,8 @@ def run_switchover(o: Operation) -> None:
         o.open_target()
         o.check(planned=True)
 
-    def step(s: Step, action: Callable[[], None]) -> None:
-        if list(Step).index(s) > done:
-            action()
-            o.record(s)
+    step = _stepper(o)
 
-    if o.progress.step is Step.STARTED:
-        o.record(Step.STARTED)
     step(Step.CHECKED, checked)
     step(Step.FENCED, lambda: o.fence(required=True))
     residual: list[int] = []
@@ -427,15 +435,8 @@ def run_switchover(o: Operation) -> None:
 
 
 def run_failover(o: Operation) -> None:
-    done = list(Step).index(o.progress.step)
 
-    def step(s: Step, action: Callable[[], None]) -> None:
-        if list(Step).index(s) > done:
-            action()
-            o.record(s)
-
-    if o.progress.step is Step.STARTED:
-        o.record(Step.STARTED)
+    step = _stepper(o)
 
     def checked() -> None:
         o.open_target()
