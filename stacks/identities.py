@@ -51,10 +51,10 @@ def _check_kubernetes_targets(topology: Topology, errors: Errors) -> None:
 
 def _check_principals(topology: Topology, errors: Errors) -> None:
     reported: set[str] = set()
+    sources = {f.source for f in topology.flows}
     for region in topology.regions:
         r = region.name
         generated = dict.fromkeys(SUPER_USERS, "a super user")
-        sources = {f.source for f in topology.flows}
         for f in topology.flows:
             if r in (f.source, f.target):
                 generated[naming.flow_principal(f.source, f.target)] = f"the MirrorMaker principal of {f.source} → {f.target}"
