@@ -226,6 +226,20 @@ def assert_nothing_left(cluster: Cluster, timeout: float = 120) -> None:
 # ---------------------------------------------------------------------------------------------- the test
 
 
+def _apply_change(estate: Estate, before: dict[str, Any], after: dict[str, Any], tmp_path: Path, what: str, when: str) -> None:
+    """preview and up make exactly the steps the offline plan predicts; then the objects read back, and no diff."""
+    expected = predicted_steps(before, after, tmp_path)
+    preview = estate.run("preview", after, f"preview ({what})")
+    assert preview["ok"], preview.get("error")
+    assert _ops(preview) == expected
+    up = estate.run("up", after, f"up ({what})")
+    assert up["ok"], up.get("error")
+    assert _ops(up) == expected
+    read_back(estate)
+    same = estate.run("preview", after, f"preview --expect-no-changes ({when})", expect_no_changes=True)
+    assert same["ok"] and same["steps"] == [], same.get("error") or same["steps"]
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_stack_lifecycle_on_the_real_engine(name: str, estate_for, report, tmp_path: Path) -> None:
     case = CASES[name]
@@ -251,31 +265,13 @@ def test_stack_lifecycle_on_the_real_engine(name: str, estate_for, report, tmp_p
     figures["secrets_checked"] = assert_secrets_encrypted(estate, base)
 
     changed = case.change(base)
-    expected = predicted_steps(base, changed, tmp_path)
-    preview = estate.run("preview", changed, "preview (change)")
-    assert preview["ok"], preview.get("error")
-    assert _ops(preview) == expected
-    up = estate.run("up", changed, "up (change)")
-    assert up["ok"], up.get("error")
-    assert _ops(up) == expected
-    read_back(estate)
-    same = estate.run("preview", changed, "preview --expect-no-changes (after change)", expect_no_changes=True)
-    assert same["ok"] and same["steps"] == [], same.get("error") or same["steps"]
+    _apply_change(estate, base, changed, tmp_path, "change", "after change")
 
     if case.add_region is not None:
         grown = case.add_region(changed)
         for region in {r["name"] for r in grown["regions"]} - set(estate.clusters):
             estate.add_region(region)
-        expected = predicted_steps(changed, grown, tmp_path)
-        preview = estate.run("preview", grown, "preview (add a region)")
-        assert preview["ok"], preview.get("error")
-        assert _ops(preview) == expected
-        up = estate.run("up", grown, "up (add a region)")
-        assert up["ok"], up.get("error")
-        assert _ops(up) == expected
-        read_back(estate)
-        same = estate.run("preview", grown, "preview --expect-no-changes (after adding a region)", expect_no_changes=True)
-        assert same["ok"] and same["steps"] == [], same.get("error") or same["steps"]
+        _apply_change(estate, changed, grown, tmp_path, "add a region", "after adding a region")
         changed = grown
 
     if validate_data(changed, "<test>").protect:
