@@ -73,8 +73,14 @@ def stack_of(spec: dict[str, Any]) -> auto.Stack:
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     stack = stack_of(spec)
     steps: list[list[str]] = []
+    # The engine's own error diagnostics, whole and per resource: the CommandError text is the tail of the
+    # run's output, and on a large stack the outputs push the cause out of it.
+    diagnostics: list[dict[str, str]] = []
 
     def on_event(event: auto.EngineEvent) -> None:
+        diag = event.diagnostic_event
+        if diag is not None and diag.severity == "error":
+            diagnostics.append({"urn": diag.urn or "", "message": diag.message})
         pre = event.resource_pre_event
         if pre is not None and pre.metadata.op not in (auto.OpType.SAME, auto.OpType.READ):
             steps.append([pre.metadata.op.value, pre.metadata.urn])
@@ -107,6 +113,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         out["ok"] = False
         out["error"] = str(exc)[-6000:]
     out["steps"] = sorted(steps)
+    out["diagnostics"] = diagnostics
     out["seconds"] = round(time.monotonic() - started, 1)
     return out
 
