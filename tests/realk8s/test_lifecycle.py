@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from stacks import naming
 from stacks.loader import validate_data
 from tests.realk8s.cluster import Cluster
 from tests.realk8s.engine import Binaries
@@ -29,17 +30,37 @@ from tools.harness import run_program, unwrap
 SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
 
+def _owned(data: dict[str, Any], name: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A new topic's name and the keys that place a new topic and user where the topology lets them live: a
+    partitioned domain's first domain, a multi-tenant estate's first tenant (its prefix, every region it has)."""
+    if data.get("domains"):
+        return name, {"domain": sorted(data["domains"])[0]}, {}
+    if data.get("tenants"):
+        tenant, spec = sorted(data["tenants"].items())[0]
+        user = {"tenant": tenant, **({"regions": spec["regions"]} if "regions" in spec else {})}
+        return f"{spec['prefix']}{name}", {}, user
+    return name, {}, {}
+
+
+def added_names(data: dict[str, Any]) -> tuple[str, str]:
+    """The topic the change adds that something reads, and the one nothing refers to (the protected one)."""
+    return _owned(data, "audit-log")[0], _owned(data, "audit-archive")[0]
+
+
 def add_topic_and_user(data: dict[str, Any]) -> dict[str, Any]:
     data = copy.deepcopy(data)
     rf = min(r["kafka"]["brokers"] for r in data["regions"])
-    owner = {"domain": sorted(data["domains"])[0]} if data.get("domains") else {}  # partitioned-domain
-    data["topics"]["audit-log"] = {"partitions": 3, "replication_factor": rf, **owner}
-    data["topics"]["audit-archive"] = {"partitions": 1, "replication_factor": rf, **owner}  # nothing refers to it
+    log, archive = added_names(data)
+    _, topic_keys, user_keys = _owned(data, "")
+    data["topics"][log] = {"partitions": 3, "replication_factor": rf, **topic_keys}
+    data["topics"][archive] = {"partitions": 1, "replication_factor": rf, **topic_keys}
+    group = log if user_keys else "audit-service"  # a tenant's groups carry its prefix too
     data["users"]["audit-service"] = {
-        "groups": ["audit-service"],
+        **user_keys,
+        "groups": [group],
         "acls": [
-            {"resource": {"type": "topic", "name": "audit-log"}, "operations": ["Read", "Describe"]},
-            {"resource": {"type": "group", "name": "audit-service"}, "operations": ["Read"]},
+            {"resource": {"type": "topic", "name": log}, "operations": ["Read", "Describe"]},
+            {"resource": {"type": "group", "name": group}, "operations": ["Read"]},
         ],
     }
     return data
@@ -69,11 +90,11 @@ class Case:
     add_region: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
+# Every stack and example is a case; what one needs beyond the default change is said here.
+CHANGES = {"dev": Case("stacks/dev.yaml", add_region=add_secondary_region)}
 CASES = {
-    "dev": Case("stacks/dev.yaml", add_region=add_secondary_region),
-    "prod": Case("stacks/prod.yaml"),
-    "aggregation-hub": Case("examples/aggregation-hub.yaml"),
-    "partitioned-domain": Case("examples/partitioned-domain.yaml"),
+    path.stem: CHANGES.get(path.stem, Case(str(path.relative_to(ROOT))))
+    for path in sorted([*ROOT.glob("stacks/*.yaml"), *ROOT.glob("examples/*.yaml")])
 }
 
 
@@ -276,16 +297,18 @@ def test_stack_lifecycle_on_the_real_engine(name: str, estate_for, report, tmp_p
 
     if validate_data(changed, "<test>").protect:
         removed = copy.deepcopy(changed)
-        del removed["topics"]["audit-archive"]
+        archive = added_names(changed)[1]
+        del removed["topics"][archive]
         refused = estate.run("up", removed, "up removing a protected topic")
         topology = validate_data(changed, "<test>")
         # The engine refuses exactly the protected topic, once per region that hosts it.
         protected = sorted(d["urn"].rsplit("::", 1)[-1] for d in refused["diagnostics"] if "protected" in d["message"])
         assert not refused["ok"] and protected == sorted(
-            f"{region}-topic-audit-archive" for region in topology.hosting_regions("audit-archive")
+            f"{region}-topic-{archive}" for region in topology.hosting_regions(archive)
         ), refused["diagnostics"] or refused.get("error")
-        for region in topology.hosting_regions("audit-archive"):
-            path = f"/apis/kafka.strimzi.io/v1/namespaces/{topology.region(region).namespace}/kafkatopics/audit-archive"
+        for region in topology.hosting_regions(archive):
+            namespace, name = topology.region(region).namespace, naming.topic_resource_name(archive)
+            path = f"/apis/kafka.strimzi.io/v1/namespaces/{namespace}/kafkatopics/{name}"
             assert estate.clusters[region].get(path) is not None, f"{region}: the protected topic was deleted"
         # Retiring a protected environment: lift the protection first (protect: false also drops retainOnDelete).
         changed = {**changed, "protect": False}
