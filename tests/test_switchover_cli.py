@@ -58,6 +58,10 @@ def test_bad_input_is_one_line_and_exit_2(zone: Callable[..., Zone], tmp_path: P
     assert code == 2 and text.startswith("error: --kafka") and len(text.strip().splitlines()) == 1, text
     code, text, _ = z.run("switchover", "us-west-2")
     assert code == 2 and "--kafka" in text, text
+    wrong = tmp_path / "kafka.json"
+    wrong.write_text(json.dumps({"password_file": "/dev/null", "ca_file": "/dev/null", "kubeconfig": {"eu-west-9": "k"}}))
+    code, text, _ = z.run("switchover", "us-west-2", "--kafka", str(wrong))
+    assert code == 2 and "kubeconfig names regions not in the stack: ['eu-west-9']" in text, text
 
 
 def test_an_active_active_stack_has_no_switchover(zone: Callable[..., Zone], kafka_file: Path) -> None:

@@ -28,6 +28,7 @@ and the commands that finish or undo it are printed. Exit status, one per class:
     3  the zone does not match the stack     7  Route53 left changed or unknown: run the printed commands
     8  waiting for a step the operator does (no --hook): do it, then run the same command again
     9  Kafka refused or did not answer in time (switchover, failover, failback)
+   10  Kubernetes refused or did not answer in time (the write fence in KafkaUsers, with "kubeconfig" in --kafka)
 
 Deliberately not here: creating DNS (the Pulumi program does); reading and judging Route53
 (``tools.route53_zone``, ``tools.route53_answer``); what each verb changes (``tools.failover_actions``).

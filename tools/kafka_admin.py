@@ -9,17 +9,11 @@ committed, its connector and task states, its offset syncs, its worker group's m
 a flow starts from, written where its Connect worker will read them.
 
 The write fence. A switch must stop every application write on the old primary and keep it stopped while the
-clusters are swapped. It is a set of DENY ACLs for each application principal of the region: Write on every
-mirrored topic, and Read on every group (so consumers stop committing: their offsets on the old side are final
-and can be translated exactly). DENY wins over ALLOW in Kafka's StandardAuthorizer. Why not the alternatives:
-a quota only delays a produce, it still acknowledges it (a record acknowledged after the drain would be lost);
-a DENY for ``User:*`` would also stop the reverse flow's principal, which must write there next; removing the
-users' credentials does not close connections that are already authenticated. Strimzi's User Operator
-reconciles every ACL of a KafkaUser's principal to its spec and would delete DENY ACLs added beside it, so in
-production the fence is the same entries added to each KafkaUser's ``spec.authorization.acls`` (``type: deny``)
-through the Kubernetes API; the User Operator then creates them and keeps them. This module is the Admin-API
-implementation of that interface (what the User Operator does with the patched spec), used where there is no
-Kubernetes, as in the end-to-end tests; its read-back is what both paths are judged by.
+clusters are swapped: DENY ACLs for each application principal of the region (``tools.kube_fence`` says which,
+and why not a quota, ``User:*`` or revoked credentials). Where the tool has the region's kubeconfig they are put
+in the KafkaUsers' specs, which the User Operator turns into ACLs and keeps; without one (no Kubernetes, as in the
+end-to-end tests) they are created here through the Admin API, as the User Operator would. Either way the fence
+counts as up only when Kafka's own ACLs read back complete.
 
 MirrorMaker's committed positions. A flow's Connect worker keeps, in its offsets topic on the target, the last
 source offset it copied per partition: key ``[connector, {"cluster": source, "partition": p, "topic": t}]``,
@@ -43,9 +37,9 @@ from enum import StrEnum
 from typing import Any
 
 from components import mirror
-from components.access import principals_in
 from components.strimzi import external_bootstrap
 from stacks.model import Topology
+from tools.kube_fence import fence_rules
 from tools.mirror_records import parse_offset_sync, parse_position, position_record
 from tools.route53_zone import FailoverError
 
@@ -85,10 +79,12 @@ class MirrorDeployment(StrEnum):
 class KafkaAccess:
     """How the tool reaches each region: read from ``--kafka FILE`` (JSON), which the operator writes from the
     stack's outputs: ``{"password_file": ..., "ca_file": ..., "username": "kafka-admin",
-    "mirror_deployment": "strimzi", "bootstrap": {region: "host:port"}}``. The admin's bootstrap defaults to each
-    region's external bootstrap; a switch closes that listener to clients, so where the tool must still reach a
-    region afterwards (to start the reverse flow, to fail back) give another path, e.g. the internal listener
-    through ``kubectl port-forward``. Whether clients can connect is always probed at the external name."""
+    "mirror_deployment": "strimzi", "bootstrap": {region: "host:port"}, "kubeconfig": {region: path}}``
+    (with a region's kubeconfig, its write fence goes into its KafkaUsers: production, with the User Operator).
+    The admin's bootstrap defaults to each region's external bootstrap; a switch closes that listener to clients,
+    so where the tool must still reach a region afterwards (to start the reverse flow, to fail back) give another
+    path, e.g. the internal listener through ``kubectl port-forward``. Whether clients can connect is always
+    probed at the external name."""
 
     username: str
     password: str
@@ -97,6 +93,7 @@ class KafkaAccess:
     bootstrap: Mapping[str, str] = field(default_factory=dict)
     clients: Mapping[str, str] = field(default_factory=dict)  # region → what clients connect to (probed)
     timeout: float = 10.0
+    kubeconfig: Mapping[str, str] = field(default_factory=dict)  # region → kubeconfig: the fence in KafkaUsers
 
     @classmethod
     def load(cls, path: str, topology: Topology, timeout: float) -> KafkaAccess:
@@ -108,8 +105,18 @@ class KafkaAccess:
             deployment = MirrorDeployment(data.get("mirror_deployment", MirrorDeployment.STRIMZI.value))
             external = {r: external_bootstrap(topology, r) for r in topology.region_names}
             bootstrap = {r: str(data.get("bootstrap", {}).get(r) or external[r]) for r in topology.region_names}
+            kubeconfig = {str(r): str(path) for r, path in (data.get("kubeconfig") or {}).items()}
+            if unknown := sorted(set(kubeconfig) - set(topology.region_names)):
+                raise ValueError(f"kubeconfig names regions not in the stack: {unknown}")
             return cls(
-                str(data.get("username", "kafka-admin")), password, str(data["ca_file"]), deployment, bootstrap, external, timeout
+                str(data.get("username", "kafka-admin")),
+                password,
+                str(data["ca_file"]),
+                deployment,
+                bootstrap,
+                external,
+                timeout,
+                kubeconfig,
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise FailoverError(f"--kafka {path}: {type(exc).__name__}: {exc} (see `python -m tools.failover --help`)") from None
@@ -364,6 +371,7 @@ class Cluster:
     # ------------------------------------------------------------------------------------- the write fence
 
     def fence_bindings(self, topology: Topology, plan: mirror.FlowPlan) -> list[Any]:
+        """``tools.kube_fence.fence_rules`` as the Admin API's bindings: what the User Operator creates from them."""
         from confluent_kafka.admin import (  # type: ignore[attr-defined]
             AclBinding,
             AclOperation,
@@ -372,29 +380,20 @@ class Cluster:
             ResourceType,
         )
 
-        out = []
-        for p in principals_in(topology, self.region):
-            if p.kind != "application":
-                continue
-            principal = f"User:{p.name}"
-            out += [
-                AclBinding(
-                    ResourceType.TOPIC, t, ResourcePatternType.LITERAL, principal, "*", AclOperation.WRITE, AclPermissionType.DENY
-                )
-                for t in plan.topics
-            ]
-            out.append(
-                AclBinding(
-                    ResourceType.GROUP,
-                    "*",
-                    ResourcePatternType.LITERAL,
-                    principal,
-                    "*",
-                    AclOperation.READ,
-                    AclPermissionType.DENY,
-                )
+        return [
+            AclBinding(
+                ResourceType[rule["resource"]["type"].upper()],
+                rule["resource"]["name"],
+                ResourcePatternType[rule["resource"]["patternType"].upper()],
+                f"User:{user}",
+                rule["host"],
+                AclOperation[operation.upper()],
+                AclPermissionType[rule["type"].upper()],
             )
-        return out
+            for user, rules in fence_rules(topology, self.region, plan).items()
+            for rule in rules
+            for operation in rule["operations"]
+        ]
 
     def fenced(self, topology: Topology, plan: mirror.FlowPlan) -> bool | None:
         """Whether every fence entry is in place (None: some are, some are not), read back from the cluster."""

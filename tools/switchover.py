@@ -47,6 +47,7 @@ from stacks import naming
 from stacks.model import Architecture, Flow, Topology
 from tools.failover_actions import Context, apply, command, group_answers, mark, plan, switches
 from tools.kafka_admin import Cluster, KafkaAccess, KafkaError, Positions, WaitingError, tcp_open
+from tools.kube_fence import KubeAccess, KubeError, KubeFence
 from tools.mirror_records import translate
 from tools.route53_zone import FailoverError, RefusedError, call
 
@@ -219,18 +220,41 @@ class Operation:
         ends, copied = src.end_offsets(plan_.topics), dst.copied(plan_)
         return {tp: max(0, end - copied.get(tp, 0)) for tp, end in ends.items()}
 
+    def set_fence(self, region: str, plan_: mirror.FlowPlan, on: bool) -> str | None:
+        """Put (or lift) a region's write fence until Kafka's own ACLs read it back; how, or None if it already was.
+        With the region's kubeconfig the rules go into its KafkaUsers and the User Operator makes them ACLs."""
+        cluster = self.cluster(region)
+        path = self.access.kubeconfig.get(region)
+        if path is not None:
+            fence = KubeFence(KubeAccess.load(region, path, self.access.timeout), self.t, plan_)
+            changed = fence.set(on, f"{self.progress.op} {self.progress.source} -> {self.progress.target}")
+            if fence.fenced() is not on:
+                raise KubeError(
+                    f"{region}: the write fence did not read back {'complete' if on else 'removed'} in its KafkaUsers"
+                )
+            if not changed and cluster.fenced(self.t, plan_) is on:
+                return None
+            self.until(
+                f"the User Operator to {'create' if on else 'delete'} {region}'s fence ACLs",
+                lambda: cluster.fenced(self.t, plan_) is on,
+            )
+            return "its KafkaUsers' specs, then Kafka's ACLs, read back"
+        if cluster.fenced(self.t, plan_) is on:
+            return None
+        cluster.fence(self.t, plan_, on=on)
+        if cluster.fenced(self.t, plan_) is not on:
+            raise KafkaError(f"{region}: the write fence did not read back {'complete' if on else 'removed'}")
+        return "DENY ACLs through the Admin API, read back"
+
     def fence(self, *, required: bool) -> None:
         src, plan_ = self.cluster(self.progress.source), self.forward
         if not required and not src.reachable():
             self.ctx.say(f"  {src.region} does not answer: not fenced (it is being failed over)")
             return
         try:
-            if src.fenced(self.t, plan_) is not True:
-                src.fence(self.t, plan_, on=True)
-            if src.fenced(self.t, plan_) is not True:
-                raise KafkaError(f"{src.region}: the write fence did not read back complete")
-            self.ctx.say(f"  {src.region} refuses application writes and commits (DENY ACLs, read back)")
-        except KafkaError as exc:
+            how = self.set_fence(src.region, plan_, on=True)
+            self.ctx.say(f"  {src.region} refuses application writes and commits ({how or 'already fenced'})")
+        except (KafkaError, KubeError) as exc:
             if required:
                 raise
             self.ctx.say(f"  {src.region} could not be fenced ({exc}); continuing: it is being failed over")
@@ -295,11 +319,8 @@ class Operation:
 
     def open_target_writes(self) -> None:
         dst, plan_ = self.cluster(self.progress.target), self.flow(self.progress.target, self.progress.source)
-        if dst.fenced(self.t, plan_) is not False:
-            dst.fence(self.t, plan_, on=False)
-            if dst.fenced(self.t, plan_) is not False:
-                raise KafkaError(f"{dst.region}: the write fence did not read back removed")
-            self.ctx.say(f"  {dst.region}'s write fence removed")
+        if how := self.set_fence(dst.region, plan_, on=False):
+            self.ctx.say(f"  {dst.region}'s write fence removed ({how})")
 
     def move_dns(self) -> None:
         target = self.progress.target

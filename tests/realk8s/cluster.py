@@ -264,7 +264,7 @@ class Cluster:
         for name in names:
             while True:
                 crd = s.get(f"{self.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}", timeout=10).json()
-                conditions = {c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])}
+                conditions = {c["type"]: c["status"] for c in (crd.get("status") or {}).get("conditions") or []}
                 if conditions.get("Established") == "True":
                     break
                 if time.monotonic() > deadline:
