@@ -86,7 +86,7 @@ def _journal_routes(t: Topology) -> dict[str, list[tuple[str, str, str]]]:
 @st.composite
 def _registry_topologies(draw: st.DrawFn) -> Topology:
     data = draw(topologies())
-    names = [r["name"] for r in data["regions"]]
+    names = [r["name"] for r in data["regions"] if not r.get("decommission")]
     writer = draw(st.sampled_from(names)) if data["architecture"] in ("active-active", "partitioned-domain") else None
     return topology_of(_with_registry(data, writer))
 
@@ -169,3 +169,30 @@ def test_the_invariant_catches_a_journal_copied_from_a_reader(program, tmp_path)
         if reg.type.endswith(":KafkaMirrorMaker2"):
             reg.inputs["spec"]["mirrors"][0]["source"]["alias"] = "us-west-2"
     assert any("not the registry writer" in p for p in invariants.check(rec))
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "setting"),
+    [
+        ("us-east-1", "us-west-2", "set replication.failback_from: us-west-2"),
+        ("us-west-2", "us-east-1", "remove replication.failback_from"),
+    ],
+)
+def test_switchover_and_failover_make_the_target_registry_the_writer(source, target, setting, tmp_path):
+    from types import SimpleNamespace
+
+    from tools.kafka_admin import WaitingError
+    from tools.switchover import Operation, Platform, Progress, Step
+
+    said: list[str] = []
+    ctx = SimpleNamespace(topology=_dev(), stack_file="dev.yaml", say=said.append)
+    progress = Progress("switchover", source, target, Step.FENCED, 0.0, 0.0)
+    log = tmp_path / "hook.log"
+    hook = ("sh", "-c", f'echo "$0 $1" >> {log}')
+    Operation(ctx, None, Platform(hook, 10, "again"), 0, 1, progress).move_registry_writer()  # type: ignore[arg-type]
+    assert log.read_text() == f"registry-writer {target}\n"
+    assert said == [f"  {target}'s schema registry is the writer"]
+    # Without a hook the operator is told exactly what to change.
+    with pytest.raises(WaitingError) as info:
+        Operation(ctx, None, Platform(None, 10, "again"), 0, 1, progress).move_registry_writer()  # type: ignore[arg-type]
+    assert setting in str(info.value) and "APICURIO_STORAGE_READ_ONLY_ENABLED" in str(info.value)
