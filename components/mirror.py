@@ -246,26 +246,7 @@ def kafka_mirror_maker2(topology: Topology, plan: FlowPlan) -> Manifest:
     target = topology.region(plan.target)
     mm2 = topology.mm2
     extra: dict[str, Any] = {"metricsConfig": metrics_config(MM2_METRICS)} if topology.monitoring_enabled else {}
-    main = {
-        "source": {
-            "alias": plan.source,
-            # Consume remotely, over the source's external listener signed by the environment CA.
-            "bootstrapServers": external_bootstrap(topology, plan.source),
-            "tls": {"trustedCertificates": [{"secretName": env_ca_secret(), "pattern": "*.crt"}]},
-            "authentication": _auth(plan),
-        },
-        "sourceConnector": {"tasksMax": plan.tasks_max, "config": dict(plan.source_config)},
-        "checkpointConnector": {"tasksMax": 1, "config": dict(plan.checkpoint_config)},
-        "topicsPattern": plan.topics_pattern,
-        **({"topicsExcludePattern": plan.topics_exclude} if plan.topics_exclude else {}),
-        "groupsPattern": plan.groups_pattern,
-        **({"groupsExcludePattern": plan.groups_exclude} if plan.groups_exclude else {}),
-    }
-    # A flow that only carries identity topics (the registry's journal, no application topic) has no main mirror.
-    mirrors = [main] if plan.topics else []
-    if plan.identity_topics:
-        mirrors.append(identity_mirror(topology, plan))
-    return {
+    body: Manifest = {
         "apiVersion": API,
         "kind": "KafkaMirrorMaker2",
         "metadata": {
@@ -292,10 +273,30 @@ def kafka_mirror_maker2(topology: Topology, plan: FlowPlan) -> Manifest:
                 "authentication": _auth(plan),
                 "config": dict(plan.target_config),
             },
-            "mirrors": mirrors,
+            "mirrors": [
+                {
+                    "source": {
+                        "alias": plan.source,
+                        # Consume remotely, over the source's external listener signed by the environment CA.
+                        "bootstrapServers": external_bootstrap(topology, plan.source),
+                        "tls": {"trustedCertificates": [{"secretName": env_ca_secret(), "pattern": "*.crt"}]},
+                        "authentication": _auth(plan),
+                    },
+                    "sourceConnector": {"tasksMax": plan.tasks_max, "config": dict(plan.source_config)},
+                    "checkpointConnector": {"tasksMax": 1, "config": dict(plan.checkpoint_config)},
+                    "topicsPattern": plan.topics_pattern,
+                    **({"topicsExcludePattern": plan.topics_exclude} if plan.topics_exclude else {}),
+                    "groupsPattern": plan.groups_pattern,
+                    **({"groupsExcludePattern": plan.groups_exclude} if plan.groups_exclude else {}),
+                }
+            ],
             **extra,
         },
     }
+    # A flow that only carries identity topics (the registry's journal, no application topic) has no main mirror.
+    mirrors = body["spec"]["mirrors"] if plan.topics else []
+    body["spec"]["mirrors"] = [*mirrors, *([identity_mirror(topology, plan)] if plan.identity_topics else [])]
+    return body
 
 
 def identity_source_config(topology: Topology, plan: FlowPlan) -> dict[str, Any]:
