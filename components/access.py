@@ -14,15 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components import mirror, strimzi
+from components import mirror, registry, strimzi
 from stacks import naming
+from stacks import registry as registry_model
 from stacks.model import SUPER_USERS, Quotas, Topology
 
 
 @dataclass(frozen=True)
 class Principal:
     name: str
-    kind: str  # application | builtin | mirrormaker | heartbeats
+    kind: str  # application | builtin | mirrormaker | heartbeats | registry
     acls: list[dict[str, Any]] | None  # None: a super user, no authorization section
     quotas: Quotas | None = None
 
@@ -45,6 +46,8 @@ def principals_in(topology: Topology, region: str) -> list[Principal]:
             out.append(Principal(plan.name, "mirrormaker", mirror.target_acls(topology, plan), quotas))
     if topology.heartbeats and mirror.heartbeat_links(topology, region):
         out.append(Principal(naming.heartbeat_principal(region), "heartbeats", mirror.heartbeat_acls(topology, region)))
+    if region in registry_model.regions(topology):
+        out.append(Principal(naming.REGISTRY_PRINCIPAL, "registry", registry.principal_acls(topology, region)))
     return out
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pulumi
 
-from components import mirror, strimzi
+from components import mirror, registry, strimzi
 from components.cluster import RegionalCluster, RegionalClusterArgs
 from components.credentials import Credentials, CredentialsArgs
 from components.dns import Dns, DnsArgs
@@ -31,6 +31,7 @@ from components.replication import (
     MirrorFlowArgs,
 )
 from components.users import RegionalUsers, RegionalUsersArgs
+from stacks import registry as registry_model
 from stacks.model import Topology
 
 # What makes a client follow DNS failover (field notes: DNS only steers the bootstrap).
@@ -55,11 +56,13 @@ def client_settings(topology: Topology, user: str) -> dict[str, Any]:
 
     The bootstrap names are ``Topology.client_bootstrap``'s: only names that reach regions where the user exists.
     """
+    schema_registry = registry.client_settings(topology)
     return {
         "bootstrap_servers": ",".join(f"{name}:{strimzi.EXTERNAL_PORT}" for name in topology.client_bootstrap(user)),
         "regions": list(topology.user_regions(user)),
         "username": user,
         "properties": dict(FAILOVER_CLIENT_PROPERTIES),
+        **({"schema_registry": schema_registry} if schema_registry else {}),
     }
 
 
@@ -156,6 +159,12 @@ class KafkaEstate(pulumi.ComponentResource):
                     HeartbeatsArgs(topology=t, region=region, depends_on=[users[region]]),
                     pulumi.ResourceOptions(parent=self, providers=p.all),
                 )
+        for region in registry_model.regions(t):
+            registry.SchemaRegistryRegion(
+                f"{region}-schema-registry",
+                registry.SchemaRegistryRegionArgs(topology=t, region=region, depends_on=[users[region]]),
+                pulumi.ResourceOptions(parent=self, providers=args.providers.regions[region].all),
+            )
         if t.dns is not None:
             dns = Dns(
                 "dns",

@@ -32,7 +32,7 @@ from components.strimzi import (
     metrics_config,
     password_secret,
 )
-from stacks import naming
+from stacks import naming, registry
 from stacks.model import Flow, ReplicationPolicy, Topology
 
 POLICY_CLASS = {
@@ -74,6 +74,9 @@ class FlowPlan:
     source_config: dict[str, Any] = field(default_factory=dict)
     checkpoint_config: dict[str, Any] = field(default_factory=dict)
     target_config: dict[str, Any] = field(default_factory=dict)
+    # Topics copied under their own names although the flow's policy prefixes (the schema registry's journal):
+    # a second mirror of the same resource, with the identity policy (``identity_mirror``).
+    identity_topics: tuple[str, ...] = ()
 
     @property
     def source(self) -> str:
@@ -121,16 +124,20 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
     policy = topology.policy
     topics = topology.copies(flow)
     remote = tuple(topology.remote_topic(flow, t) for t in topics)
+    # The registry's journal keeps its name on every flow leaving the writer: with the identity policy it is one
+    # more topic of the flow (so a switchover drains it too), otherwise it gets a mirror of its own.
+    carried = registry.carried(topology, flow)
+    identity_topics = carried if policy is ReplicationPolicy.PREFIXED else ()
     # The source connector must match the source's own topics. For prefixed policies the pattern also names
     # the copies the reverse flow writes on the source (<target>.<topic>): MirrorMaker never copies those back
     # (it detects the cycle), but its checkpoint connector then emits checkpoints for consumers of them, so a
     # consumer that failed over can move back. Third-region copies are not matched: no multi-hop duplicates.
-    names = list(topics)
+    names = [*topics, *(() if identity_topics else carried)]
     reverse = Flow(source=flow.target, target=flow.source)
     if policy is ReplicationPolicy.PREFIXED and reverse in topology.flows:
         names += [topology.remote_topic(reverse, t) for t in topology.copies(reverse)]
     policy_class = POLICY_CLASS[policy]
-    total_partitions = sum(topology.topics[t].partitions for t in topics)
+    total_partitions = sum(topology.topics[t].partitions for t in topics) + len(carried)
     tasks_max = max(1, min(total_partitions, MAX_TASKS_PER_REPLICA * mm2.replicas))
 
     common = {
@@ -191,8 +198,8 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
         flow=flow,
         name=flow_name(flow),
         policy=policy,
-        topics=topics,
-        remote_topics=remote,
+        topics=(*topics, *(() if identity_topics else carried)),
+        remote_topics=(*remote, *(() if identity_topics else carried)),
         topics_pattern=_alternation(names),
         # Sorted: the order patterns are listed in means nothing, so it must change nothing.
         topics_exclude="|".join(sorted(mm2.topics_exclude)),
@@ -202,6 +209,7 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
         source_config=source_config,
         checkpoint_config=checkpoint_config,
         target_config=target_config,
+        identity_topics=identity_topics,
     )
 
 
@@ -214,7 +222,7 @@ def flow_plans(topology: Topology) -> tuple[FlowPlan, ...]:
     cached = _PLANS.get(id(topology))
     if cached is not None and cached[0] is topology:
         return cached[1]
-    plans = tuple(p for p in (plan_flow(topology, f) for f in topology.flows) if p.topics)
+    plans = tuple(p for p in (plan_flow(topology, f) for f in topology.flows) if p.topics or p.identity_topics)
     _PLANS[id(topology)] = (topology, plans)
     while len(_PLANS) > _PLANS_KEPT:
         _PLANS.pop(next(iter(_PLANS)))
@@ -238,7 +246,7 @@ def kafka_mirror_maker2(topology: Topology, plan: FlowPlan) -> Manifest:
     target = topology.region(plan.target)
     mm2 = topology.mm2
     extra: dict[str, Any] = {"metricsConfig": metrics_config(MM2_METRICS)} if topology.monitoring_enabled else {}
-    return {
+    body: Manifest = {
         "apiVersion": API,
         "kind": "KafkaMirrorMaker2",
         "metadata": {
@@ -285,6 +293,40 @@ def kafka_mirror_maker2(topology: Topology, plan: FlowPlan) -> Manifest:
             **extra,
         },
     }
+    # A flow that only carries identity topics (the registry's journal, no application topic) has no main mirror.
+    mirrors = body["spec"]["mirrors"] if plan.topics else []
+    body["spec"]["mirrors"] = [*mirrors, *([identity_mirror(topology, plan)] if plan.identity_topics else [])]
+    return body
+
+
+def identity_source_config(topology: Topology, plan: FlowPlan) -> dict[str, Any]:
+    """The source connector of a flow's identity topics: no offset syncs (no group consumes them across
+    regions), no config sync (a KafkaTopic owns each copy), no heartbeats."""
+    return {
+        "replication.policy.class": POLICY_CLASS[ReplicationPolicy.IDENTITY],
+        "offset-syncs.topic.location": "target",
+        "emit.offset-syncs.enabled": "false",
+        "replication.factor": -1,
+        "sync.topic.acls.enabled": "false",
+        "sync.topic.configs.enabled": "false",
+        "heartbeats.replication.enabled": "false",
+        "refresh.topics.interval.seconds": min(60, topology.mm2.rpo_seconds),
+    }
+
+
+def identity_mirror(topology: Topology, plan: FlowPlan) -> dict[str, Any]:
+    """The second mirror of a prefixed flow: the same source under its own alias (connector names follow the
+    alias), copying ``identity_topics`` under their own names."""
+    return {
+        "source": {
+            "alias": naming.identity_alias(plan.source),
+            "bootstrapServers": external_bootstrap(topology, plan.source),
+            "tls": {"trustedCertificates": [{"secretName": env_ca_secret(), "pattern": "*.crt"}]},
+            "authentication": _auth(plan),
+        },
+        "sourceConnector": {"tasksMax": 1, "config": identity_source_config(topology, plan)},
+        "topicsPattern": _alternation(list(plan.identity_topics)),
+    }
 
 
 # ------------------------------------------------------------------------------------- dedicated mode
@@ -302,26 +344,26 @@ class ClusterAccess:
 def mm2_properties(topology: Topology, plan: FlowPlan, access: dict[str, ClusterAccess]) -> str:
     """The flow as a dedicated-mode ``mm2.properties``. Passwords stay in files, read by the file config provider."""
     s, t = plan.source, plan.target
+    alias = naming.identity_alias(s) if plan.identity_topics else None
     lines: list[tuple[str, Any]] = [
-        ("clusters", f"{s}, {t}"),
+        ("clusters", ", ".join(filter(None, (s, t, alias)))),
         ("config.providers", "file"),
         ("config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider"),
         ("replication.policy.class", POLICY_CLASS[plan.policy]),
         ("replication.policy.separator", SEPARATOR),
     ]
-    for alias in (s, t):
-        a = access[alias]
+    for cluster, a in ((s, access[s]), (t, access[t]), *(((alias, access[s]),) if alias else ())):
         lines += [
-            (f"{alias}.bootstrap.servers", a.bootstrap),
-            (f"{alias}.security.protocol", "SASL_SSL"),
-            (f"{alias}.sasl.mechanism", "SCRAM-SHA-512"),
+            (f"{cluster}.bootstrap.servers", a.bootstrap),
+            (f"{cluster}.security.protocol", "SASL_SSL"),
+            (f"{cluster}.sasl.mechanism", "SCRAM-SHA-512"),
             (
-                f"{alias}.sasl.jaas.config",
+                f"{cluster}.sasl.jaas.config",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required "
                 f'username="{plan.name}" password="${{file:{a.password_file}:password}}";',
             ),
-            (f"{alias}.ssl.truststore.type", "PEM"),
-            (f"{alias}.ssl.truststore.location", a.ca_file),
+            (f"{cluster}.ssl.truststore.type", "PEM"),
+            (f"{cluster}.ssl.truststore.location", a.ca_file),
         ]
     # Worker (Connect herder for the target): MirrorMakerConfig.workerConfig reads <target>.<key>.
     lines += [
@@ -334,7 +376,7 @@ def mm2_properties(topology: Topology, plan: FlowPlan, access: dict[str, Cluster
     flow = f"{s}->{t}"
     connector = {**plan.source_config, **plan.checkpoint_config}
     lines += [
-        (f"{flow}.enabled", "true"),
+        (f"{flow}.enabled", "true" if plan.topics else "false"),
         # A KafkaMirrorMaker2 (Strimzi v1) runs no heartbeat connector; neither does this file's forward herder.
         (f"{flow}.emit.heartbeats.enabled", "false"),
         (f"{flow}.topics", plan.topics_pattern),
@@ -348,6 +390,17 @@ def mm2_properties(topology: Topology, plan: FlowPlan, access: dict[str, Cluster
         (f"{t}->{s}.enabled", "false"),
         (f"{t}->{s}.emit.heartbeats.enabled", "false"),
     ]
+    if alias:
+        lines += [
+            (f"{alias}->{t}.enabled", "true"),
+            (f"{alias}->{t}.emit.heartbeats.enabled", "false"),
+            (f"{alias}->{t}.emit.checkpoints.enabled", "false"),
+            (f"{alias}->{t}.topics", _alternation(list(plan.identity_topics))),
+            *((f"{alias}->{t}.{k}", v) for k, v in identity_source_config(topology, plan).items()),
+        ]
+        # Every other pair with the alias is no flow: no herder, no heartbeats.
+        for a, b in ((t, alias), (s, alias), (alias, s)):
+            lines += [(f"{a}->{b}.enabled", "false"), (f"{a}->{b}.emit.heartbeats.enabled", "false")]
     header = f"# MirrorMaker 2 dedicated mode, flow {s} -> {t}, environment {topology.environment}.\n"
     header += "# Generated by kafka-multiregion from the same plan as the KafkaMirrorMaker2 resource.\n"
     return header + "".join(f"{k}={_prop(v)}\n" for k, v in lines)
@@ -377,7 +430,7 @@ def source_acls(topology: Topology, plan: FlowPlan) -> list[dict[str, Any]]:
     Offset syncs live on the target, so nothing is written here. Heartbeats, when on, are written into the
     source by the region's heartbeat Connect (its own principal); MirrorMaker only reads them.
     """
-    acls = [_acl("topic", t, "literal", ["Describe", "DescribeConfigs", "Read"]) for t in plan.topics]
+    acls = [_acl("topic", t, "literal", ["Describe", "DescribeConfigs", "Read"]) for t in (*plan.topics, *plan.identity_topics)]
     if plan.policy is ReplicationPolicy.PREFIXED:
         acls += [_acl("topic", f"{plan.target}{SEPARATOR}", "prefix", ["Describe"])]
     acls += [_acl("group", "*", "literal", ["Describe"])]
@@ -399,6 +452,8 @@ def target_acls(topology: Topology, plan: FlowPlan) -> list[dict[str, Any]]:
     internal_ops = [*mirror_ops, "Read"]
     topic_ops = internal_ops if topology.mm2.offset_sync.enabled else mirror_ops
     acls = [_acl("topic", t, "literal", topic_ops) for t in plan.remote_topics]
+    # Identity copies of a prefixed flow (the registry's journal): a KafkaTopic owns each, MirrorMaker only writes.
+    acls += [_acl("topic", t, "literal", ["Describe", "DescribeConfigs", "Write"]) for t in plan.identity_topics]
     acls += [
         _acl("topic", plan.name, "prefix", internal_ops),  # <name>-configs/-offsets/-status
         _acl("topic", plan.offset_syncs_topic, "literal", internal_ops),

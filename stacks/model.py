@@ -24,6 +24,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from stacks import naming
+from stacks.registry import SchemaRegistry
 
 # Strimzi 1.2.0 runs these Kafka versions (kafka-versions.yaml at tag 1.2.0).
 KAFKA_VERSIONS = ("4.2.0", "4.2.1", "4.3.0", "4.3.1")
@@ -725,6 +726,10 @@ class Topology(Strict):
     )
     security: Security = Field(default_factory=Security)
     monitoring: Monitoring = Field(default_factory=Monitoring)
+    schema_registry: SchemaRegistry | None = Field(
+        default=None,
+        description="A schema registry in the registry regions, one writer (see stacks/registry.py); off when unset.",
+    )
 
     @field_validator("environment")
     @classmethod
@@ -972,9 +977,10 @@ class Topology(Strict):
         if not errors:
             self._check_flows(errors)
         if not errors:
-            from stacks import tenancy  # rules that read the whole model; imported where used
+            from stacks import registry, tenancy  # rules that read the whole model; imported where used
 
             tenancy.check(self, errors)
+            registry.check(self, errors)
         if not errors:
             self._check_identities(errors)
         if errors:
@@ -1354,6 +1360,9 @@ class Topology(Strict):
         if self.heartbeats and r in sources:
             for internal in naming.heartbeat_topics(r):
                 owners.setdefault(internal, []).append(("internal", f"the heartbeat Connect of {r}"))
+        from stacks import registry
+
+        registry.census(self, r, owners)
         return owners
 
 

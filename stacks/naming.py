@@ -31,6 +31,11 @@ def flow_principal(source: str, target: str) -> str:
     return f"mm2-{source}-to-{target}"
 
 
+def identity_alias(source: str) -> str:
+    """The alias a prefixed flow's second mirror (the topics it copies under their own names) gives its source."""
+    return f"{source}-identity"
+
+
 def reverse_start_group(source: str, target: str) -> str:
     """A consumer group on ``source`` whose offsets are where a flow ``source`` → ``target`` starts when it is
     started after a failover (``tools.switchover``). The leading ``__`` keeps MirrorMaker from syncing it."""
@@ -44,6 +49,16 @@ def heartbeat_principal(region: str) -> str:
 
 def heartbeat_connector(source: str, target: str) -> str:
     return f"heartbeats-{source}-to-{target}"
+
+
+# The schema registry's principal (``stacks.registry``): under the reserved prefix "kafka-", so no user takes it.
+REGISTRY_PRINCIPAL = "kafka-schema-registry"
+
+
+def registry_group_prefix() -> str:
+    """The prefix of the consumer groups the registry makes (a new UUID after it on every start). The leading
+    ``__`` keeps MirrorMaker from syncing their offsets, as for ``reverse_start_group``."""
+    return f"__{REGISTRY_PRINCIPAL}-"
 
 
 # ------------------------------------------------------------------------------------------- Kubernetes
@@ -145,6 +160,17 @@ def kafka_collision_key(topic: str) -> str:
     return topic.replace(".", "_")
 
 
+# Apicurio Registry 3 KafkaSQL: the journal (the registry's whole state, rebuilt from it on every start), its
+# snapshots, and the registry's change events. The journal and snapshots are copied from the writer region under
+# these names; the events stay in their region.
+REGISTRY_JOURNAL_TOPIC = "kafkasql-journal"
+REGISTRY_SNAPSHOTS_TOPIC = "kafkasql-snapshots"
+REGISTRY_EVENTS_TOPIC = "registry-events"
+REGISTRY_REPLICATED_TOPICS = (REGISTRY_JOURNAL_TOPIC, REGISTRY_SNAPSHOTS_TOPIC)
+REGISTRY_TOPICS = (*REGISTRY_REPLICATED_TOPICS, REGISTRY_EVENTS_TOPIC)
+REGISTRY_RESOURCE = "schema-registry"  # the ApicurioRegistry3 (and its PodMonitor, rules) in each region
+
+
 # --------------------------------------------------------------------------------------------------- DNS
 
 MAX_DNS_NAME = 253
@@ -163,6 +189,11 @@ def region_dns_name(region: str, environment: str, zone: str) -> str:
 def broker_dns_name(region_name: str, node_id: int) -> str:
     """A broker's advertised name under its region's DNS name (ours, or the endpoint_override published elsewhere)."""
     return f"broker-{node_id}.{region_name}"
+
+
+def registry_dns_name(name: str) -> str:
+    """The schema registry's name under a region's name, or under the shared bootstrap name (fails over with it)."""
+    return f"registry.{name}"
 
 
 def domain_dns_name(domain: str, environment: str, zone: str) -> str:

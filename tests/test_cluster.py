@@ -15,6 +15,7 @@ import yaml
 
 from components import strimzi
 from components.cluster import RegionalCluster, RegionalClusterArgs
+from stacks import naming, registry
 from stacks.loader import load_topology
 from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, run_oracle, topology_of
 from tools.harness import EstateMocks, RecordingMonitor, unwrap
@@ -30,18 +31,23 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 def test_each_region_gets_one_operator_one_kafka_its_pools_and_one_topic_per_hosted_topic(path, program):
     rec = program(path)
     t = rec.topology
+
+    def hosted_in(r: str) -> tuple[str, ...]:
+        # Declared topics, and the schema registry's own topics where one runs.
+        return (*t.topics_in(r), *(naming.REGISTRY_TOPICS if r in registry.regions(t) else ()))
+
     for kind, expected in [
         (RELEASE, lambda r: 1),
         (KAFKA, lambda r: 1),
         (POOL, lambda r: 1 if t.region(r).kafka.combined else 2),
-        (TOPIC, lambda r: len(t.topics_in(r))),
+        (TOPIC, lambda r: len(hosted_in(r))),
     ]:
         per_region = Counter(region_of(reg, t) for reg in rec.of_type(kind))
         assert per_region == Counter({r: expected(r) for r in t.region_names if expected(r)}), kind
     hosted = {
         (region_of(reg, t), reg.inputs["spec"].get("topicName", reg.inputs["metadata"]["name"])) for reg in rec.of_type(TOPIC)
     }
-    assert hosted == {(r, topic) for r in t.region_names for topic in t.topics_in(r)}
+    assert hosted == {(r, topic) for r in t.region_names for topic in hosted_in(r)}
 
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=STACK_IDS)

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from components import mirror
+from stacks import naming
 from stacks.loader import TopologyError, load_topology, validate_data
 from stacks.model import Flow
 from tests.conftest import ORACLE, ROOT, STACK_FILES, STACK_IDS, raw, run_oracle, topology_of
@@ -34,6 +35,15 @@ EXPECTED_FLOWS = {
     ),
     "examples/partitioned-domain.yaml": ({("eu-west-1", "eu-central-1"), ("us-east-1", "us-west-2")}, DEFAULT),
     "examples/multi-tenant.yaml": ({("us-east-1", "eu-west-1"), ("eu-west-1", "us-east-1")}, DEFAULT),
+    "examples/schema-registry.yaml": (
+        {
+            (a, b)
+            for a in ("us-east-1", "eu-west-1", "ap-southeast-1")
+            for b in ("us-east-1", "eu-west-1", "ap-southeast-1")
+            if a != b
+        },
+        DEFAULT,
+    ),
 }
 
 EXPECTED_PATTERNS = {
@@ -58,7 +68,9 @@ def test_each_architecture_yields_exactly_its_flows_with_the_policy_on_both_conn
     assert {(p.source, p.target) for p in plans} == flows
     for p in plans:
         cr = mirror.kafka_mirror_maker2(t, p)
-        (m,) = cr["spec"]["mirrors"]
+        # A second mirror only for the topics a prefixed flow copies under their own names (the registry journal).
+        m, *identity = cr["spec"]["mirrors"]
+        assert len(identity) == (1 if p.identity_topics else 0)
         assert m["sourceConnector"]["config"]["replication.policy.class"] == policy
         assert m["checkpointConnector"]["config"]["replication.policy.class"] == policy
         assert cr["metadata"]["namespace"] == t.region(p.target).namespace
@@ -236,9 +248,8 @@ WORKER_KEYS = {"group.id", "config.storage.topic", "offset.storage.topic", "stat
 CONNECTOR_PREFIXES = ("producer.", "consumer.", "admin.", "transforms", "predicates", "replication.policy.", "exactly.once.")
 
 
-def _key_is_known(key: str, aliases: tuple[str, str]) -> bool:
-    s, t = aliases
-    for flow in (f"{s}->{t}.", f"{t}->{s}."):
+def _key_is_known(key: str, aliases: tuple[str, ...]) -> bool:
+    for flow in (f"{a}->{b}." for a in aliases for b in aliases if a != b):
         if key.startswith(flow):
             rest = key[len(flow) :]
             return rest in CONNECTOR_KEYS or rest.startswith(CONNECTOR_PREFIXES) or rest == "tasks.max"
@@ -253,7 +264,8 @@ def _key_is_known(key: str, aliases: tuple[str, str]) -> bool:
 def test_the_properties_file_uses_only_keys_kafka_defines(stack):
     for plan in mirror.flow_plans(load_topology(ROOT / stack)):
         props = _properties(stack, plan)
-        unknown = [k for k in props if not _key_is_known(k, (plan.source, plan.target))]
+        identity = (naming.identity_alias(plan.source),) if plan.identity_topics else ()
+        unknown = [k for k in props if not _key_is_known(k, (plan.source, plan.target, *identity))]
         assert not unknown, unknown
 
 
@@ -263,7 +275,13 @@ def test_the_properties_file_and_the_custom_resource_agree_on_every_setting(stac
     for plan in mirror.flow_plans(t):
         props = _properties(stack, plan)
         cr = mirror.kafka_mirror_maker2(t, plan)["spec"]
-        (m,) = cr["mirrors"]
+        m, *identity = cr["mirrors"]
+        for other in identity:  # the prefixed flow's identity mirror (the registry journal): its own alias's flow
+            other_flow = f"{other['source']['alias']}->{plan.target}."
+            assert props[f"{other_flow}topics"] == other["topicsPattern"]
+            assert props[f"{other_flow}enabled"] == "true"
+            for k, v in other["sourceConnector"]["config"].items():
+                assert props[f"{other_flow}{k}"] == str(v), k
         flow = f"{plan.source}->{plan.target}."
         expected = {
             f"{flow}topics": m["topicsPattern"],

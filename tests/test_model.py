@@ -540,6 +540,42 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "replication.flows[0]",
         "to itself",
     ),
+    "a registry without a writer where several regions write": (
+        "examples/schema-registry.yaml",
+        _del("schema_registry/writer"),
+        "schema_registry.writer",
+        "declare writer: one of",
+    ),
+    "a registry writer declared where the architecture decides": (
+        "stacks/dev.yaml",
+        _set("schema_registry", {"writer": "us-west-2"}),
+        "schema_registry.writer",
+        "follows the architecture ('us-east-1' now)",
+    ),
+    "an undeclared registry writer": (
+        "examples/schema-registry.yaml",
+        _set("schema_registry/writer", "eu-central-1"),
+        "schema_registry.writer",
+        "'eu-central-1' is not declared",
+    ),
+    "a registry writer being decommissioned": (
+        "examples/schema-registry.yaml",
+        _set("regions/0/decommission", True),
+        "schema_registry.writer",
+        "is being decommissioned",
+    ),
+    "replication excluding the registry's journal": (
+        "examples/schema-registry.yaml",
+        _set("replication/topics_exclude", ["kafkasql-.*"]),
+        "replication.topics_exclude",
+        "excludes the schema registry's topic 'kafkasql-journal'",
+    ),
+    "a topic named like the registry's journal": (
+        "examples/schema-registry.yaml",
+        _set("topics/kafkasql-journal", {"partitions": 1, "replication_factor": 3}),
+        "topics.kafkasql-journal",
+        "two writers of one topic",
+    ),
 }
 
 

@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from stacks import naming
+from stacks import naming, registry
 from stacks.model import Architecture, Topology
 from tools.harness import Recording, Registration, unwrap
 
@@ -57,6 +57,7 @@ def check(recording: Recording) -> list[str]:
     problems += _kubernetes_names(recording)
     problems += _unique_records(recording)
     problems += _residency(recording, t)
+    problems += _registry_journal(recording, t)
     if recording.of_type(RECORD):
         problems += _dns_answers(recording, t)
     return problems
@@ -166,6 +167,38 @@ def _residency(recording: Recording, t: Topology) -> list[str]:
                             f"{reg.name}: copies {topic_name!r} to {target}, outside what its domain allows "
                             f"({list(allowed)}) or its replicate_to ({list(topic.replicate_to)})"
                         )
+    return out
+
+
+def _registry_journal(recording: Recording, t: Topology) -> list[str]:
+    """The schema registry's journal reaches every registry region but the writer exactly once, from the writer,
+    under its own name (the identity policy), and never flows anywhere else (no loop, no prefixed copy)."""
+    if not registry.enabled(t):
+        return []  # no registry, no journal: a pattern that would match the name copies nothing
+    journal = naming.REGISTRY_JOURNAL_TOPIC
+    identity = "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"
+    received: dict[str, list[str]] = defaultdict(list)
+    out = []
+    for reg, body in _k8s_objects(recording):
+        if body.get("kind") != "KafkaMirrorMaker2":
+            continue
+        target = body["spec"]["target"]["alias"]
+        for mirror in body["spec"]["mirrors"]:
+            if not re.fullmatch(mirror.get("topicsPattern", ""), journal):
+                continue
+            source = mirror["source"]["alias"]
+            policy = mirror["sourceConnector"]["config"].get("replication.policy.class")
+            received[target].append(source)
+            if policy != identity:
+                out.append(f"{reg.name}: copies the registry journal from {source} with {policy}, not under its own name")
+            if source not in (registry.writer(t), naming.identity_alias(registry.writer(t))):
+                out.append(f"{reg.name}: copies the registry journal from {source}, which is not the registry writer")
+    expected = [r for r in registry.regions(t) if registry.read_only(t, r)]
+    for r in expected:
+        if len(received.get(r, [])) != 1:
+            out.append(f"registry region {r} receives the journal {len(received.get(r, []))} times, not once")
+    for r in sorted(set(received) - set(expected)):
+        out.append(f"{r} receives the registry journal but runs no read-only registry")
     return out
 
 

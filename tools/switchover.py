@@ -17,7 +17,8 @@ switchover TARGET (from the region clients use now, SOURCE):
   reverse-seeded   the reverse flow TARGET → SOURCE will start at TARGET's log ends: SOURCE already has all of it
   forward-stopped  the flow SOURCE → TARGET has no workers
   reverse-started  the reverse flow has workers (it copies only what clients write on TARGET from now on)
-  target-open      TARGET has no write fence (a former primary keeps one)
+  target-open      TARGET has no write fence (a former primary keeps one); with a schema registry, TARGET's is the
+                   writer and SOURCE's read-only (a platform action: ``move_registry_writer``)
   dns-moved        Route53 answers the shared name with TARGET (``tools.failover_actions``: promote)
   clients-moved    SOURCE's listener refuses clients: they rebootstrap, and DNS sends them to TARGET
 failover TARGET: checked (TARGET only), fenced (when SOURCE answers at all), forward-stopped, target-open,
@@ -43,7 +44,7 @@ from enum import StrEnum
 
 from components import mirror
 from components.dns_records import TAG_OPERATION
-from stacks import naming
+from stacks import naming, registry
 from stacks.model import Architecture, Flow, Topology
 from tools.failover_actions import Context, apply, command, group_answers, mark, plan, switches
 from tools.kafka_admin import Cluster, KafkaAccess, KafkaError, Positions, WaitingError, tcp_open
@@ -321,6 +322,22 @@ class Operation:
         dst, plan_ = self.cluster(self.progress.target), self.flow(self.progress.target, self.progress.source)
         if how := self.set_fence(dst.region, plan_, on=False):
             self.ctx.say(f"  {dst.region}'s write fence removed ({how})")
+        if registry.enabled(self.t):
+            self.move_registry_writer()
+
+    def move_registry_writer(self) -> None:
+        """TARGET's schema registry assigns schema IDs from now on; SOURCE's only serves reads (``stacks.registry``:
+        one writer, the region clients write in). A platform action, as the registry is a Kubernetes workload."""
+        target, source = self.progress.target, self.progress.source
+        back = _primary(self.t) == target
+        setting = "remove replication.failback_from" if back else f"set replication.failback_from: {target}"
+        self.platform.do(
+            "registry-writer", target,
+            f"make {target}'s schema registry the writer and {source}'s read-only ({setting} in {self.ctx.stack_file} "
+            f"and `pulumi up`: ApicurioRegistry3 {naming.REGISTRY_RESOURCE} env APICURIO_STORAGE_READ_ONLY_ENABLED, "
+            f"and the registry principal's ACLs)",
+        )  # fmt: skip
+        self.ctx.say(f"  {target}'s schema registry is the writer")
 
     def move_dns(self) -> None:
         target = self.progress.target

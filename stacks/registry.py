@@ -1,0 +1,153 @@
+"""The schema registry section: one Apicurio Registry 3 per region, one writer, the same schema IDs everywhere.
+
+Owns: the ``schema_registry:`` model (off when the section is absent), which region writes and which regions
+run a registry, which flows carry the registry's storage topics, the topics it keeps in each region (for the
+topic census) and its rules. Schema IDs are assigned by the registry that writes, in its KafkaSQL journal; every
+other region's registry rebuilds its state from a copy of that journal under the same name, so the IDs a
+producer got in one region decode the same records in every other one, before and after a failover.
+
+Which region writes (one global writer, whatever the architecture):
+
+| architecture | writer | registry regions |
+|---|---|---|
+| active-passive | the region clients write in: the primary, or ``replication.failback_from`` while failing back (a switchover or failover sets it, so the promoted region's registry becomes the writer and failback returns it) | the writer and every region its flows reach |
+| aggregation hub | the hub | the hub (no flow leaves it, so edges use the hub's registry) |
+| active-active, partitioned domain | ``schema_registry.writer``, declared (several regions write data, only one may assign IDs) | the writer and every region a flow from it reaches |
+
+The journal travels only on flows that leave the writer, so it is never looped back, and always under its own
+name (``components.mirror`` copies it with the identity policy even where the architecture prefixes application
+topics), since the registry reads exactly one journal topic. Registries outside the writer run read-only
+(``apicurio.storage.read-only.enabled``).
+
+Deliberately not here: the ApicurioRegistry3 bodies, ACLs and monitoring (``components.registry``), the names
+(``stacks.naming``), and the copying itself (``components.mirror``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stacks import naming
+
+if TYPE_CHECKING:
+    from stacks.model import Flow, Topology
+
+Errors = list[tuple[tuple[str | int, ...], str]]
+PATH = ("schema_registry",)
+
+
+class SchemaRegistry(BaseModel):
+    """A schema registry (Apicurio Registry 3, KafkaSQL storage in the region's Kafka) in the registry regions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    writer: str | None = Field(
+        default=None,
+        description=(
+            "The one region whose registry accepts writes (assigns schema IDs). Active-active and partitioned "
+            "domain must declare it; active-passive follows the primary (failback_from while failing back), an "
+            "aggregation hub uses the hub."
+        ),
+    )
+    replicas: int = Field(default=1, ge=1, le=10, description="Registry pods per region.")
+
+
+def enabled(topology: Topology) -> bool:
+    return topology.schema_registry is not None
+
+
+def _derived_writer(topology: Topology) -> str | None:
+    from stacks.model import Architecture, Role
+
+    if topology.architecture is Architecture.ACTIVE_PASSIVE:
+        return topology.mm2.failback_from or topology.regions_with(Role.PRIMARY)[0].name
+    if topology.architecture is Architecture.AGGREGATION_HUB:
+        return topology.regions_with(Role.HUB)[0].name
+    return None
+
+
+def writer(topology: Topology) -> str:
+    """The region whose registry writes (the rules guarantee one when the section is present)."""
+    assert topology.schema_registry is not None
+    chosen = _derived_writer(topology) or topology.schema_registry.writer
+    assert chosen is not None
+    return chosen
+
+
+def follows_primary(topology: Topology) -> bool:
+    """Whether the writer is the region the shared name answers (active-passive, aggregation hub), so clients
+    can register schemas through the name that fails over."""
+    return _derived_writer(topology) is not None
+
+
+def regions(topology: Topology) -> tuple[str, ...]:
+    """Regions that run a registry, sorted: the writer and the targets of its flows."""
+    if topology.schema_registry is None:
+        return ()
+    w = writer(topology)
+    return tuple(sorted({w, *(f.target for f in topology.flows if f.source == w)}))
+
+
+def read_only(topology: Topology, region: str) -> bool:
+    return region != writer(topology)
+
+
+def carried(topology: Topology, flow: Flow) -> tuple[str, ...]:
+    """The registry topics ``flow`` copies (under their own names): the journal and snapshots, on flows leaving
+    the writer only."""
+    if topology.schema_registry is None or flow.source != writer(topology):
+        return ()
+    return naming.REGISTRY_REPLICATED_TOPICS
+
+
+def census(topology: Topology, region: str, owners: dict[str, list[tuple[str, str]]]) -> None:
+    """Add the registry's topics in ``region`` to the topic census: declared (a KafkaTopic each), and written
+    into by the flow from the writer (the one intended sharing, as for an identity copy)."""
+    if region not in regions(topology):
+        return
+    for t in naming.REGISTRY_TOPICS:
+        owners.setdefault(t, []).append(("declared", t))
+    for flow in topology.flows:
+        if flow.target == region:
+            for t in carried(topology, flow):
+                owners.setdefault(t, []).append(("copy", t))
+
+
+def check(topology: Topology, errors: Errors) -> None:
+    """The section's rules: one writer that exists, and storage topics replication does not skip."""
+    sr = topology.schema_registry
+    if sr is None:
+        return
+    derived = _derived_writer(topology)
+    if derived is not None and sr.writer is not None:
+        errors.append(
+            (
+                (*PATH, "writer"),
+                f"in {topology.architecture.value} the registry writer follows the architecture ({derived!r} now); "
+                f"remove writer (got {sr.writer!r})",
+            )
+        )
+    elif derived is None and sr.writer is None:
+        live = [r for r in topology.region_names if topology.live(r)]
+        errors.append(
+            (
+                (*PATH, "writer"),
+                f"{topology.architecture.value} writes data in several regions but one registry must assign schema "
+                f"IDs; declare writer: one of {live}",
+            )
+        )
+    elif sr.writer is not None and sr.writer not in topology.region_names:
+        errors.append(((*PATH, "writer"), f"region {sr.writer!r} is not declared; use one of {list(topology.region_names)}"))
+    elif sr.writer is not None and not topology.live(sr.writer):
+        errors.append(((*PATH, "writer"), f"{sr.writer!r} is being decommissioned; choose a live region as the registry writer"))
+    excluded = [(t, p) for t in naming.REGISTRY_REPLICATED_TOPICS for p in topology.mm2.topics_exclude if re.fullmatch(p, t)]
+    for t, p in excluded[:1]:
+        errors.append(
+            (
+                ("replication", "topics_exclude"),
+                f"{p!r} excludes the schema registry's topic {t!r}, which every registry region must receive; narrow the pattern",
+            )
+        )

@@ -1,0 +1,198 @@
+"""The schema registry: one writer, the journal copied from it under its own name, read-only elsewhere.
+
+Pure-builder tests over shipped and generated topologies (the journal's route, ACLs, the writer through a
+failover), and the program under mocks for what only a plan shows (clients output, upstream schemas).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from components import mirror
+from components import registry as builders
+from stacks import naming, registry
+from stacks.model import Topology
+from tests.conftest import raw, run_oracle, topology_of
+from tests.generated import topologies
+from tools import invariants
+from tools.plan import Plan, write_plan
+
+JOURNAL, SNAPSHOTS, EVENTS = naming.REGISTRY_TOPICS
+IDENTITY = mirror.POLICY_CLASS[mirror.ReplicationPolicy.IDENTITY]
+GROUP = naming.registry_group_prefix()
+
+
+def _with_registry(data: dict[str, Any], writer: str | None = None) -> dict[str, Any]:
+    data = dict(data)
+    data["schema_registry"] = {"writer": writer} if writer else {}
+    return data
+
+
+def _dev(failback_from: str | None = None) -> Topology:
+    data = _with_registry(raw("stacks/dev.yaml"))
+    if failback_from:
+        data["replication"] = {**data.get("replication", {}), "failback_from": failback_from}
+    return topology_of(data)
+
+
+def _acl(name: str, ops: list[str], rtype: str = "topic", pattern: str = "literal") -> dict[str, Any]:
+    return {"type": "allow", "resource": {"type": rtype, "name": name, "patternType": pattern}, "operations": ops, "host": "*"}
+
+
+# The registry principal's ACLs, exactly: (writer region?, ACLs). Topics are pre-created (no Create); every
+# registry writes a bootstrap marker into its journal at start; only the writer writes snapshots and events.
+PRINCIPAL_ACLS = {
+    True: [
+        _acl(JOURNAL, ["Describe", "DescribeConfigs", "Read", "Write"]),
+        _acl(SNAPSHOTS, ["Describe", "DescribeConfigs", "Read", "Write"]),
+        _acl(EVENTS, ["Describe", "DescribeConfigs", "Write"]),
+        _acl(GROUP, ["Describe", "Read"], "group", "prefix"),
+    ],
+    False: [
+        _acl(JOURNAL, ["Describe", "DescribeConfigs", "Read", "Write"]),
+        _acl(SNAPSHOTS, ["Describe", "DescribeConfigs", "Read"]),
+        _acl(EVENTS, ["Describe", "DescribeConfigs"]),
+        _acl(GROUP, ["Describe", "Read"], "group", "prefix"),
+    ],
+}
+
+
+@pytest.mark.parametrize("writes", [True, False], ids=["writer", "read-only"])
+def test_the_registry_principal_has_exactly_the_acls_kafkasql_needs(writes):
+    t = _dev()
+    region = next(r for r in registry.regions(t) if registry.read_only(t, r) is not writes)
+    assert builders.principal_acls(t, region) == PRINCIPAL_ACLS[writes]
+
+
+def _journal_routes(t: Topology) -> dict[str, list[tuple[str, str, str]]]:
+    """Target → (source alias, policy, name on the target) of every mirror that copies the journal."""
+    routes: dict[str, list[tuple[str, str, str]]] = {}
+    for plan in mirror.flow_plans(t):
+        body = mirror.kafka_mirror_maker2(t, plan)
+        for m in body["spec"]["mirrors"]:
+            if re.fullmatch(m["topicsPattern"], JOURNAL):
+                policy = m["sourceConnector"]["config"]["replication.policy.class"]
+                remote = JOURNAL if policy == IDENTITY else f"{m['source']['alias']}.{JOURNAL}"
+                routes.setdefault(plan.target, []).append((m["source"]["alias"], policy, remote))
+    return routes
+
+
+@st.composite
+def _registry_topologies(draw: st.DrawFn) -> Topology:
+    data = draw(topologies())
+    names = [r["name"] for r in data["regions"] if not r.get("decommission")]
+    writer = draw(st.sampled_from(names)) if data["architecture"] in ("active-active", "partitioned-domain") else None
+    return topology_of(_with_registry(data, writer))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_registry_topologies())
+def test_the_journal_reaches_every_read_only_registry_once_from_the_writer_under_its_own_name(t):
+    writer = registry.writer(t)
+    routes = _journal_routes(t)
+    readers = {r for r in registry.regions(t) if r != writer}
+    assert set(routes) == readers  # never into the writer (no loop), never where no registry runs
+    for target, via in routes.items():
+        assert len(via) == 1, (target, via)
+        alias, policy, remote = via[0]
+        assert alias in (writer, naming.identity_alias(writer))
+        assert (policy, remote) == (IDENTITY, JOURNAL)
+    for r in registry.regions(t):
+        assert JOURNAL in t.topic_census(r)
+
+
+def test_failover_makes_the_promoted_region_the_writer_and_failback_returns_it():
+    before, during = _dev(), _dev(failback_from="us-west-2")
+    assert registry.writer(before) == "us-east-1" and registry.writer(during) == "us-west-2"
+    assert _journal_routes(before) == {"us-west-2": [("us-east-1", IDENTITY, JOURNAL)]}
+    assert _journal_routes(during) == {"us-east-1": [("us-west-2", IDENTITY, JOURNAL)]}
+    read_only = {
+        (label, r): builders.apicurio_registry(t, r)["spec"]["app"]["env"][-1]
+        for label, t in (("before", before), ("during", during))
+        for r in ("us-east-1", "us-west-2")
+    }
+    assert {k: v["value"] for k, v in read_only.items()} == {
+        ("before", "us-east-1"): "false",
+        ("before", "us-west-2"): "true",
+        ("during", "us-east-1"): "true",
+        ("during", "us-west-2"): "false",
+    }
+    assert all(v["name"] == "APICURIO_STORAGE_READ_ONLY_ENABLED" for v in read_only.values())
+    # In active-passive the journal is one more topic of the flow, so a switchover drains it with the data.
+    assert JOURNAL in mirror.plan_flow(before, before.flows[0]).topics
+
+
+@pytest.mark.parametrize(
+    ("architecture_file", "writer", "expected"),
+    [
+        ("stacks/dev.yaml", None, "https://registry.dev.kafka.example.com/apis/registry/v3"),
+        ("examples/schema-registry.yaml", "eu-west-1", "https://registry.eu-west-1.payments.kafka.example.com/apis/registry/v3"),
+    ],
+)
+def test_clients_get_the_registry_url_that_reaches_the_writer(architecture_file, writer, expected):
+    t = topology_of(_with_registry(raw(architecture_file), writer))
+    settings_ = builders.client_settings(t)
+    assert settings_ is not None
+    assert settings_["url"] == expected == settings_["properties"]["apicurio.registry.url"]
+    assert set(settings_["regional_urls"]) == set(registry.regions(t))
+
+
+def test_registry_off_leaves_clients_and_flows_alone():
+    t = topology_of(raw("stacks/dev.yaml"))
+    assert builders.client_settings(t) is None
+    assert registry.regions(t) == ()
+    assert all(JOURNAL not in p.topics for p in mirror.flow_plans(t))
+
+
+def test_an_active_passive_plan_with_a_registry_passes_apicurio_3_3_1_and_the_invariants(program, tmp_path):
+    data = _with_registry(raw("stacks/dev.yaml"))
+    rec = program(data, tmp_path)
+    assert invariants.check(rec) == []
+    out = tmp_path / "plan"
+    write_plan(Plan(rec.topology, rec), out)
+    result = run_oracle(out / "manifests")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ApicurioRegistry3=2" in result.stdout and result.stdout.strip().endswith(", 0 problems")
+    clients = yaml.safe_load((out / "outputs.json").read_text())
+    assert any("schema_registry" in c for c in clients["clients"].values())
+
+
+def test_the_invariant_catches_a_journal_copied_from_a_reader(program, tmp_path):
+    rec = program(_with_registry(raw("stacks/dev.yaml")), tmp_path)
+    for reg in rec.registrations:
+        if reg.type.endswith(":KafkaMirrorMaker2"):
+            reg.inputs["spec"]["mirrors"][0]["source"]["alias"] = "us-west-2"
+    assert any("not the registry writer" in p for p in invariants.check(rec))
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "setting"),
+    [
+        ("us-east-1", "us-west-2", "set replication.failback_from: us-west-2"),
+        ("us-west-2", "us-east-1", "remove replication.failback_from"),
+    ],
+)
+def test_switchover_and_failover_make_the_target_registry_the_writer(source, target, setting, tmp_path):
+    from types import SimpleNamespace
+
+    from tools.kafka_admin import WaitingError
+    from tools.switchover import Operation, Platform, Progress, Step
+
+    said: list[str] = []
+    ctx = SimpleNamespace(topology=_dev(), stack_file="dev.yaml", say=said.append)
+    progress = Progress("switchover", source, target, Step.FENCED, 0.0, 0.0)
+    log = tmp_path / "hook.log"
+    hook = ("sh", "-c", f'echo "$0 $1" >> {log}')
+    Operation(ctx, None, Platform(hook, 10, "again"), 0, 1, progress).move_registry_writer()  # type: ignore[arg-type]
+    assert log.read_text() == f"registry-writer {target}\n"
+    assert said == [f"  {target}'s schema registry is the writer"]
+    # Without a hook the operator is told exactly what to change.
+    with pytest.raises(WaitingError) as info:
+        Operation(ctx, None, Platform(None, 10, "again"), 0, 1, progress).move_registry_writer()  # type: ignore[arg-type]
+    assert setting in str(info.value) and "APICURIO_STORAGE_READ_ONLY_ENABLED" in str(info.value)
