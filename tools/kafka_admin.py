@@ -38,6 +38,7 @@ from typing import Any
 
 from components import mirror
 from components.strimzi import external_bootstrap
+from stacks import naming
 from stacks.model import Topology
 from tools.kube_fence import fence_rules
 from tools.mirror_records import parse_offset_sync, parse_position, position_record
@@ -418,6 +419,32 @@ class Cluster:
         }
         present = want & have
         return True if present == want else (False if not present else None)
+
+    def registry_writer(self) -> bool:
+        """Whether this region's schema registry is the writer, read back from Kafka: only the writer's principal
+        may write the snapshots topic (``components.registry.principal_acls``, applied by the User Operator)."""
+        from confluent_kafka.admin import (  # type: ignore[attr-defined]
+            AclBindingFilter,
+            AclOperation,
+            AclPermissionType,
+            ResourcePatternType,
+            ResourceType,
+        )
+
+        anything: Any = None  # the filter's "any" host
+        flt = AclBindingFilter(
+            ResourceType.TOPIC,
+            naming.REGISTRY_SNAPSHOTS_TOPIC,
+            ResourcePatternType.LITERAL,
+            f"User:{naming.REGISTRY_PRINCIPAL}",
+            anything,
+            AclOperation.WRITE,
+            AclPermissionType.ALLOW,
+        )
+        found = _result(
+            self.admin.describe_acls(flt, request_timeout=self.timeout), f"{self.region}: describe ACLs", self.timeout
+        )
+        return bool(found)
 
     def fence(self, topology: Topology, plan: mirror.FlowPlan, on: bool) -> None:
         from confluent_kafka.admin import AclBindingFilter  # type: ignore[attr-defined]

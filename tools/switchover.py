@@ -327,8 +327,12 @@ class Operation:
 
     def move_registry_writer(self) -> None:
         """TARGET's schema registry assigns schema IDs from now on; SOURCE's only serves reads (``stacks.registry``:
-        one writer, the region clients write in). A platform action, as the registry is a Kubernetes workload."""
+        one writer, the region clients write in). A platform action, as the registry is a Kubernetes workload;
+        judged by reading back the registry principal's ACLs on TARGET, so a resumed run does not ask again."""
         target, source = self.progress.target, self.progress.source
+        dst = self.cluster(target)
+        if dst.registry_writer():
+            return
         back = _primary(self.t) == target
         setting = "remove replication.failback_from" if back else f"set replication.failback_from: {target}"
         self.platform.do(
@@ -337,7 +341,8 @@ class Operation:
             f"and `pulumi up`: ApicurioRegistry3 {naming.REGISTRY_RESOURCE} env APICURIO_STORAGE_READ_ONLY_ENABLED, "
             f"and the registry principal's ACLs)",
         )  # fmt: skip
-        self.ctx.say(f"  {target}'s schema registry is the writer")
+        self.until(f"{target}'s schema registry principal to be the writer", dst.registry_writer)
+        self.ctx.say(f"  {target}'s schema registry is the writer (its principal's ACLs, read back)")
 
     def move_dns(self) -> None:
         target = self.progress.target

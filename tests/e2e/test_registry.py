@@ -153,6 +153,8 @@ def test_the_registry_journal_reaches_the_secondary_in_order_before_and_after_a_
     admin = KafkaAccess(ADMIN, brokers[PRIMARY].admin_password, str(ca), MirrorDeployment.DEDICATED,
                         {r: b.bootstrap for r, b in brokers.items()})  # fmt: skip
     src, dst = Cluster(admin, PRIMARY), Cluster(admin, SECONDARY)
+    # What the tool's registry-writer step reads back before and after the platform makes the secondary the writer.
+    assert src.registry_writer() and not dst.registry_writer()
     _wait("the forward flow to copy the journal", lambda: dst.copied(forward).get((JOURNAL, 0)) == SCHEMAS)
     mm.stop()
     t2 = _topology(failback_from=SECONDARY)
@@ -161,6 +163,7 @@ def test_the_registry_journal_reaches_the_secondary_in_order_before_and_after_a_
     pw.update({p: secrets.token_urlsafe(18) for p in all_principals(t2) if p not in pw})
     for region, broker in brokers.items():
         provision(t2, region, broker, ca, pw, topics=False)
+    assert dst.registry_writer()
     src.set_start(reverse, dst.end_offsets(reverse.topics))
     back = MirrorMaker(reverse, estate["tmp"] / reverse.name)
     back.start(estate["libs"], t2, brokers, ca, pw[reverse.name])
