@@ -93,6 +93,8 @@ def test_every_password_and_private_key_reaching_a_resource_or_an_output_is_a_pu
     for reg in rec.registrations:
         if reg.type == "pulumi:providers:kubernetes":
             assert is_secret(reg.inputs["kubeconfig"])
+            # Otherwise the engine replaces a ConfigMap or Secret whose data changes, where the mocks see an update.
+            assert unwrap(reg.inputs["enableConfigMapMutable"]) and unwrap(reg.inputs["enableSecretMutable"]), reg.name
     for user, settings in rec.outputs["clients"].items():
         assert is_secret(settings["password"]), user
         assert not is_secret(settings["bootstrap_servers"])
