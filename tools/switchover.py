@@ -243,8 +243,10 @@ class Operation:
         if cluster.fenced(self.t, plan_) is on:
             return None
         cluster.fence(self.t, plan_, on=on)
-        if cluster.fenced(self.t, plan_) is not on:
-            raise KafkaError(f"{region}: the write fence did not read back {'complete' if on else 'removed'}")
+        # Created ACLs are committed by the controller before the broker that answers describes them.
+        self.until(
+            f"{region}'s fence ACLs to read back {'complete' if on else 'removed'}", lambda: cluster.fenced(self.t, plan_) is on
+        )
         return "DENY ACLs through the Admin API, read back"
 
     def fence(self, *, required: bool) -> None:
