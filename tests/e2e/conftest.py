@@ -16,17 +16,11 @@ import pytest
 
 from tests.e2e.cluster import Broker, Pki, fetch_libs, java
 
-# Switchover/failover/failback on Kafka and the sustained-load measurement (issue 17): opt-in until they have
-# run green in CI on a quiet machine (`make e2e-switchover`); CI's `make test` reports them as skipped.
-OPT_IN = ("test_switchover.py", "test_mirror_load.py")
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-            if item.fspath.basename in OPT_IN and not os.environ.get("KMR_SWITCHOVER_E2E"):
-                item.add_marker(pytest.mark.skip(reason="opt-in: KMR_SWITCHOVER_E2E=1 (make e2e-switchover)"))
 
 
 @pytest.fixture(scope="session")
