@@ -18,8 +18,7 @@ from typing import Any
 
 import yaml
 
-from components import mirror
-from components.strimzi import KAFKA_METRICS, METRICS_KEY, MM2_METRICS, Manifest, labels
+from components.strimzi import KAFKA_METRICS, METRICS_KEY, Manifest, labels
 from stacks.model import Region, Topology
 
 CONSUMER_LAG_THRESHOLD = 10_000  # records behind, for ten minutes
@@ -151,10 +150,12 @@ def _groups(pattern: str) -> list[str]:
 
 
 def metrics_config_maps(topology: Topology, region: Region) -> list[Manifest]:
-    """The exporter rules a region needs: Kafka's, and MirrorMaker's where a flow lands here."""
+    """The exporter rules a region needs: Kafka's, and the replication engine's where a flow lands here."""
+    from components import engines
+
     maps = [metrics_config_map(topology, region, KAFKA_METRICS, kafka_rules(topology))]
-    if any(p.target == region.name for p in mirror.flow_plans(topology)):
-        maps.append(metrics_config_map(topology, region, MM2_METRICS, MM2_RULES))
+    for name, rules in engines.of(topology).exporter_rules(topology, region.name):
+        maps.append(metrics_config_map(topology, region, name, rules))
     return maps
 
 
@@ -229,7 +230,6 @@ def _alert(name: str, expr: str, for_: str, severity: str, summary: str) -> dict
 
 
 def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
-    rpo_ms = topology.mm2.rpo_seconds * 1000
     capacity = _bytes(region.kafka.storage.size)
     bytes_in = "sum(rate(kafka_server_brokertopicmetrics_bytesinpersec_count[5m]))"
     brokers = [
@@ -312,16 +312,12 @@ def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
             )
     if tenants:
         groups.append({"name": f"kafka-multiregion.{region.name}.tenants", "rules": tenants})
-    if any(p.target == region.name for p in mirror.flow_plans(topology)):
-        mm2 = [
-            _alert("MirrorMakerReplicationLatencyAboveRpo", f"max by (target, topic) (kafka_connect_mirror_source_connector_replication_latency_ms_max) > {rpo_ms}", "2m", "critical", f"Replication into {{{{ $labels.target }}}} of {{{{ $labels.topic }}}} lags more than the RPO ({topology.mm2.rpo_seconds} s)"),
-            _alert("MirrorMakerRecordAgeAboveRpo", f"max by (target, topic) (kafka_connect_mirror_source_connector_record_age_ms_max) > {rpo_ms}", "2m", "critical", f"Records of {{{{ $labels.topic }}}} reach {{{{ $labels.target }}}} older than the RPO ({topology.mm2.rpo_seconds} s)"),
-            _alert("MirrorMakerConsumerLagGrowing", "min_over_time(kafka_consumer_fetch_manager_records_lag_max[10m]) > 0 and deriv(kafka_consumer_fetch_manager_records_lag_max[10m]) > 0", "10m", "warning", "MirrorMaker's consumer {{ $labels.clientid }} falls further behind its source"),
-            _alert("MirrorMakerCheckpointLatencyAboveRpo", f"max by (source, target, group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max) > {rpo_ms}", "5m", "warning", "Consumer offsets of {{ $labels.group }} are translated later than the RPO"),
-            _alert("MirrorMakerConnectorFailed", 'max by (connector) (kafka_connect_connector_status{status="failed"}) == 1', "1m", "critical", "MirrorMaker connector {{ $labels.connector }} failed"),
-            _alert("MirrorMakerTaskFailed", 'max by (connector, task) (kafka_connect_connector_task_status{status="failed"}) == 1', "1m", "critical", "MirrorMaker task {{ $labels.connector }}/{{ $labels.task }} failed"),
-        ]  # fmt: skip
-        groups.append({"name": f"kafka-multiregion.{region.name}.mirrormaker", "rules": mm2})
+    from components import engines
+
+    engine = engines.of(topology)
+    replication = engine.alert_rules(topology, region.name)  # the engine's lag against the same RPO
+    if replication:
+        groups.append({"name": f"kafka-multiregion.{region.name}.{engine.alert_group}", "rules": replication})
     return groups
 
 

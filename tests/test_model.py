@@ -496,11 +496,41 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "domains",
         "only for partitioned-domain",
     ),
-    "cluster linking before it exists": (
-        "stacks/dev.yaml",
+    "cluster linking for an architecture it does not serve": (
+        "stacks/prod.yaml",
         _set("replication", {"engine": "cluster-linking"}),
-        "replication",
-        "not supported yet",
+        "architecture",
+        "bidirectional cluster links",
+    ),
+    "cluster linking asked for header filters": (
+        "examples/cluster-linking-active-passive.yaml",
+        _set("replication/filters", [{"header": "x-residency-local"}]),
+        "replication.filters",
+        "Connect transform (SMT)",
+    ),
+    "cluster linking on Strimzi clusters": (
+        "examples/cluster-linking-active-passive.yaml",
+        _set("flavor", "strimzi"),
+        "flavor",
+        "set flavor: confluent",
+    ),
+    "a combined pool on Confluent for Kubernetes": (
+        "stacks/dev.yaml",
+        _set("flavor", "confluent"),
+        "regions[0].kafka.combined",
+        "set combined: false",
+    ),
+    "a link offset-sync interval beyond the RPO": (
+        "examples/cluster-linking-active-passive.yaml",
+        _set("replication/offset_sync_interval_seconds", 90),
+        "replication.offset_sync_interval_seconds",
+        "lower offset_sync_interval_seconds to at most 60 s",
+    ),
+    "an RPO declared in both places": (
+        "stacks/dev.yaml",
+        _both(_set("objectives", {"rpo_seconds": 60}), _set("replication", {"rpo_seconds": 60})),
+        "replication.rpo_seconds",
+        "keep objectives.rpo_seconds",
     ),
     "an unknown kubernetes access kind": (
         "stacks/dev.yaml",

@@ -269,7 +269,7 @@ def _parser() -> argparse.ArgumentParser:
 def kafka_operation(ctx: Context, args: argparse.Namespace, argv: list[str]) -> int:
     t = ctx.topology
     target = args.region if args.command != "failback" else next(r for r in t.region_names if t.region(r).role.value == "primary")
-    wait = args.wait if args.wait is not None else float(t.mm2.rto_seconds)
+    wait = args.wait if args.wait is not None else float(t.rto_seconds)
     access = KafkaAccess.load(args.kafka, t, args.call_timeout)
     hook = tuple(shlex.split(args.hook)) if args.hook else None
     platform = switchover.Platform(hook, wait, command(*argv))
@@ -292,7 +292,7 @@ def run(argv: list[str], say: Callable[[str], None]) -> int:
     region = getattr(args, "region", None)
     if region is not None and region not in topology.region_names:
         raise FailoverError(f"region {region!r} is not in {args.stack}; use one of {list(topology.region_names)}")
-    timeout = args.timeout if getattr(args, "timeout", None) is not None else float(topology.mm2.rto_seconds)
+    timeout = args.timeout if getattr(args, "timeout", None) is not None else float(topology.rto_seconds)
     waits = 12 * (getattr(args, "wait", None) or timeout) if args.command in ("switchover", "failover", "failback") else 0
     deadline = Deadline(args.deadline + (2 * timeout if args.command == "drill" else 0) + waits)
     ctx = Context(client(args.call_timeout, deadline), topology, args.stack, deadline, say)
