@@ -17,6 +17,7 @@ Deliberately not here: Pulumi resources (``components.flavors.confluent``), Clus
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 from typing import Any
@@ -233,18 +234,17 @@ def acl_config_map(topology: Topology, region: Region, script: str) -> Manifest:
 
 
 def acl_job(topology: Topology, region: Region, script: str) -> Manifest:
-    """The Job that applies the ACLs; its name carries the script's hash, so a changed list runs again."""
-    import hashlib
-
-    digest = hashlib.sha256(script.encode()).hexdigest()[:10]
+    """The Job that applies the ACLs. Its pod template carries the script's hash: a Job's template cannot change,
+    so a changed list makes the provider replace the Job (same name), which runs it again."""
+    digest = hashlib.sha256(script.encode()).hexdigest()
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": _meta(topology, region, f"{naming.CFK_ACLS}-{digest}", "user"),
+        "metadata": _meta(topology, region, naming.CFK_ACLS, "user"),
         "spec": {
             "backoffLimit": 10,
-            "ttlSecondsAfterFinished": 86400,
             "template": {
+                "metadata": {"annotations": {"kafka-multiregion.io/acls-sha256": digest}},
                 "spec": {
                     "restartPolicy": "OnFailure",
                     "containers": [
@@ -264,7 +264,7 @@ def acl_job(topology: Topology, region: Region, script: str) -> Manifest:
                         {"name": "admin", "secret": {"secretName": naming.CFK_ADMIN_CLIENT_SECRET}},
                         {"name": "tls", "secret": {"secretName": naming.CFK_TLS_SECRET}},
                     ],
-                }
+                },
             },
         },
     }

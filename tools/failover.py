@@ -45,7 +45,7 @@ from collections.abc import Callable
 from components.dns_records import Broker, failover_groups, records
 from stacks.loader import TopologyError, load_topology
 from stacks.model import Topology
-from tools import switchover
+from tools import switchover, switchover_links
 from tools.failover_actions import (
     VERBS,
     Context,
@@ -266,6 +266,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Each replication engine's switchover/failback and failover steps, on the shared machinery of tools.switchover.
+RUNNERS: dict[str, tuple[Callable[[switchover.Operation], None], Callable[[switchover.Operation], None]]] = {
+    "mirrormaker2": (switchover.run_switchover, switchover.run_failover),
+    "cluster-linking": (switchover_links.run_switchover, switchover_links.run_failover),
+}
+
+
 def kafka_operation(ctx: Context, args: argparse.Namespace, argv: list[str]) -> int:
     t = ctx.topology
     target = args.region if args.command != "failback" else next(r for r in t.region_names if t.region(r).role.value == "primary")
@@ -275,10 +282,8 @@ def kafka_operation(ctx: Context, args: argparse.Namespace, argv: list[str]) -> 
     platform = switchover.Platform(hook, wait, command(*argv))
     op = switchover.begin(ctx, args.command, target, access=access, platform=platform, max_lag=args.max_lag, wait=wait)
     ctx.say(f"{args.command} {op.progress.source} -> {op.progress.target}")
-    if args.command == "failover":
-        switchover.run_failover(op)
-    else:
-        switchover.run_switchover(op)
+    switch, fail = RUNNERS[t.replication.engine]  # the engine's steps (its failover semantics)
+    (fail if args.command == "failover" else switch)(op)
     return 0
 
 

@@ -42,9 +42,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from components import mirror
+from components import flavors, mirror
 from components.access import principals_in
-from components.strimzi import external_bootstrap
 from stacks.model import Topology
 from tools.mirror_records import parse_offset_sync, parse_position, position_record
 from tools.route53_zone import FailoverError
@@ -88,7 +87,9 @@ class KafkaAccess:
     "mirror_deployment": "strimzi", "bootstrap": {region: "host:port"}}``. The admin's bootstrap defaults to each
     region's external bootstrap; a switch closes that listener to clients, so where the tool must still reach a
     region afterwards (to start the reverse flow, to fail back) give another path, e.g. the internal listener
-    through ``kubectl port-forward``. Whether clients can connect is always probed at the external name."""
+    through ``kubectl port-forward``. Whether clients can connect is probed at the external name (``clients`` may
+    name another address per region). Cluster Linking stacks also give ``rest``: {region: "https://host:8090"}, each
+    region's Admin REST API, which ``tools.cluster_links`` calls."""
 
     username: str
     password: str
@@ -97,6 +98,7 @@ class KafkaAccess:
     bootstrap: Mapping[str, str] = field(default_factory=dict)
     clients: Mapping[str, str] = field(default_factory=dict)  # region → what clients connect to (probed)
     timeout: float = 10.0
+    rest: Mapping[str, str] = field(default_factory=dict)  # region → its Admin REST API (Cluster Linking stacks)
 
     @classmethod
     def load(cls, path: str, topology: Topology, timeout: float) -> KafkaAccess:
@@ -106,10 +108,20 @@ class KafkaAccess:
             with open(data["password_file"], encoding="utf-8") as f:
                 password = f.read().strip()
             deployment = MirrorDeployment(data.get("mirror_deployment", MirrorDeployment.STRIMZI.value))
-            external = {r: external_bootstrap(topology, r) for r in topology.region_names}
+            # What clients connect to: each region's own name on its flavor's external port (or as given).
+            port = flavors.of(topology).external_port
+            given = data.get("clients", {})
+            external = {r: str(given.get(r) or f"{topology.region_dns_name(r)}:{port}") for r in topology.region_names}
             bootstrap = {r: str(data.get("bootstrap", {}).get(r) or external[r]) for r in topology.region_names}
             return cls(
-                str(data.get("username", "kafka-admin")), password, str(data["ca_file"]), deployment, bootstrap, external, timeout
+                str(data.get("username", "kafka-admin")),
+                password,
+                str(data["ca_file"]),
+                deployment,
+                bootstrap,
+                external,
+                timeout,
+                {r: str(u) for r, u in data.get("rest", {}).items()},
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise FailoverError(f"--kafka {path}: {type(exc).__name__}: {exc} (see `python -m tools.failover --help`)") from None

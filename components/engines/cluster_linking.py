@@ -55,6 +55,13 @@ LINK_RULES: list[dict[str, Any]] = [
 ]
 
 
+def run_of(topology: Topology, flow: Flow) -> FlowRun:
+    """A flow as its link runs it (also for a flow the topology does not declare now: the failover tool's reverse)."""
+    topics = topology.copies(flow)
+    remote = tuple(topology.remote_topic(flow, t) for t in topics)
+    return FlowRun(flow, naming.cluster_link_principal(flow.source, flow.target), topics, remote, topology.policy.value)
+
+
 def _settings(topology: Topology) -> ClusterLinkingReplication:
     assert isinstance(topology.replication, ClusterLinkingReplication)
     return topology.replication
@@ -66,15 +73,7 @@ class ClusterLinking:
     alert_group = "clusterlink"
 
     def flows(self, topology: Topology) -> tuple[FlowRun, ...]:
-        runs = []
-        for flow in topology.flows:
-            topics = topology.copies(flow)
-            if topics:
-                remote = tuple(topology.remote_topic(flow, t) for t in topics)
-                runs.append(
-                    FlowRun(flow, naming.cluster_link_principal(flow.source, flow.target), topics, remote, topology.policy.value)
-                )
-        return tuple(runs)
+        return tuple(run for run in (run_of(topology, f) for f in topology.flows) if run.topics)
 
     def principals(self, topology: Topology, region: str) -> list[Principal]:
         return [
