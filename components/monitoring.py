@@ -379,14 +379,14 @@ def cluster_dashboard(topology: Topology) -> dict[str, Any]:
 
 
 def cross_region_dashboard(topology: Topology) -> dict[str, Any]:
-    panels = [
-        _panel(1, "Replication latency per flow (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_replication_latency_ms_max)", "-> {{target}} {{topic}}")], 0, unit="ms"),
-        _panel(2, "Replication throughput per flow", [("sum by (target) (kafka_connect_mirror_source_connector_byte_rate)", "-> {{target}}")], 0, x=12, unit="Bps"),
-        _panel(3, "Record age at the target (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_record_age_ms_max)", "-> {{target}} {{topic}}")], 8, unit="ms"),
-        _panel(4, "Consumer lag per group", [("sum by (consumergroup) (kafka_consumergroup_lag_sum)", "{{consumergroup}}")], 8, x=12),
-        _panel(5, "MirrorMaker consumer records lag", [("max by (clientid) (kafka_consumer_fetch_manager_records_lag_max)", "{{clientid}}")], 16),
-        _panel(6, "Checkpoint latency per group", [("max by (group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max)", "{{group}}")], 16, x=12, unit="ms"),
-    ]  # fmt: skip
+    from components import engines
+
+    # The replication engine's panels (ids 1-3 and 5-6), around the consumer lag every estate has (id 4).
+    by_id = {
+        4: _panel(4, "Consumer lag per group", [("sum by (consumergroup) (kafka_consumergroup_lag_sum)", "{{consumergroup}}")], 8, x=12),
+        **{p["id"]: p for p in engines.of(topology).panels(topology)},
+    }  # fmt: skip
+    panels = [by_id[i] for i in sorted(by_id)]
     if topology.dns is None:
         # DNS managed elsewhere: no Route53 health checks to show.
         return _dashboard(f"kmr-{topology.environment}-cross-region", f"Kafka across regions ({topology.environment})", panels)

@@ -162,6 +162,13 @@ class MirrorMaker2Replication(Strict):
                         f"RPO {rpo} s is not reachable: checkpoint interval {checkpoint} s + offset-sync interval {sync} s = {checkpoint + sync} s of consumer offsets can be stale at failover; lower the intervals so they add up to at most {rpo} s, or raise rpo_seconds",
                     )
                 )
+        if topology.cluster_flavor != self.default_flavor:
+            errors.append(
+                (
+                    ("flavor",),
+                    f"MirrorMaker 2 runs as Strimzi's KafkaMirrorMaker2 next to Strimzi clusters, not on {topology.cluster_flavor} clusters; set flavor: strimzi (or remove it), or use engine: cluster-linking",
+                )
+            )
         if self.exactly_once and self.replicas < 1:
             errors.append((("replication", "replicas"), "exactly-once needs at least one MirrorMaker 2 replica"))
 

@@ -520,6 +520,12 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "regions[0].kafka.combined",
         "set combined: false",
     ),
+    "MirrorMaker 2 on Confluent for Kubernetes": (
+        "stacks/prod.yaml",
+        _set("flavor", "confluent"),
+        "flavor",
+        "set flavor: strimzi (or remove it), or use engine: cluster-linking",
+    ),
     "a link offset-sync interval beyond the RPO": (
         "examples/cluster-linking-active-passive.yaml",
         _set("replication/offset_sync_interval_seconds", 90),

@@ -101,6 +101,15 @@ class ClusterLinking:
                 pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[login])),
             )
 
+    def panels(self, topology: Topology) -> list[dict[str, Any]]:
+        from components.monitoring import _panel
+
+        return [
+            _panel(1, "Cluster link lag per link (max, messages)", [("max by (kafka_region, link) (kafka_server_link_clusterlinkfetchermanager_maxlag)", "{{link}} -> {{kafka_region}}")], 0),
+            _panel(2, "Mirror topic lag per topic", [("max by (link, topic) (kafka_server_link_mirror_partition_lag)", "{{link}} {{topic}}")], 0, x=12),
+            _panel(3, "Dead link fetcher threads", [("max by (kafka_region, link) (kafka_server_link_clusterlinkfetchermanager_deadthreadcount)", "{{link}} -> {{kafka_region}}")], 8),
+        ]  # fmt: skip
+
     def rendered_files(self, topology: Topology) -> dict[str, str]:
         return {}  # nothing runs outside the brokers
 

@@ -78,6 +78,17 @@ class MirrorMaker2:
             out[f"{p.name}.properties"] = mirror.mm2_properties(topology, p, access)
         return out
 
+    def panels(self, topology: Topology) -> list[dict[str, Any]]:
+        from components.monitoring import _panel
+
+        return [
+            _panel(1, "Replication latency per flow (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_replication_latency_ms_max)", "-> {{target}} {{topic}}")], 0, unit="ms"),
+            _panel(2, "Replication throughput per flow", [("sum by (target) (kafka_connect_mirror_source_connector_byte_rate)", "-> {{target}}")], 0, x=12, unit="Bps"),
+            _panel(3, "Record age at the target (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_record_age_ms_max)", "-> {{target}} {{topic}}")], 8, unit="ms"),
+            _panel(5, "MirrorMaker consumer records lag", [("max by (clientid) (kafka_consumer_fetch_manager_records_lag_max)", "{{clientid}}")], 16),
+            _panel(6, "Checkpoint latency per group", [("max by (group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max)", "{{group}}")], 16, x=12, unit="ms"),
+        ]  # fmt: skip
+
     def _lands_in(self, topology: Topology, region: str) -> bool:
         return any(p.target == region for p in mirror.flow_plans(topology))
 
