@@ -2,7 +2,8 @@
 
 Owns: the composition: credentials and PKI once per environment; per region a cluster and its users (with
 that region's providers), built by the topology's cluster flavor (``components.flavors``); the replication
-engine's flows (``components.engines``: MirrorMaker 2 or Cluster Linking); and the outputs a platform team needs (per region bootstrap addresses, the CA, per user connection settings).
+engine's flows (``components.engines``: MirrorMaker 2 or Cluster Linking); and the outputs a platform team
+needs (per region bootstrap addresses, the CA, per user connection settings).
 Logical names come from the topology (region, flow, user names), so adding a region, topic or user never
 changes the URN of anything that exists.
 
