@@ -255,7 +255,11 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common])
         if name != "failback":
             p.add_argument("region")
-        p.add_argument("--kafka", required=True, help="JSON: password_file, ca_file[, username, mirror_deployment, bootstrap]")
+        p.add_argument(
+            "--kafka",
+            required=True,
+            help="JSON: password_file, ca_file[, username, mirror_deployment, bootstrap, clients, rest (Cluster Linking)]",
+        )
         p.add_argument(
             "--hook", help="command run as `HOOK ACTION SUBJECT` for stop-flow, start-flow, close-listener, open-listener"
         )
