@@ -6,7 +6,8 @@ as the Strimzi flavor, ``authorization: simple`` with the admin and operator as 
 REST API behind basic authentication), the KafkaRestClass that CFK's topic and link controllers call, a KafkaTopic
 per hosted topic, and the ACL job: CFK has no user or ACL resource without RBAC (``ConfluentRolebinding`` needs the
 Metadata Service), so every principal's ACLs are applied by a Kubernetes Job running ``kafka-acls --add`` as the
-admin (idempotent; an ACL removed from the topology is not removed from Kafka by it: see the README).
+admin, and its client quotas by ``kafka-configs`` (idempotent; an ACL removed from the topology is not removed from
+Kafka by it: see the README).
 
 Users are SASL/PLAIN principals listed in the listeners' ``plain-users.json`` Secret: CFK 2.9.3 has no SCRAM
 listener type. Secret values never appear here: builders give the shapes, the components fill them with outputs.
@@ -25,7 +26,7 @@ from typing import Any
 from components import monitoring, strimzi
 from stacks import naming
 from stacks.flavors import CFK_CHART_VERSION, CP_VERSION
-from stacks.model import SUPER_USERS, Region, Topology
+from stacks.model import SUPER_USERS, Quotas, Region, Topology
 
 API = "platform.confluent.io/v1beta1"
 CFK_CHART = "confluent-for-kubernetes"
@@ -219,9 +220,18 @@ def acl_commands(region: Region, principal: str, acls: list[dict[str, Any]]) -> 
     return out
 
 
-def acl_script(region: Region, commands: list[str]) -> str:
-    base = f"kafka-acls --bootstrap-server {internal_bootstrap(region)} --command-config /mnt/admin/client.properties --add"
-    return "set -eu\n" + "".join(f"{base} {c}\n" for c in commands)
+def quota_command(principal: str, quotas: Quotas) -> str:
+    """The principal's client quotas (the same Kafka keys the Strimzi flavor's KafkaUser sets), as kafka-configs args."""
+    values = ",".join(f"{k}={v}" for k, v in sorted(quotas.model_dump(exclude_none=True).items()))
+    return f"--alter --entity-type users --entity-name {shlex.quote(principal)} --add-config {shlex.quote(values)}"
+
+
+def acl_script(region: Region, commands: list[str], quotas: list[str] | None = None) -> str:
+    """ACLs added with kafka-acls, then quotas set with kafka-configs, each as the admin."""
+    login = f"--bootstrap-server {internal_bootstrap(region)} --command-config /mnt/admin/client.properties"
+    lines = [f"kafka-acls {login} --add {c}" for c in commands]
+    lines += [f"kafka-configs {login} {q}" for q in quotas or []]
+    return "set -eu\n" + "".join(f"{line}\n" for line in lines)
 
 
 def acl_config_map(topology: Topology, region: Region, script: str) -> Manifest:

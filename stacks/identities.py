@@ -55,7 +55,8 @@ def _check_principals(topology: Topology, errors: Errors) -> None:
         generated = dict.fromkeys(SUPER_USERS, "a super user")
         for f in topology.flows:
             if r in (f.source, f.target):
-                generated[naming.flow_principal(f.source, f.target)] = f"the MirrorMaker principal of {f.source} → {f.target}"
+                name, what = topology.replication.principal(f)
+                generated[name] = f"{what} of {f.source} → {f.target}"
         if topology.heartbeats and r in sources:
             generated[naming.heartbeat_principal(r)] = f"the heartbeat principal of {r}"
         principals = [*generated, *topology.users_in(r)]

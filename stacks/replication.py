@@ -139,6 +139,10 @@ class MirrorMaker2Replication(Strict):
     def runs_heartbeats(self, prod: bool) -> bool:
         return self.heartbeats if self.heartbeats is not None else prod
 
+    def principal(self, flow: Flow) -> tuple[str, str]:
+        """The flow's principal, and what to call it in a message."""
+        return naming.flow_principal(flow.source, flow.target), "the MirrorMaker principal"
+
     def internal_topics(self, flow: Flow) -> tuple[str, ...]:
         """Topics this engine keeps on a flow's target (Connect storage, offset syncs, checkpoints)."""
         return naming.mm2_internal_topics(flow.source, flow.target)
@@ -210,6 +214,9 @@ class ClusterLinkingReplication(Strict):
 
     def runs_heartbeats(self, prod: bool) -> bool:
         return False
+
+    def principal(self, flow: Flow) -> tuple[str, str]:
+        return naming.cluster_link_principal(flow.source, flow.target), "the cluster link's principal"
 
     def internal_topics(self, flow: Flow) -> tuple[str, ...]:
         return ()  # the link keeps its state inside the destination cluster's own metadata

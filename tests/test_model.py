@@ -407,6 +407,12 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "users.mm2-sneaky",
         "reserved",
     ),
+    "a user named like a cluster link's principal": (
+        "examples/cluster-linking-active-passive.yaml",
+        lambda d: d["users"].update({"link-eu-west-1-to-eu-central-1": {}}),
+        "users.link-eu-west-1-to-eu-central-1",
+        "is already the cluster link's principal of eu-west-1 → eu-central-1",
+    ),
     "all operations on every topic": (
         "stacks/dev.yaml",
         _set("users/orders-service/acls/0", {"resource": {"type": "topic", "name": "*"}, "operations": ["All"]}),

@@ -59,7 +59,7 @@ def run_of(topology: Topology, flow: Flow) -> FlowRun:
     """A flow as its link runs it (also for a flow the topology does not declare now: the failover tool's reverse)."""
     topics = topology.copies(flow)
     remote = tuple(topology.remote_topic(flow, t) for t in topics)
-    return FlowRun(flow, naming.cluster_link_principal(flow.source, flow.target), topics, remote, topology.policy.value)
+    return FlowRun(flow, topology.replication.principal(flow)[0], topics, remote, topology.policy.value)
 
 
 def _settings(topology: Topology) -> ClusterLinkingReplication:

@@ -158,14 +158,16 @@ class ConfluentUsersArgs:
 
 
 class ConfluentUsers(pulumi.ComponentResource):
-    """Every principal's ACLs in one region, applied by a Job as the admin (CFK has no ACL resource without RBAC)."""
+    """Every principal's ACLs and quotas in one region, applied by a Job as the admin (CFK has neither resource without RBAC)."""
 
     def __init__(self, name: str, args: ConfluentUsersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kafka-multiregion:index:ConfluentUsers", name, None, opts)
         t = args.ctx.topology
         region = t.region(args.ctx.region)
-        commands = [c for p in principals_in(t, region.name) if p.acls for c in confluent.acl_commands(region, p.name, p.acls)]
-        script = confluent.acl_script(region, commands)
+        principals = principals_in(t, region.name)
+        commands = [c for p in principals if p.acls for c in confluent.acl_commands(region, p.name, p.acls)]
+        quotas = [confluent.quota_command(p.name, p.quotas) for p in principals if p.quotas is not None and not p.quotas.empty]
+        script = confluent.acl_script(region, commands, quotas)
         after_kafka = pulumi.ResourceOptions(parent=self, depends_on=[args.kafka])
         body = confluent.acl_config_map(t, region, script)
         script_map = k8s.core.v1.ConfigMap(f"{name}-acls", metadata=body["metadata"], data=body["data"], opts=after_kafka)
