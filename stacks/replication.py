@@ -222,8 +222,9 @@ class ClusterLinkingReplication(Strict):
         return ()  # the link keeps its state inside the destination cluster's own metadata
 
     def skip_reason(self, topic: str, target: str) -> str | None:
-        if topic.startswith(("_", ".")):
-            return f"Cluster Linking cannot mirror {topic!r} to {target}: topics starting with '_' are internal to Confluent Server; rename it or set replicated: false"
+        if topic.startswith(("__", "_confluent")):
+            # Kafka's own (__consumer_offsets, __transaction_state) and Confluent Server's (_confluent-*) topics.
+            return f"Cluster Linking does not mirror {topic!r} to {target}: names starting '__' or '_confluent' are Kafka's and Confluent Server's internal topics; rename it or set replicated: false"
         return None
 
     def check(self, topology: Topology, errors: Errors) -> None:

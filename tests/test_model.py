@@ -413,6 +413,12 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "users.link-eu-west-1-to-eu-central-1",
         "is already the cluster link's principal of eu-west-1 → eu-central-1",
     ),
+    "a topic Cluster Linking never mirrors": (
+        "examples/cluster-linking-active-passive.yaml",
+        lambda d: d["topics"].update({"_confluent-audit": {"replication_factor": 3}}),
+        "topics._confluent-audit",
+        "Confluent Server's internal topics",
+    ),
     "all operations on every topic": (
         "stacks/dev.yaml",
         _set("users/orders-service/acls/0", {"resource": {"type": "topic", "name": "*"}, "operations": ["All"]}),
