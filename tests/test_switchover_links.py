@@ -204,3 +204,35 @@ def test_a_link_too_far_behind_is_refused_before_anything_changes(
     code, text, _ = z.run("switchover", SECONDARY, "--kafka", str(kafka_file), "--hook", "true", "--max-lag", "1")
     assert code == 4 and "more than --max-lag 1 messages behind" in text, text
     assert not [c for c in rest.calls if c[0] != "GET"]
+
+
+def test_failback_after_a_failover_waits_for_the_link_into_the_primary_then_promotes_there(
+    zone: Callable[..., Zone], rest: FakeRest, kafka_file: Path, tmp_path: Path
+) -> None:
+    rest.up[PRIMARY] = False
+    z = zone(STACK)
+    code, text, _ = z.run("failover", SECONDARY, "--kafka", str(kafka_file), "--hook", "true", "--wait", "5")
+    assert code == 0, text
+    # The primary is back; its listener answers clients again, and the platform step (the hook) has set up the link
+    # from the promoted secondary into it, and later the forward link again.
+    rest.up[PRIMARY] = True
+    back, forward = naming.cluster_link(SECONDARY), naming.cluster_link(PRIMARY)
+    rest.links[PRIMARY][back] = {t: ["ACTIVE", 0] for t in TOPICS}
+    rest.links[SECONDARY][forward] = {t: ["ACTIVE", 0] for t in TOPICS}
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    access = json.loads(kafka_file.read_text())
+    access["clients"] = {PRIMARY: f"127.0.0.1:{listener.getsockname()[1]}", SECONDARY: f"127.0.0.1:{free_port()}"}
+    kafka_file.write_text(json.dumps(access))
+    rest.calls.clear()
+    try:
+        code, text, _ = z.run("failback", "--kafka", str(kafka_file), "--hook", "true", "--wait", "5")
+    finally:
+        listener.close()
+    assert code == 0, text
+    (promote,) = _calls(rest, "POST", ":promote")
+    assert promote[1:] == (PRIMARY, f"/links/{back}/mirrors:promote", {"mirror_topic_names": TOPICS})
+    assert {c[1] for c in _calls(rest, "POST", "/acls")} == {SECONDARY}  # the promoted side is fenced, not the primary
+    code, text, _ = z.run("status")
+    assert "payments.kafka.example.com answers with eu-west-1" in text, text
