@@ -1,6 +1,6 @@
 """Route53: health checks per region and the records of ``components.dns_records``, pointing at real endpoints.
 
-Owns: reading each region's load-balancer hostnames from the Services Strimzi creates for the public listener
+Owns: reading each region's load-balancer hostnames from the Services its cluster flavor creates for the public listener
 (after the Kafka resource is Ready; the topology's ``endpoint_override`` wins), the Route53 health checks
 (endpoint checks: TCP, or CloudWatch-metric with its alarm for private endpoints; the switch and gate of each
 failover group), and the records with their routing policies. Each region's records and health checks use that
@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import strimzi
+from components import flavors
 from components.dns_records import (
     Bootstrap,
     Broker,
@@ -58,7 +58,7 @@ def _hostname(service: k8s.core.v1.Service) -> pulumi.Output[str]:
 def _read_lb_hostname(
     key: str, namespace: str, service: str, kafka: pulumi.CustomResource, opts: pulumi.ResourceOptions
 ) -> pulumi.Output[str]:
-    """Read a Service Strimzi created and return its load balancer's hostname.
+    """Read a Service the cluster flavor's operator created and return its load balancer's hostname.
 
     The id depends on the Kafka resource's id: unknown during a first preview, so the read waits for `up`
     (when the Kafka is Ready and its Services exist) instead of failing on a Service that is not there yet.
@@ -86,6 +86,7 @@ class Dns(pulumi.ComponentResource):
         )
         self.endpoints = {}
         brokers: dict[tuple[str, int], pulumi.Output[str]] = {}
+        flavor = flavors.of(t)  # which Services hold the load balancers
         for name_ in t.region_names:
             region = t.region(name_)
             kafka = args.kafkas[name_]
@@ -94,11 +95,11 @@ class Dns(pulumi.ComponentResource):
             if region.endpoint_override:
                 self.endpoints[name_] = pulumi.Output.from_input(region.endpoint_override)
             else:
-                svc = strimzi.external_bootstrap_service(region)
+                svc = flavor.bootstrap_service(region)
                 self.endpoints[name_] = _read_lb_hostname(f"{name_}-bootstrap-service", region.namespace, svc, kafka, read)
             if region.kafka.listener_type is ListenerType.LOADBALANCER:
-                for b in region.kafka.broker_ids:
-                    svc = strimzi.external_broker_service(region, b)
+                for b in t.broker_ids(name_):
+                    svc = flavor.broker_service(region, b)
                     brokers[(name_, b)] = _read_lb_hostname(f"{name_}-broker-{b}-service", region.namespace, svc, kafka, read)
         self.health_check_ids = {}
         ids: dict[CheckRef, pulumi.Output[str]] = {}

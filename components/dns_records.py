@@ -275,7 +275,7 @@ def records(topology: Topology) -> list[RecordSpec]:
             # Other listener types have no per-broker load balancer: those names are the operator's own.
             out += [
                 RecordSpec(f"{name}-broker-{b}", topology.broker_dns_name(name, b), Broker(name, b), ttl, region=name)
-                for b in region.kafka.broker_ids
+                for b in topology.broker_ids(name)
             ]
     return out + SHARED_RECORDS[topology.architecture](topology)
 

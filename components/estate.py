@@ -1,8 +1,9 @@
 """The whole multi-region estate of one environment: the top component the program builds.
 
 Owns: the composition: credentials and PKI once per environment; per region a cluster and its users (with
-that region's providers); per flow a MirrorMaker 2 in the target region; heartbeats per source region; and the
-outputs a platform team needs (per region bootstrap addresses, the CA, per user connection settings).
+that region's providers), built by the topology's cluster flavor (``components.flavors``); the replication
+engine's flows (``components.engines``: MirrorMaker 2 or Cluster Linking); and the outputs a platform team
+needs (per region bootstrap addresses, the CA, per user connection settings).
 Logical names come from the topology (region, flow, user names), so adding a region, topic or user never
 changes the URN of anything that exists.
 
@@ -17,31 +18,19 @@ from typing import Any
 
 import pulumi
 
-from components import mirror, registry, strimzi
-from components.cluster import RegionalCluster, RegionalClusterArgs
+from components import engines, flavors, registry, strimzi
 from components.credentials import Credentials, CredentialsArgs
 from components.dns import Dns, DnsArgs
+from components.engines import BuildContext
+from components.flavors.base import RegionalKafka, RegionContext
+from components.flavors.strimzi import CLIENT_PROPERTIES as FAILOVER_CLIENT_PROPERTIES
 from components.observability import Observability, ObservabilityArgs
 from components.pki import Pki, PkiArgs
 from components.providers import Providers
-from components.replication import (
-    Heartbeats,
-    HeartbeatsArgs,
-    MirrorFlow,
-    MirrorFlowArgs,
-)
-from components.users import RegionalUsers, RegionalUsersArgs
 from stacks import registry as registry_model
 from stacks.model import Topology
 
-# What makes a client follow DNS failover (field notes: DNS only steers the bootstrap).
-FAILOVER_CLIENT_PROPERTIES = {
-    "security.protocol": "SASL_SSL",
-    "sasl.mechanism": "SCRAM-SHA-512",
-    "metadata.recovery.strategy": "rebootstrap",
-    "client.dns.lookup": "use_all_dns_ips",
-    "ssl.endpoint.identification.algorithm": "https",
-}
+__all__ = ["FAILOVER_CLIENT_PROPERTIES", "KafkaEstate", "KafkaEstateArgs", "client_settings"]
 
 
 @dataclass(frozen=True)
@@ -57,11 +46,12 @@ def client_settings(topology: Topology, user: str) -> dict[str, Any]:
     The bootstrap names are ``Topology.client_bootstrap``'s: only names that reach regions where the user exists.
     """
     schema_registry = registry.client_settings(topology)
+    flavor = flavors.of(topology)  # the port and SASL mechanism its listeners take
     return {
-        "bootstrap_servers": ",".join(f"{name}:{strimzi.EXTERNAL_PORT}" for name in topology.client_bootstrap(user)),
+        "bootstrap_servers": ",".join(f"{name}:{flavor.external_port}" for name in topology.client_bootstrap(user)),
         "regions": list(topology.user_regions(user)),
         "username": user,
-        "properties": dict(FAILOVER_CLIENT_PROPERTIES),
+        "properties": dict(flavor.client_properties),
         **({"schema_registry": schema_registry} if schema_registry else {}),
     }
 
@@ -95,9 +85,10 @@ class KafkaEstate(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         pki = Pki("pki", PkiArgs(topology=t), pulumi.ResourceOptions(parent=self))
-        clusters: dict[str, RegionalCluster] = {}
-        users: dict[str, RegionalUsers] = {}
+        clusters: dict[str, RegionalKafka] = {}
+        users: dict[str, pulumi.Resource] = {}
         observability: dict[str, Observability] = {}
+        flavor = flavors.of(t)
         for region in t.region_names:
             p = args.providers.regions[region]
             in_region = pulumi.ResourceOptions(parent=self, providers=p.all)
@@ -113,58 +104,39 @@ class KafkaEstate(pulumi.ComponentResource):
                 return list(observability[region].metrics_config_maps)
 
             cert = pki.listener_certs[region]
-            clusters[region] = RegionalCluster(
-                region,
-                RegionalClusterArgs(
+            built = flavor.build_region(
+                RegionContext(
                     topology=t,
                     region=region,
                     ca_cert_pem=pki.ca_cert_pem,
                     listener_cert_chain_pem=cert.cert_chain_pem,
                     listener_private_key_pem=cert.private_key_pem,
+                    passwords=credentials.passwords,
                     in_namespace=observe if t.monitoring_enabled else None,
                     strimzi_chart=args.strimzi_chart,
                 ),
                 in_region,
             )
-            users[region] = RegionalUsers(
-                f"{region}-users",
-                RegionalUsersArgs(
-                    topology=t,
-                    region=region,
-                    passwords=credentials.passwords,
-                    kafka=clusters[region].kafka,
-                ),
-                in_region,
-            )
-        plans = mirror.flow_plans(t)
-        for plan in plans:
-            p = args.providers.regions[plan.target]
-            metrics: list[pulumi.Resource] = []
-            if plan.target in observability:
-                metrics = list(observability[plan.target].metrics_config_maps)
-            MirrorFlow(
-                plan.name,
-                MirrorFlowArgs(
-                    topology=t,
-                    plan=plan,
-                    depends_on=[users[plan.source], users[plan.target], *metrics],
-                ),
-                pulumi.ResourceOptions(parent=self, providers=p.all),
-            )
-        if t.heartbeats:
-            for region in sorted({plan.source for plan in plans}):
-                p = args.providers.regions[region]
-                Heartbeats(
-                    f"{region}-heartbeats",
-                    HeartbeatsArgs(topology=t, region=region, depends_on=[users[region]]),
-                    pulumi.ResourceOptions(parent=self, providers=p.all),
-                )
+            clusters[region], users[region] = built.cluster, built.users
+        engine = engines.of(t)
+        engine.build(
+            t,
+            BuildContext(
+                parent=self,
+                providers={r: args.providers.regions[r].all for r in t.region_names},
+                users=users,
+                metrics={r: list(o.metrics_config_maps) for r, o in observability.items()},
+                clusters={r: c.kafka for r, c in clusters.items()},
+                passwords=credentials.passwords,
+            ),
+        )
         for region in registry_model.regions(t):
             registry.SchemaRegistryRegion(
                 f"{region}-schema-registry",
                 registry.SchemaRegistryRegionArgs(topology=t, region=region, depends_on=[users[region]]),
                 pulumi.ResourceOptions(parent=self, providers=args.providers.regions[region].all),
             )
+        runs = engine.flows(t)
         if t.dns is not None:
             dns = Dns(
                 "dns",
@@ -197,7 +169,7 @@ class KafkaEstate(pulumi.ComponentResource):
             }
             for u in sorted(t.users)
         }
-        self.flows = pulumi.Output.from_input([f"{p.source} -> {p.target}" for p in plans])
+        self.flows = pulumi.Output.from_input([f"{r.source} -> {r.target}" for r in runs])
         self.register_outputs(
             {
                 "ca_cert_pem": self.ca_cert_pem,

@@ -155,7 +155,7 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
         # With the identity policy the target topic is a KafkaTopic the Topic Operator owns; copying configs
         # would fight it too. Prefixed remote topics are MirrorMaker's own, so their configs follow the source.
         "sync.topic.configs.enabled": "true" if policy is ReplicationPolicy.PREFIXED else "false",
-        "refresh.topics.interval.seconds": min(60, mm2.rpo_seconds),
+        "refresh.topics.interval.seconds": min(60, topology.rpo_seconds),
         "offset.lag.max": OFFSET_LAG_MAX,
         "heartbeats.replication.enabled": "true" if topology.heartbeats else "false",
         "emit.offset-syncs.enabled": "true" if mm2.offset_sync.enabled else "false",
@@ -177,10 +177,10 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
         **common,
         "checkpoints.topic.replication.factor": -1,
         "emit.checkpoints.enabled": "true" if mm2.offset_sync.enabled else "false",
-        "emit.checkpoints.interval.seconds": mm2.checkpoint_interval,
+        "emit.checkpoints.interval.seconds": mm2.checkpoint_interval(topology.rpo_seconds),
         "sync.group.offsets.enabled": "true" if mm2.offset_sync.enabled else "false",
-        "sync.group.offsets.interval.seconds": mm2.sync_interval,
-        "refresh.groups.interval.seconds": min(60, mm2.rpo_seconds),
+        "sync.group.offsets.interval.seconds": mm2.sync_interval(topology.rpo_seconds),
+        "refresh.groups.interval.seconds": min(60, topology.rpo_seconds),
     }
     target_config: dict[str, Any] = {
         "config.storage.replication.factor": -1,
@@ -310,7 +310,7 @@ def identity_source_config(topology: Topology, plan: FlowPlan) -> dict[str, Any]
         "sync.topic.acls.enabled": "false",
         "sync.topic.configs.enabled": "false",
         "heartbeats.replication.enabled": "false",
-        "refresh.topics.interval.seconds": min(60, topology.mm2.rpo_seconds),
+        "refresh.topics.interval.seconds": min(60, topology.rpo_seconds),
     }
 
 
@@ -569,7 +569,7 @@ def heartbeat_connector(topology: Topology, plan: FlowPlan) -> Manifest:
                 "target.cluster.ssl.truststore.type": "PEM",
                 "target.cluster.ssl.truststore.location": f"{HEARTBEAT_CA_DIR}/ca.crt",
                 "heartbeats.topic.replication.factor": -1,
-                "emit.heartbeats.interval.seconds": max(1, min(5, topology.mm2.rpo_seconds // 4)),
+                "emit.heartbeats.interval.seconds": max(1, min(5, topology.rpo_seconds // 4)),
                 "replication.policy.class": POLICY_CLASS[plan.policy],
             },
         },

@@ -18,8 +18,7 @@ from typing import Any
 
 import yaml
 
-from components import mirror
-from components.strimzi import KAFKA_METRICS, METRICS_KEY, MM2_METRICS, Manifest, labels
+from components.strimzi import KAFKA_METRICS, METRICS_KEY, Manifest, labels
 from stacks.model import Region, Topology
 
 CONSUMER_LAG_THRESHOLD = 10_000  # records behind, for ten minutes
@@ -151,10 +150,12 @@ def _groups(pattern: str) -> list[str]:
 
 
 def metrics_config_maps(topology: Topology, region: Region) -> list[Manifest]:
-    """The exporter rules a region needs: Kafka's, and MirrorMaker's where a flow lands here."""
+    """The exporter rules a region needs: Kafka's, and the replication engine's where a flow lands here."""
+    from components import engines
+
     maps = [metrics_config_map(topology, region, KAFKA_METRICS, kafka_rules(topology))]
-    if any(p.target == region.name for p in mirror.flow_plans(topology)):
-        maps.append(metrics_config_map(topology, region, MM2_METRICS, MM2_RULES))
+    for name, rules in engines.of(topology).exporter_rules(topology, region.name):
+        maps.append(metrics_config_map(topology, region, name, rules))
     return maps
 
 
@@ -229,7 +230,6 @@ def _alert(name: str, expr: str, for_: str, severity: str, summary: str) -> dict
 
 
 def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
-    rpo_ms = topology.mm2.rpo_seconds * 1000
     capacity = _bytes(region.kafka.storage.size)
     bytes_in = "sum(rate(kafka_server_brokertopicmetrics_bytesinpersec_count[5m]))"
     brokers = [
@@ -312,16 +312,12 @@ def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
             )
     if tenants:
         groups.append({"name": f"kafka-multiregion.{region.name}.tenants", "rules": tenants})
-    if any(p.target == region.name for p in mirror.flow_plans(topology)):
-        mm2 = [
-            _alert("MirrorMakerReplicationLatencyAboveRpo", f"max by (target, topic) (kafka_connect_mirror_source_connector_replication_latency_ms_max) > {rpo_ms}", "2m", "critical", f"Replication into {{{{ $labels.target }}}} of {{{{ $labels.topic }}}} lags more than the RPO ({topology.mm2.rpo_seconds} s)"),
-            _alert("MirrorMakerRecordAgeAboveRpo", f"max by (target, topic) (kafka_connect_mirror_source_connector_record_age_ms_max) > {rpo_ms}", "2m", "critical", f"Records of {{{{ $labels.topic }}}} reach {{{{ $labels.target }}}} older than the RPO ({topology.mm2.rpo_seconds} s)"),
-            _alert("MirrorMakerConsumerLagGrowing", "min_over_time(kafka_consumer_fetch_manager_records_lag_max[10m]) > 0 and deriv(kafka_consumer_fetch_manager_records_lag_max[10m]) > 0", "10m", "warning", "MirrorMaker's consumer {{ $labels.clientid }} falls further behind its source"),
-            _alert("MirrorMakerCheckpointLatencyAboveRpo", f"max by (source, target, group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max) > {rpo_ms}", "5m", "warning", "Consumer offsets of {{ $labels.group }} are translated later than the RPO"),
-            _alert("MirrorMakerConnectorFailed", 'max by (connector) (kafka_connect_connector_status{status="failed"}) == 1', "1m", "critical", "MirrorMaker connector {{ $labels.connector }} failed"),
-            _alert("MirrorMakerTaskFailed", 'max by (connector, task) (kafka_connect_connector_task_status{status="failed"}) == 1', "1m", "critical", "MirrorMaker task {{ $labels.connector }}/{{ $labels.task }} failed"),
-        ]  # fmt: skip
-        groups.append({"name": f"kafka-multiregion.{region.name}.mirrormaker", "rules": mm2})
+    from components import engines
+
+    engine = engines.of(topology)
+    replication = engine.alert_rules(topology, region.name)  # the engine's lag against the same RPO
+    if replication:
+        groups.append({"name": f"kafka-multiregion.{region.name}.{engine.alert_group}", "rules": replication})
     return groups
 
 
@@ -383,14 +379,14 @@ def cluster_dashboard(topology: Topology) -> dict[str, Any]:
 
 
 def cross_region_dashboard(topology: Topology) -> dict[str, Any]:
-    panels = [
-        _panel(1, "Replication latency per flow (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_replication_latency_ms_max)", "-> {{target}} {{topic}}")], 0, unit="ms"),
-        _panel(2, "Replication throughput per flow", [("sum by (target) (kafka_connect_mirror_source_connector_byte_rate)", "-> {{target}}")], 0, x=12, unit="Bps"),
-        _panel(3, "Record age at the target (max)", [("max by (target, topic) (kafka_connect_mirror_source_connector_record_age_ms_max)", "-> {{target}} {{topic}}")], 8, unit="ms"),
-        _panel(4, "Consumer lag per group", [("sum by (consumergroup) (kafka_consumergroup_lag_sum)", "{{consumergroup}}")], 8, x=12),
-        _panel(5, "MirrorMaker consumer records lag", [("max by (clientid) (kafka_consumer_fetch_manager_records_lag_max)", "{{clientid}}")], 16),
-        _panel(6, "Checkpoint latency per group", [("max by (group) (kafka_connect_mirror_checkpoint_connector_checkpoint_latency_ms_max)", "{{group}}")], 16, x=12, unit="ms"),
-    ]  # fmt: skip
+    from components import engines
+
+    # The replication engine's panels (ids 1-3 and 5-6), around the consumer lag every estate has (id 4).
+    by_id = {
+        4: _panel(4, "Consumer lag per group", [("sum by (consumergroup) (kafka_consumergroup_lag_sum)", "{{consumergroup}}")], 8, x=12),
+        **{p["id"]: p for p in engines.of(topology).panels(topology)},
+    }  # fmt: skip
+    panels = [by_id[i] for i in sorted(by_id)]
     if topology.dns is None:
         # DNS managed elsewhere: no Route53 health checks to show.
         return _dashboard(f"kmr-{topology.environment}-cross-region", f"Kafka across regions ({topology.environment})", panels)

@@ -52,12 +52,13 @@ def build_providers(topology: Topology, config: pulumi.Config) -> Providers:
         # our fixed names that is delete-then-create: a dashboard gone for a moment, a KafkaUser's password Secret
         # missing while the User Operator reconciles, and a preview that says "replace" where the offline plan
         # (and the reviewer) sees an update. The real engine found it: the tenants dashboard on adding a user.
-        mutable = {"enable_config_map_mutable": True, "enable_secret_mutable": True}
         if isinstance(access, ContextAccess):
-            k8s_args = k8s.ProviderArgs(context=access.context, **mutable)
+            k8s_args = k8s.ProviderArgs(context=access.context, enable_config_map_mutable=True, enable_secret_mutable=True)
         else:
             # require_secret keeps the kubeconfig a secret in the state and in every output.
-            k8s_args = k8s.ProviderArgs(kubeconfig=config.require_secret(access.secret_key), **mutable)
+            k8s_args = k8s.ProviderArgs(
+                kubeconfig=config.require_secret(access.secret_key), enable_config_map_mutable=True, enable_secret_mutable=True
+            )
         providers[name] = RegionProviders(
             kubernetes=k8s.Provider(f"k8s-{name}", k8s_args),
             aws=aws.Provider(f"aws-{name}", aws.ProviderArgs(region=name)) if with_aws else None,

@@ -172,7 +172,7 @@ def prometheus_rule(topology: Topology, region: str) -> Manifest:
     """Registry up; in a read-only region, the journal's copy from the writer against the RPO."""
     r = topology.region(region)
     job = f"{r.namespace}/{naming.REGISTRY_RESOURCE}"
-    rpo_ms = topology.mm2.rpo_seconds * 1000
+    rpo_ms = topology.rpo_seconds * 1000
     rules = [
         {
             "alert": "SchemaRegistryDown",
@@ -195,7 +195,7 @@ def prometheus_rule(topology: Topology, region: str) -> Manifest:
                 "labels": {"severity": "critical"},
                 "annotations": {
                     "summary": f"Schemas registered in {registry.writer(topology)} reach {region} later than the RPO "
-                    f"({topology.mm2.rpo_seconds} s): its registry serves stale IDs"
+                    f"({topology.rpo_seconds} s): its registry serves stale IDs"
                 },
             },
             {

@@ -209,7 +209,7 @@ def bootstrap_names(topology: Topology, region: Region) -> list[str]:
 
 def listener_names(topology: Topology, region: Region) -> list[str]:
     """Every name a client may reach this region's external listener by; all are certificate SANs."""
-    brokers = [topology.broker_dns_name(region.name, b) for b in region.kafka.broker_ids]
+    brokers = [topology.broker_dns_name(region.name, b) for b in topology.broker_ids(region.name)]
     return [*bootstrap_names(topology, region), *brokers]
 
 

@@ -11,8 +11,6 @@ Deliberately not here: the names themselves (``stacks.naming``) and the rules ab
 
 from __future__ import annotations
 
-import re
-
 from stacks import naming
 from stacks.model import SUPER_USERS, KubeconfigAccess, Region, ReplicationPolicy, Topology
 
@@ -57,7 +55,8 @@ def _check_principals(topology: Topology, errors: Errors) -> None:
         generated = dict.fromkeys(SUPER_USERS, "a super user")
         for f in topology.flows:
             if r in (f.source, f.target):
-                generated[naming.flow_principal(f.source, f.target)] = f"the MirrorMaker principal of {f.source} → {f.target}"
+                name, what = topology.replication.principal(f)
+                generated[name] = f"{what} of {f.source} → {f.target}"
         if topology.heartbeats and r in sources:
             generated[naming.heartbeat_principal(r)] = f"the heartbeat principal of {r}"
         principals = [*generated, *topology.users_in(r)]
@@ -100,18 +99,9 @@ def _check_topic_census(topology: Topology, errors: Errors) -> None:
                     (),
                     f"its copy in {flow.target} is named {remote[:40]!r}... ({len(remote)} characters), past Kafka's {naming.MAX_TOPIC}; shorten the topic name to at most {naming.MAX_TOPIC - len(flow.source) - 1}",
                 )
-            if naming.mm2_internal(t):
-                report(
-                    t,
-                    (),
-                    f"MirrorMaker 2 treats {t!r} as internal (names starting '__' or '.', or ending '-internal' or '.internal') and never copies it to {flow.target}; rename it or set replicated: false",
-                )
-            elif not topology.mm2.topics_exclude and any(re.fullmatch(p, t) for p in naming.MM2_DEFAULT_TOPICS_EXCLUDE):
-                report(
-                    t,
-                    (),
-                    f"MirrorMaker 2's default topics.exclude ({', '.join(naming.MM2_DEFAULT_TOPICS_EXCLUDE)}) skips {t!r}, so it never reaches {flow.target}; rename it, set replicated: false, or declare replication.topics_exclude",
-                )
+            skipped = topology.replication.skip_reason(t, flow.target)  # the engine's own silent skips
+            if skipped is not None:
+                report(t, (), skipped)
     for region in topology.regions:
         r = region.name
         owners = topology.topic_census(r)
@@ -159,7 +149,7 @@ def _check_dns_names(topology: Topology, errors: Errors) -> None:
         names.append((("regions", i, "name"), topology.region_dns_name(region.name), f"the name of region {region.name}"))
         names += [
             (("regions", i, "name"), topology.broker_dns_name(region.name, b), f"broker {b} of {region.name}")
-            for b in region.kafka.broker_ids
+            for b in topology.broker_ids(region.name)
         ]
     if topology.bootstrap_name is not None:
         names.append((("dns", "bootstrap"), topology.bootstrap_name, "the shared bootstrap name"))

@@ -21,10 +21,40 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from stacks import naming
+from stacks.base import CPU_RE, QUANTITY_RE, ReplicationPolicy, Resources, Strict
 from stacks.registry import SchemaRegistry
+from stacks.replication import (
+    DEFAULT_RPO_SECONDS,
+    DEFAULT_RTO_SECONDS,
+    ClusterLinkingReplication,
+    Flow,
+    HeaderFilter,
+    MirrorMaker2Replication,
+    Objectives,
+    OffsetSync,
+    Replication,
+    ReplicationQuota,
+)
+
+# Re-exported: the replication section and the shared shapes moved to their own modules.
+__all__ = [
+    "CPU_RE",
+    "QUANTITY_RE",
+    "ClusterLinkingReplication",
+    "Flow",
+    "HeaderFilter",
+    "MirrorMaker2Replication",
+    "Objectives",
+    "OffsetSync",
+    "Replication",
+    "ReplicationPolicy",
+    "ReplicationQuota",
+    "Resources",
+    "Strict",
+]
 
 # Strimzi 1.2.0 runs these Kafka versions (kafka-versions.yaml at tag 1.2.0).
 KAFKA_VERSIONS = ("4.2.0", "4.2.1", "4.3.0", "4.3.1")
@@ -44,8 +74,6 @@ DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # we derive from it (see ``Topic.resource_name``), so only the Kafka rule applies to the name itself.
 TOPIC_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-QUANTITY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
-CPU_RE = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")
 
 
 # Kafka's own configuration keys, read from the 4.3.1 jars by tests/kafka_facts/KafkaConfigKeys.java
@@ -65,12 +93,6 @@ def kafka_config_keys(kind: Literal["topic", "broker"]) -> frozenset[str]:
 def unknown_key_hint(key: str, kind: Literal["topic", "broker"]) -> str:
     close = difflib.get_close_matches(key, sorted(kafka_config_keys(kind)), n=1, cutoff=0.75)
     return f"did you mean {close[0]!r}?" if close else f"see the {kind} configs of Kafka {DEFAULT_KAFKA_VERSION}"
-
-
-class Strict(BaseModel):
-    """Base of every section: frozen, unknown keys rejected, values validated on assignment."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, use_enum_values=False)
 
 
 class Architecture(StrEnum):
@@ -114,11 +136,6 @@ class ListenerType(StrEnum):
 class KeyAlgorithm(StrEnum):
     ECDSA = "ECDSA"
     RSA = "RSA"
-
-
-class ReplicationPolicy(StrEnum):
-    IDENTITY = "identity"
-    PREFIXED = "prefixed"
 
 
 class AclResourceType(StrEnum):
@@ -185,11 +202,6 @@ class Storage(Strict):
     storage_class: str | None = Field(
         default=None, max_length=253, description="StorageClass of the broker volumes; the cluster default when unset."
     )
-
-
-class Resources(Strict):
-    cpu: str = Field(default="1", pattern=CPU_RE.pattern, description="CPU request (and limit) per pod.")
-    memory: str = Field(default="4Gi", pattern=QUANTITY_RE.pattern, description="Memory request and limit per pod.")
 
 
 class KafkaCluster(Strict):
@@ -512,138 +524,6 @@ class User(Strict):
     quotas: Quotas | None = Field(default=None, description="Its quotas; unset ones come from its tenant.")
 
 
-# --------------------------------------------------------------------------------------------- replication
-
-
-class OffsetSync(Strict):
-    enabled: bool = Field(default=True, description="Translate and sync consumer-group offsets to the target.")
-    checkpoint_interval_seconds: int | None = Field(
-        default=None, ge=1, le=86400, description="emit.checkpoints.interval.seconds; derived from the RPO when unset."
-    )
-    sync_interval_seconds: int | None = Field(
-        default=None, ge=1, le=86400, description="sync.group.offsets.interval.seconds; derived from the RPO when unset."
-    )
-
-
-class HeaderFilter(Strict):
-    header: str = Field(min_length=1, max_length=255, description="Records carrying this header key stay in their region.")
-
-
-class Flow(Strict):
-    source: str = Field(description="Source region.")
-    target: str = Field(description="Target region.")
-
-
-class ReplicationQuota(Strict):
-    """A byte-rate limit on every replication principal, so a catch-up after an outage cannot starve local clients."""
-
-    byte_rate: int | None = Field(
-        default=None, ge=1, description="Bytes/s per broker each flow may fetch from its source and write to its target."
-    )
-    capacity_share: float = Field(
-        default=0.5,
-        gt=0,
-        le=1,
-        description="Without byte_rate: this share of the smaller declared kafka.capacity_bytes_per_second of the two ends.",
-    )
-
-
-class MirrorMaker2Replication(Strict):
-    """Replication with MirrorMaker 2, run by Strimzi next to each target cluster."""
-
-    engine: Literal["mirrormaker2"] = "mirrormaker2"
-    topics_include: tuple[str, ...] = Field(default=(".*",), min_length=1, description="Topic regexes to mirror.")
-    topics_exclude: tuple[str, ...] = Field(default=(), description="Topic regexes never mirrored.")
-    groups_include: tuple[str, ...] = Field(default=(".*",), description="Consumer-group regexes whose offsets sync.")
-    groups_exclude: tuple[str, ...] = Field(default=(), description="Consumer-group regexes never synced.")
-    policy: ReplicationPolicy | None = Field(
-        default=None, description="identity (same topic names) or prefixed (source alias prefix); by architecture when unset."
-    )
-    offset_sync: OffsetSync = Field(default_factory=OffsetSync)
-    exactly_once: bool = Field(default=False, description="Exactly-once source and read_committed consumers.")
-    filters: tuple[HeaderFilter, ...] = Field(default=(), description="Header-based filters: records that never leave.")
-    heartbeats: bool | None = Field(default=None, description="Deploy heartbeat connectors; on for prod when unset.")
-    rpo_seconds: int = Field(default=60, ge=1, le=86400, description="Recovery point objective in seconds.")
-    rto_seconds: int = Field(
-        default=300,
-        ge=1,
-        le=86400,
-        description="Recovery time objective in seconds: DNS detection plus TTL must fit in it; the failover drill's deadline.",
-    )
-    failback_from: str | None = Field(
-        default=None,
-        description=(
-            "Active-passive, after a failover: the promoted secondary whose writes are copied back to the old primary. "
-            "While set, the forward flow stops (the identity policy must never run both ways)."
-        ),
-    )
-    flows: tuple[Flow, ...] | None = Field(default=None, description="Active-active: only these ordered pairs.")
-    quota: ReplicationQuota | None = Field(default=None, description="Limit what replication may take from each cluster.")
-    replicas: int = Field(default=1, ge=1, le=20, description="MirrorMaker 2 pods per target region.")
-    resources: Resources = Field(default_factory=lambda: Resources(cpu="500m", memory="2Gi"))
-
-    @field_validator("topics_include", "topics_exclude", "groups_include", "groups_exclude")
-    @classmethod
-    def _regexes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in v:
-            if "," in pattern:
-                # Strimzi hands these to MirrorMaker as list settings, which Kafka splits at every comma.
-                raise ValueError(
-                    f"{pattern!r} has a comma, where MirrorMaker 2 splits its patterns (a{{1,3}} becomes a{{1|3}}); "
-                    "write alternatives with '|' and repeat instead of counting ({1,3})"
-                )
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
-        return v
-
-    @property
-    def checkpoint_interval(self) -> int:
-        """Seconds between checkpoints: as declared, or a quarter of the RPO (so sync + checkpoint fit twice)."""
-        return self.offset_sync.checkpoint_interval_seconds or max(1, self.rpo_seconds // 4)
-
-    @property
-    def sync_interval(self) -> int:
-        return self.offset_sync.sync_interval_seconds or max(1, self.rpo_seconds // 4)
-
-    @model_validator(mode="after")
-    def _rpo_reachable(self) -> MirrorMaker2Replication:
-        if not self.offset_sync.enabled:
-            return self
-        window = self.checkpoint_interval + self.sync_interval
-        if window > self.rpo_seconds:
-            raise ValueError(
-                f"RPO {self.rpo_seconds} s is not reachable: checkpoint interval {self.checkpoint_interval} s + "
-                f"offset-sync interval {self.sync_interval} s = {window} s of consumer offsets can be stale at "
-                f"failover; lower the intervals so they add up to at most {self.rpo_seconds} s, or raise rpo_seconds"
-            )
-        return self
-
-
-class ClusterLinkingReplication(Strict):
-    """Placeholder for Confluent Cluster Linking; declared so the file format has room for it."""
-
-    engine: Literal["cluster-linking"] = "cluster-linking"
-
-    @model_validator(mode="after")
-    def _not_yet(self) -> ClusterLinkingReplication:
-        raise ValueError("engine 'cluster-linking' is not supported yet; use engine: mirrormaker2")
-
-
-def _engine(value: object) -> str | None:
-    # The engine key may be left out: MirrorMaker 2 is the default.
-    if isinstance(value, dict):
-        return str(value.get("engine", "mirrormaker2"))
-    return getattr(value, "engine", None)
-
-
-Replication = Annotated[
-    Annotated[MirrorMaker2Replication, Tag("mirrormaker2")] | Annotated[ClusterLinkingReplication, Tag("cluster-linking")],
-    Discriminator(_engine),
-]
-
-
 # --------------------------------------------------------------------------------------------- dns, security
 
 
@@ -703,6 +583,11 @@ class Monitoring(Strict):
 # --------------------------------------------------------------------------------------------- topology
 
 
+class Flavor(StrEnum):
+    STRIMZI = "strimzi"
+    CONFLUENT = "confluent"
+
+
 class Topology(Strict):
     """One environment's whole multi-region Kafka estate."""
 
@@ -715,7 +600,14 @@ class Topology(Strict):
     topics: dict[str, Topic] = Field(default_factory=dict, description="Topics keyed by name.")
     users: dict[str, User] = Field(default_factory=dict, description="Application users keyed by name.")
     tenants: dict[str, Tenant] = Field(default_factory=dict, description="Tenants sharing the clusters, keyed by name.")
+    flavor: Flavor | None = Field(
+        default=None,
+        description="How each regional cluster is run: strimzi (Strimzi) or confluent (Confluent for Kubernetes); the engine's when unset.",
+    )
     replication: Replication = Field(default_factory=MirrorMaker2Replication)
+    objectives: Objectives | None = Field(
+        default=None, description="Recovery objectives of the estate; replication.rpo_seconds/rto_seconds are the old place."
+    )
     dns: Dns | None = Field(
         default=None,
         description=(
@@ -754,18 +646,37 @@ class Topology(Strict):
 
     @property
     def mm2(self) -> MirrorMaker2Replication:
+        """The MirrorMaker 2 section, for MirrorMaker 2's own code; everything else asks ``replication``."""
         assert isinstance(self.replication, MirrorMaker2Replication)
         return self.replication
 
     @property
+    def cluster_flavor(self) -> str:
+        """How regional clusters are run: declared, or the one the replication engine runs on."""
+        return self.flavor.value if self.flavor is not None else self.replication.default_flavor
+
+    @property
+    def rpo_seconds(self) -> int:
+        """The estate's RPO: ``objectives``, else the old ``replication.rpo_seconds``, else the default."""
+        if self.objectives is not None:
+            return self.objectives.rpo_seconds
+        return getattr(self.replication, "rpo_seconds", None) or DEFAULT_RPO_SECONDS
+
+    @property
+    def rto_seconds(self) -> int:
+        if self.objectives is not None:
+            return self.objectives.rto_seconds
+        return getattr(self.replication, "rto_seconds", None) or DEFAULT_RTO_SECONDS
+
+    @property
     def policy(self) -> ReplicationPolicy:
-        if self.mm2.policy is not None:
-            return self.mm2.policy
+        if self.replication.policy is not None:
+            return self.replication.policy
         return ReplicationPolicy.IDENTITY if self.architecture is Architecture.ACTIVE_PASSIVE else ReplicationPolicy.PREFIXED
 
     @property
     def heartbeats(self) -> bool:
-        return self.mm2.heartbeats if self.mm2.heartbeats is not None else self.tier is Tier.PROD
+        return self.replication.runs_heartbeats(self.tier is Tier.PROD)
 
     @property
     def monitoring_enabled(self) -> bool:
@@ -799,6 +710,12 @@ class Topology(Strict):
                 raise ValueError(f"{region} has no endpoint_override and the topology has no dns section")
             return override
         return naming.region_dns_name(region, self.environment, self.dns.zone)
+
+    def broker_ids(self, region: str) -> tuple[int, ...]:
+        """The ids the region's brokers advertise themselves by (their DNS names and certificate SANs)."""
+        from stacks.flavors import FLAVORS
+
+        return FLAVORS[self.cluster_flavor].broker_ids(self.region(region).kafka)
 
     def broker_dns_name(self, region: str, broker_id: int) -> str:
         return naming.broker_dns_name(self.region_dns_name(region), broker_id)
@@ -903,11 +820,11 @@ class Topology(Strict):
     @property
     def has_quotas(self) -> bool:
         """Whether any principal gets a quota (then the brokers export per-user quota metrics)."""
-        return bool(self.tenants) or self.mm2.quota is not None or any(u.quotas for u in self.users.values())
+        return bool(self.tenants) or self.replication.quota is not None or any(u.quotas for u in self.users.values())
 
     def replication_byte_rate(self, flow: Flow) -> int | None:
         """Per-broker byte rate each flow's principal may use at both ends, or None without a replication quota."""
-        quota = self.mm2.quota
+        quota = self.replication.quota
         if quota is None:
             return None
         if quota.byte_rate is not None:
@@ -954,8 +871,8 @@ class Topology(Strict):
             return False
         if self.architecture is Architecture.PARTITIONED_DOMAIN and flow.target not in topic.replicate_to:
             return False
-        mm2 = self.mm2
-        return _selected(mm2.topics_include, mm2.topics_exclude, topic_name)
+        selection = self.replication
+        return _selected(selection.topics_include, selection.topics_exclude, topic_name)
 
     def copies(self, flow: Flow) -> tuple[str, ...]:
         """Declared topics ``flow`` copies, sorted."""
@@ -1253,17 +1170,16 @@ class Topology(Strict):
                 )
         elif target is not None:
             errors.append((("dns", "failover_secondary"), "failover_secondary is an active-passive setting; remove it"))
-        if isinstance(self.replication, MirrorMaker2Replication):
-            hc = self.dns.health_check
-            detect = hc.interval_seconds * hc.failure_threshold
-            rto = self.replication.rto_seconds
-            if detect + self.dns.ttl > rto:
-                errors.append(
-                    (
-                        ("dns", "health_check"),
-                        f"RTO {rto} s is not reachable by DNS: health checks need {hc.interval_seconds} s x {hc.failure_threshold} failures = {detect} s to notice, plus a {self.dns.ttl} s TTL = {detect + self.dns.ttl} s before clients move; lower the interval, threshold or TTL, or raise rto_seconds",
-                    )
+        hc = self.dns.health_check
+        detect = hc.interval_seconds * hc.failure_threshold
+        rto = self.rto_seconds
+        if detect + self.dns.ttl > rto:
+            errors.append(
+                (
+                    ("dns", "health_check"),
+                    f"RTO {rto} s is not reachable by DNS: health checks need {hc.interval_seconds} s x {hc.failure_threshold} failures = {detect} s to notice, plus a {self.dns.ttl} s TTL = {detect + self.dns.ttl} s before clients move; lower the interval, threshold or TTL, or raise rto_seconds",
                 )
+            )
         if self.architecture is Architecture.ACTIVE_PASSIVE and self.dns.ttl > 60:
             errors.append(
                 (
@@ -1275,8 +1191,15 @@ class Topology(Strict):
     def _check_flows(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
         names = {r.name for r in self.regions}
         mm2 = self.replication
-        if not isinstance(mm2, MirrorMaker2Replication):
-            return
+        if self.objectives is not None:
+            for old in ("rpo_seconds", "rto_seconds"):
+                if getattr(mm2, old, None) is not None:
+                    errors.append(
+                        (
+                            ("replication", old),
+                            f"{old} is declared under objectives too; keep objectives.{old} and remove this one",
+                        )
+                    )
         for i, flow in enumerate(mm2.flows or ()):
             for end in ("source", "target"):
                 if getattr(flow, end) not in names:
@@ -1328,8 +1251,10 @@ class Topology(Strict):
                     "skip records at failover; use policy: prefixed (each edge arrives as '<edge>.<topic>')",
                 )
             )
-        if mm2.exactly_once and self.mm2.replicas < 1:
-            errors.append((("replication", "replicas"), "exactly-once needs at least one MirrorMaker 2 replica"))
+        mm2.check(self, errors)  # the engine's own rules (stacks.replication)
+        from stacks.flavors import FLAVORS
+
+        FLAVORS[self.cluster_flavor].check(self, errors)  # what the cluster flavor cannot do
 
     # -------------------------------------------------------------- identities: every generated name, once
 
@@ -1351,7 +1276,7 @@ class Topology(Strict):
                 continue
             for t in self.copies(flow):
                 owners.setdefault(self.remote_topic(flow, t), []).append(("copy", t))
-            for internal in naming.mm2_internal_topics(flow.source, flow.target):
+            for internal in self.replication.internal_topics(flow):
                 owners.setdefault(internal, []).append(("internal", f"MirrorMaker {flow.source} → {flow.target}"))
             if self.heartbeats:
                 owners.setdefault(naming.remote_topic(True, flow.source, naming.HEARTBEATS_TOPIC), []).append(
@@ -1396,8 +1321,8 @@ def derive_flows(topology: Topology) -> tuple[Flow, ...]:
     which validation has already checked).
     """
     arch = topology.architecture
-    mm2 = topology.replication
-    failback_from = mm2.failback_from if isinstance(mm2, MirrorMaker2Replication) else None
+    replication = topology.replication
+    failback_from = replication.failback_from
     pairs: set[tuple[str, str]] = set()
     if arch is Architecture.ACTIVE_PASSIVE:
         if failback_from is not None:
@@ -1407,7 +1332,7 @@ def derive_flows(topology: Topology) -> tuple[Flow, ...]:
                 for s in topology.regions_with(Role.SECONDARY):
                     pairs.add((p.name, s.name))
     elif arch is Architecture.ACTIVE_ACTIVE:
-        declared = mm2.flows if isinstance(mm2, MirrorMaker2Replication) else None
+        declared = replication.flows
         if declared is not None:
             pairs = {(f.source, f.target) for f in declared}
         else:

@@ -14,6 +14,7 @@ Functions take plain strings, so the model can use them while it validates.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 
@@ -210,3 +211,37 @@ def dns_name_problem(name: str) -> str | None:
         if not label:
             return "has an empty label"
     return None
+
+
+# ------------------------------------------------------------------ Confluent for Kubernetes and Cluster Linking
+# Objects of the confluent cluster flavor live in the region's own namespace, so fixed names cannot meet another
+# region's. CFK refuses secretRef names longer than 30 characters: every Secret name here stays under it.
+CFK_KRAFT = "kraftcontroller"
+CFK_REST_CLASS = "kafka-rest"
+CFK_TLS_SECRET = "kafka-tls"  # fullchain.pem, privkey.pem, cacerts.pem: our listener certificate and the env CA
+CFK_USERS_SECRET = "kafka-users"  # plain-users.json: every SASL/PLAIN principal of the region
+CFK_REST_USERS_SECRET = "kafka-rest-users"  # basic.txt: who may call the brokers' Admin REST API
+CFK_REST_CLIENT_SECRET = "kafka-rest-client"  # basic.txt: the admin's credentials, for the KafkaRestClass
+CFK_ADMIN_CLIENT_SECRET = "kafka-admin-client"  # client.properties: the ACL job's admin login
+CFK_ACLS = "kafka-acls"  # the ConfigMap of ACL commands and the Job that applies them
+
+
+def cluster_link_principal(source: str, target: str) -> str:
+    """The principal a cluster link from ``source`` logs in as on ``source`` (it exists only there)."""
+    return f"link-{source}-to-{target}"
+
+
+def cluster_link(source: str) -> str:
+    """The ClusterLink resource in the target's namespace (one link per source there), and its Kafka link name."""
+    return f"link-from-{source}"
+
+
+def cluster_link_secret(source: str) -> str:
+    """The link's SASL/PLAIN credentials (plain.txt) in the target's namespace; at most 19 characters."""
+    return f"link-{source}"
+
+
+def kraft_cluster_id(environment: str, region: str) -> str:
+    """A pinned KRaft cluster id (22 base64url characters, as Kafka's own): ClusterLinks name their source by it."""
+    digest = hashlib.sha256(f"{PART_OF}/{environment}/{region}".encode()).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")

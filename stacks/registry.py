@@ -121,6 +121,17 @@ def check(topology: Topology, errors: Errors) -> None:
     sr = topology.schema_registry
     if sr is None:
         return
+    if topology.replication.engine != "mirrormaker2":
+        # The journal travels as an identity mirror beside the flows (``components.mirror``); a cluster link would
+        # need a mirror topic of its own per read-only region, which is not built.
+        errors.append(
+            (
+                PATH,
+                f"the registry's journal is copied by MirrorMaker 2, and engine {topology.replication.engine} does not "
+                "copy it yet; use engine: mirrormaker2, or remove schema_registry",
+            )
+        )
+        return
     derived = _derived_writer(topology)
     if derived is not None and sr.writer is not None:
         errors.append(

@@ -135,10 +135,9 @@ def _within(topology: Topology, name: str, prefix: str) -> bool:
 
 
 def _replication_quota(topology: Topology, errors: Errors) -> None:
-    mm2 = topology.mm2
-    if mm2.quota is None:
+    if topology.replication.quota is None:
         return
-    rpo = mm2.rpo_seconds
+    rpo = topology.rpo_seconds
     for flow in topology.flows:
         rate = topology.replication_byte_rate(flow)
         if rate is None:

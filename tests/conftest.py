@@ -29,6 +29,15 @@ STACK_FILES = sorted([*ROOT.glob("stacks/*.yaml"), *ROOT.glob("examples/*.yaml")
 STACK_IDS = [f"{p.parent.name}/{p.name}" for p in STACK_FILES]
 
 
+def _engine(path: Path) -> str:
+    return str((yaml.safe_load(path.read_text()).get("replication") or {}).get("engine", "mirrormaker2"))
+
+
+# The files whose replication is MirrorMaker 2 (on Strimzi), for tests of MirrorMaker 2 and Strimzi themselves.
+MM2_FILES = [p for p in STACK_FILES if _engine(p) == "mirrormaker2"]
+MM2_IDS = [f"{p.parent.name}/{p.name}" for p in MM2_FILES]
+
+
 def raw(name: str) -> dict[str, Any]:
     """A stack file as plain data, for tests that mutate it."""
     path = ROOT / name

@@ -292,3 +292,26 @@ def _owner(tenants: dict[str, Any], topic: str) -> str | None:
     if matches:
         return max(matches)[1]
     return next((name for name, t in sorted(tenants.items()) if t.get("default")), None)
+
+
+# What the cluster-linking engine serves (stacks.replication.CLUSTER_LINKING_REFUSED lists the others).
+CLUSTER_LINKING_ARCHITECTURES = ("active-passive", "aggregation-hub")
+_MM2_ONLY = ("policy", "heartbeats", "exactly_once", "filters", "flows", "quota")
+
+
+@st.composite
+def cluster_linking_topologies(draw: st.DrawFn) -> dict[str, Any]:
+    """A generated topology of an architecture Cluster Linking serves, on Confluent for Kubernetes: the same
+    regions, topics, users and tenants as ``topologies``, without what that engine and flavor refuse."""
+    data = draw(topologies(draw(st.sampled_from(CLUSTER_LINKING_ARCHITECTURES))))
+    data["flavor"] = "confluent"
+    for region in data["regions"]:
+        region["kafka"]["combined"] = False
+    replication = {k: v for k, v in data["replication"].items() if k not in _MM2_ONLY}
+    replication["engine"] = "cluster-linking"
+    replication["consumer_offset_sync"] = draw(st.booleans())
+    replication["acl_sync"] = draw(st.booleans())
+    data["replication"] = replication
+    if draw(st.booleans()):
+        data["objectives"] = {"rpo_seconds": draw(st.integers(4, 600)), "rto_seconds": 300}
+    return data

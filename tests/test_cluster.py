@@ -17,7 +17,7 @@ from components import strimzi
 from components.cluster import RegionalCluster, RegionalClusterArgs
 from stacks import naming, registry
 from stacks.loader import load_topology
-from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, run_oracle, topology_of
+from tests.conftest import MM2_FILES, MM2_IDS, ROOT, STACK_FILES, STACK_IDS, raw, run_oracle, topology_of
 from tools.harness import EstateMocks, RecordingMonitor, unwrap
 from tools.plan import Plan, region_of, write_plan
 
@@ -27,7 +27,7 @@ TOPIC = "kubernetes:kafka.strimzi.io/v1:KafkaTopic"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=STACK_IDS)
+@pytest.mark.parametrize("path", MM2_FILES, ids=MM2_IDS)
 def test_each_region_gets_one_operator_one_kafka_its_pools_and_one_topic_per_hosted_topic(path, program):
     rec = program(path)
     t = rec.topology

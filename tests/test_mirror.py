@@ -13,7 +13,7 @@ from components import mirror
 from stacks import naming
 from stacks.loader import TopologyError, load_topology, validate_data
 from stacks.model import Flow
-from tests.conftest import ORACLE, ROOT, STACK_FILES, STACK_IDS, raw, run_oracle, topology_of
+from tests.conftest import MM2_FILES, MM2_IDS, ORACLE, ROOT, raw, run_oracle, topology_of
 
 IDENTITY = "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"
 DEFAULT = "org.apache.kafka.connect.mirror.DefaultReplicationPolicy"
@@ -96,7 +96,7 @@ def test_active_active_patterns_never_match_a_third_regions_copies_so_nothing_lo
 
 
 def test_no_flow_graph_with_a_cycle_uses_the_identity_policy():
-    for path in STACK_FILES:
+    for path in MM2_FILES:
         t = load_topology(path)
         pairs = {(f.source, f.target) for f in t.flows}
         has_cycle = any((b, a) in pairs for a, b in pairs)
@@ -113,7 +113,7 @@ def test_failback_replaces_the_forward_flow_with_the_reverse_one():
     assert plan.policy.value == "identity" and plan.remote_topics == ("orders", "payments")
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=STACK_IDS)
+@pytest.mark.parametrize("path", MM2_FILES, ids=MM2_IDS)
 def test_every_flow_has_its_own_group_and_storage_topics_and_broker_default_replication(path):
     t = load_topology(path)
     seen: set[tuple[str, str]] = set()
@@ -200,7 +200,7 @@ def test_mirrormaker_connect_and_connector_resources_pass_the_upstream_schemas(t
     import yaml
 
     docs = []
-    for path in STACK_FILES:
+    for path in MM2_FILES:
         t = load_topology(path)
         for plan in mirror.flow_plans(t):
             docs += [mirror.kafka_mirror_maker2(t, plan), mirror.heartbeat_connector(t, plan)]
@@ -208,7 +208,7 @@ def test_mirrormaker_connect_and_connector_resources_pass_the_upstream_schemas(t
     (tmp_path / "mm2.yaml").write_text(yaml.safe_dump_all(docs))
     result = run_oracle(tmp_path)
     assert result.returncode == 0, result.stdout
-    flows = sum(len(mirror.flow_plans(load_topology(p))) for p in STACK_FILES)
+    flows = sum(len(mirror.flow_plans(load_topology(p))) for p in MM2_FILES)
     assert flows == sum(len(f) for f, _ in EXPECTED_FLOWS.values())
     assert f"KafkaMirrorMaker2={flows}" in result.stdout and result.stdout.strip().endswith(" 0 problems")
 
@@ -319,16 +319,16 @@ def test_the_properties_file_never_holds_a_password():
 # ---------------------------------------------------------------------------------- RPO arithmetic
 
 
-@pytest.mark.parametrize("path", STACK_FILES, ids=STACK_IDS)
+@pytest.mark.parametrize("path", MM2_FILES, ids=MM2_IDS)
 def test_the_offset_staleness_window_implied_by_the_intervals_fits_the_rpo(path):
     t = load_topology(path)
     for plan in mirror.flow_plans(t):
         c = plan.checkpoint_config
         window = c["emit.checkpoints.interval.seconds"] + c["sync.group.offsets.interval.seconds"]
-        assert window <= t.mm2.rpo_seconds
+        assert window <= t.rpo_seconds
         # New topics and groups are picked up within the RPO too.
-        assert plan.source_config["refresh.topics.interval.seconds"] <= t.mm2.rpo_seconds
-        assert c["refresh.groups.interval.seconds"] <= t.mm2.rpo_seconds
+        assert plan.source_config["refresh.topics.interval.seconds"] <= t.rpo_seconds
+        assert c["refresh.groups.interval.seconds"] <= t.rpo_seconds
 
 
 @pytest.mark.parametrize(
@@ -343,7 +343,7 @@ def test_the_rpo_rule_accepts_exactly_the_intervals_that_fit(rpo, checkpoint, sy
     }
     if ok:
         t = validate_data(data, "rpo")
-        assert t.mm2.checkpoint_interval + t.mm2.sync_interval <= rpo
+        assert t.mm2.checkpoint_interval(t.rpo_seconds) + t.mm2.sync_interval(t.rpo_seconds) <= rpo
     else:
         with pytest.raises(TopologyError, match=f"RPO {rpo} s is not reachable"):
             validate_data(data, "rpo")

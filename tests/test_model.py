@@ -407,6 +407,18 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "users.mm2-sneaky",
         "reserved",
     ),
+    "a user named like a cluster link's principal": (
+        "examples/cluster-linking-active-passive.yaml",
+        lambda d: d["users"].update({"link-eu-west-1-to-eu-central-1": {}}),
+        "users.link-eu-west-1-to-eu-central-1",
+        "is already the cluster link's principal of eu-west-1 → eu-central-1",
+    ),
+    "a topic Cluster Linking never mirrors": (
+        "examples/cluster-linking-active-passive.yaml",
+        lambda d: d["topics"].update({"_confluent-audit": {"replication_factor": 3}}),
+        "topics._confluent-audit",
+        "Confluent Server's internal topics",
+    ),
     "all operations on every topic": (
         "stacks/dev.yaml",
         _set("users/orders-service/acls/0", {"resource": {"type": "topic", "name": "*"}, "operations": ["All"]}),
@@ -496,11 +508,47 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "domains",
         "only for partitioned-domain",
     ),
-    "cluster linking before it exists": (
-        "stacks/dev.yaml",
+    "cluster linking for an architecture it does not serve": (
+        "stacks/prod.yaml",
         _set("replication", {"engine": "cluster-linking"}),
-        "replication",
-        "not supported yet",
+        "architecture",
+        "bidirectional cluster links",
+    ),
+    "cluster linking asked for header filters": (
+        "examples/cluster-linking-active-passive.yaml",
+        _set("replication/filters", [{"header": "x-residency-local"}]),
+        "replication.filters",
+        "Connect transform (SMT)",
+    ),
+    "cluster linking on Strimzi clusters": (
+        "examples/cluster-linking-active-passive.yaml",
+        _set("flavor", "strimzi"),
+        "flavor",
+        "set flavor: confluent",
+    ),
+    "a combined pool on Confluent for Kubernetes": (
+        "stacks/dev.yaml",
+        _set("flavor", "confluent"),
+        "regions[0].kafka.combined",
+        "set combined: false",
+    ),
+    "MirrorMaker 2 on Confluent for Kubernetes": (
+        "stacks/prod.yaml",
+        _set("flavor", "confluent"),
+        "flavor",
+        "set flavor: strimzi (or remove it), or use engine: cluster-linking",
+    ),
+    "a link offset-sync interval beyond the RPO": (
+        "examples/cluster-linking-active-passive.yaml",
+        _set("replication/offset_sync_interval_seconds", 90),
+        "replication.offset_sync_interval_seconds",
+        "lower offset_sync_interval_seconds to at most 60 s",
+    ),
+    "an RPO declared in both places": (
+        "stacks/dev.yaml",
+        _both(_set("objectives", {"rpo_seconds": 60}), _set("replication", {"rpo_seconds": 60})),
+        "replication.rpo_seconds",
+        "keep objectives.rpo_seconds",
     ),
     "an unknown kubernetes access kind": (
         "stacks/dev.yaml",
@@ -569,6 +617,12 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         _set("replication/topics_exclude", ["kafkasql-.*"]),
         "replication.topics_exclude",
         "excludes the schema registry's topic 'kafkasql-journal'",
+    ),
+    "a registry on an engine that does not copy its journal": (
+        "examples/cluster-linking-active-passive.yaml",
+        _set("schema_registry", {}),
+        "schema_registry",
+        "engine cluster-linking does not copy it yet",
     ),
     "a topic named like the registry's journal": (
         "examples/schema-registry.yaml",

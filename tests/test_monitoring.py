@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from components import monitoring, strimzi
+from components.engines import cluster_linking
 from stacks.loader import load_topology
 from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, topology_of
 from tools.harness import unwrap
@@ -23,6 +24,7 @@ PRODUCED = (
     monitoring.produced_names(monitoring.KAFKA_RULES)
     | monitoring.produced_names(monitoring.MM2_RULES)
     | monitoring.produced_names(monitoring.QUOTA_RULES)
+    | monitoring.produced_names(cluster_linking.LINK_RULES)
 )
 KNOWN = PRODUCED | monitoring.KAFKA_EXPORTER_METRICS
 

@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from components import mirror, strimzi
+from components import engines, mirror, strimzi
 from components.access import principals_in
 from stacks.loader import load_topology
 from tests.conftest import ROOT, STACK_FILES, raw, topology_of
@@ -244,12 +244,15 @@ def test_exactly_once_adds_only_the_transactional_rights_mirrormaker_needs():
     ]
 
 
-def test_a_mirrormaker_principal_never_writes_to_its_source_topics():
+def test_a_replication_principal_never_writes_to_its_source_topics():
     for path in STACK_FILES:
         t = load_topology(path)
-        for plan in mirror.flow_plans(t):
-            for acl in mirror.source_acls(t, plan):
-                if acl["resource"].get("name") in plan.topics:
+        engine = engines.of(t)
+        for run in engine.flows(t):
+            (principal,) = [p for p in principals_in(t, run.source) if p.name == run.name]
+            assert principal.kind == engine.principal_kind
+            for acl in principal.acls or []:
+                if acl["resource"].get("name") in run.topics:
                     assert set(acl["operations"]) == {"Describe", "DescribeConfigs", "Read"}
 
 

@@ -46,7 +46,7 @@ from collections.abc import Callable
 from components.dns_records import Broker, failover_groups, records
 from stacks.loader import TopologyError, load_topology
 from stacks.model import Topology
-from tools import switchover
+from tools import switchover, switchover_links
 from tools.failover_actions import (
     VERBS,
     Context,
@@ -256,7 +256,11 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common])
         if name != "failback":
             p.add_argument("region")
-        p.add_argument("--kafka", required=True, help="JSON: password_file, ca_file[, username, mirror_deployment, bootstrap]")
+        p.add_argument(
+            "--kafka",
+            required=True,
+            help="JSON: password_file, ca_file[, username, mirror_deployment, bootstrap, clients, rest (Cluster Linking)]",
+        )
         p.add_argument(
             "--hook", help="command run as `HOOK ACTION SUBJECT` for stop-flow, start-flow, close-listener, open-listener"
         )
@@ -267,19 +271,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Each replication engine's switchover/failback and failover steps, on the shared machinery of tools.switchover.
+RUNNERS: dict[str, tuple[Callable[[switchover.Operation], None], Callable[[switchover.Operation], None]]] = {
+    "mirrormaker2": (switchover.run_switchover, switchover.run_failover),
+    "cluster-linking": (switchover_links.run_switchover, switchover_links.run_failover),
+}
+
+
 def kafka_operation(ctx: Context, args: argparse.Namespace, argv: list[str]) -> int:
     t = ctx.topology
     target = args.region if args.command != "failback" else next(r for r in t.region_names if t.region(r).role.value == "primary")
-    wait = args.wait if args.wait is not None else float(t.mm2.rto_seconds)
+    wait = args.wait if args.wait is not None else float(t.rto_seconds)
     access = KafkaAccess.load(args.kafka, t, args.call_timeout)
     hook = tuple(shlex.split(args.hook)) if args.hook else None
     platform = switchover.Platform(hook, wait, command(*argv))
     op = switchover.begin(ctx, args.command, target, access=access, platform=platform, max_lag=args.max_lag, wait=wait)
     ctx.say(f"{args.command} {op.progress.source} -> {op.progress.target}")
-    if args.command == "failover":
-        switchover.run_failover(op)
-    else:
-        switchover.run_switchover(op)
+    switch, fail = RUNNERS[t.replication.engine]  # the engine's steps (its failover semantics)
+    (fail if args.command == "failover" else switch)(op)
     return 0
 
 
@@ -293,7 +302,7 @@ def run(argv: list[str], say: Callable[[str], None]) -> int:
     region = getattr(args, "region", None)
     if region is not None and region not in topology.region_names:
         raise FailoverError(f"region {region!r} is not in {args.stack}; use one of {list(topology.region_names)}")
-    timeout = args.timeout if getattr(args, "timeout", None) is not None else float(topology.mm2.rto_seconds)
+    timeout = args.timeout if getattr(args, "timeout", None) is not None else float(topology.rto_seconds)
     waits = 12 * (getattr(args, "wait", None) or timeout) if args.command in ("switchover", "failover", "failback") else 0
     deadline = Deadline(args.deadline + (2 * timeout if args.command == "drill" else 0) + waits)
     ctx = Context(client(args.call_timeout, deadline), topology, args.stack, deadline, say)

@@ -3,8 +3,8 @@
 Owns: the checks over what the program registered (a ``tools.harness.Recording``), independent of how the
 builders got there: one URN per resource; one Kubernetes object per (cluster, apiVersion, kind, namespace,
 name); one Route53 record per (zone, name, type, set identifier) and per (name, type, location); every name
-within the limits of the system that receives it; every MirrorMaker 2 flow selecting only topics residency
-allows; every DNS name answering exactly the regions the model says; every client's bootstrap reaching only
+within the limits of the system that receives it (CFK's secretRef names too); every MirrorMaker 2 flow and every
+cluster link copying only topics residency allows; every DNS name answering exactly the regions the model says; every client's bootstrap reaching only
 regions where that user exists; and the account-global names two environments must not share. ``tools.plan``
 refuses to present a plan that breaks one (it is a defect of ours, not of the topology); the tests run the
 checks over every shipped file and over generated topologies.
@@ -96,8 +96,10 @@ def _kubernetes_names(recording: Recording) -> list[str]:
             if len(str(value)) > 63 or not LABEL_VALUE.fullmatch(str(value)):
                 out.append(f"{kind} {name}: label {key}={value!r} is not a Kubernetes label value")
         spec = body.get("spec") or {}
+        if str(body.get("apiVersion", "")).startswith("platform.confluent.io/"):
+            out += _cfk_names(kind, name, spec)
         if kind == "KafkaTopic":
-            topic = str(spec.get("topicName", name))
+            topic = str(spec.get("topicName", spec.get("name", name)))
             if len(topic) > naming.MAX_TOPIC:
                 out.append(f"KafkaTopic {name}: topic name of {len(topic)} characters, past Kafka's {naming.MAX_TOPIC}")
         if kind == "Kafka":
@@ -110,6 +112,32 @@ def _kubernetes_names(recording: Recording) -> list[str]:
         if reg.type == "tls:index/certRequest:CertRequest":
             names = unwrap(reg.inputs).get("dnsNames") or []
             out += [f"certificate {reg.name}: SAN {n!r} {p}" for n in names if (p := naming.dns_name_problem(n))]
+    return out
+
+
+CFK_SECRET_REF = 30  # CFK 2.9.3 refuses longer secretRef names
+
+
+def _cfk_names(kind: str, name: str, spec: dict[str, Any]) -> list[str]:
+    """Every secretRef a CFK object names is a DNS label CFK accepts; the brokers' advertised names are DNS names."""
+    out = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "secretRef" and (len(str(value)) > CFK_SECRET_REF or not DNS1123_LABEL.fullmatch(str(value))):
+                    out.append(f"{kind} {name}: {path}.secretRef {value!r} is not a DNS label of at most {CFK_SECRET_REF}")
+                walk(value, f"{path}.{key}")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{path}[{i}]")
+
+    walk(spec, "spec")
+    lb = spec.get("listeners", {}).get("external", {}).get("externalAccess", {}).get("loadBalancer", {})
+    if lb:
+        host = f"{lb.get('brokerPrefix', 'b')}99.{lb['domain']}"
+        if problem := naming.dns_name_problem(host):
+            out.append(f"{kind} {name}: broker name {host!r} {problem}")
     return out
 
 
@@ -144,20 +172,40 @@ def _unique_records(recording: Recording) -> list[str]:
     return out
 
 
-def _residency(recording: Recording, t: Topology) -> list[str]:
-    """What each KafkaMirrorMaker2's pattern selects on its source must be allowed to reach its target."""
-    out = []
-    for reg, body in _k8s_objects(recording):
-        if body.get("kind") != "KafkaMirrorMaker2":
-            continue
+def _copied(body: dict[str, Any], t: Topology) -> list[tuple[str, str, list[str]]]:
+    """(source, target, topic names it may copy from the source) of one replication object, per engine's kind."""
+    if body.get("kind") == "KafkaMirrorMaker2":
         target = body["spec"]["target"]["alias"]
+        out = []
         for mirror in body["spec"]["mirrors"]:
             source = mirror["source"]["alias"]
             include, exclude = mirror.get("topicsPattern", ""), mirror.get("topicsExcludePattern")
-            for topic_name in t.topics_in(source):
-                if not re.fullmatch(include, topic_name) or (exclude and re.fullmatch(exclude, topic_name)):
+            topics = [n for n in t.topics_in(source) if re.fullmatch(include, n) and not (exclude and re.fullmatch(exclude, n))]
+            out.append((source, target, topics))
+        return out
+    if body.get("kind") == "ClusterLink":
+        ids = {naming.kraft_cluster_id(t.environment, r): r for r in t.region_names}
+        source = ids.get(body["spec"]["sourceKafkaCluster"].get("clusterID", ""), "?")
+        target = body["metadata"]["labels"]["kafka-multiregion.io/region"]
+        topics = [m.get("sourceTopicName", m["name"]) for m in body["spec"].get("mirrorTopics", [])]
+        return [(source, target, topics)]
+    return []
+
+
+def _residency(recording: Recording, t: Topology) -> list[str]:
+    """What each KafkaMirrorMaker2's pattern, or each ClusterLink's mirror topics, copy from its source must be
+    allowed to reach its target."""
+    out = []
+    for reg, body in _k8s_objects(recording):
+        for source, target, topics in _copied(body, t):
+            if source not in t.region_names:
+                out.append(f"{reg.name}: copies from a cluster that is no region of the stack")
+                continue
+            for topic_name in topics:
+                topic = t.topics.get(topic_name)
+                if topic is None:
+                    out.append(f"{reg.name}: mirrors {topic_name!r}, which is not a declared topic")
                     continue
-                topic = t.topics[topic_name]
                 if not topic.replicated:
                     out.append(f"{reg.name}: copies {topic_name!r}, which is declared replicated: false")
                 if t.architecture is Architecture.PARTITIONED_DOMAIN:

@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from components import mirror
-from components.strimzi import external_bootstrap
+from components import flavors, mirror
 from stacks import naming
 from stacks.model import Topology
 from tools.kube_fence import fence_rules
@@ -84,8 +83,9 @@ class KafkaAccess:
     (with a region's kubeconfig, its write fence goes into its KafkaUsers: production, with the User Operator).
     The admin's bootstrap defaults to each region's external bootstrap; a switch closes that listener to clients,
     so where the tool must still reach a region afterwards (to start the reverse flow, to fail back) give another
-    path, e.g. the internal listener through ``kubectl port-forward``. Whether clients can connect is always
-    probed at the external name."""
+    path, e.g. the internal listener through ``kubectl port-forward``. Whether clients can connect is probed at
+    the external name (``clients`` may name another address per region). Cluster Linking stacks also give
+    ``rest``: {region: "https://host:8090"}, each region's Admin REST API, which ``tools.cluster_links`` calls."""
 
     username: str
     password: str
@@ -94,6 +94,7 @@ class KafkaAccess:
     bootstrap: Mapping[str, str] = field(default_factory=dict)
     clients: Mapping[str, str] = field(default_factory=dict)  # region → what clients connect to (probed)
     timeout: float = 10.0
+    rest: Mapping[str, str] = field(default_factory=dict)  # region → its Admin REST API (Cluster Linking stacks)
     kubeconfig: Mapping[str, str] = field(default_factory=dict)  # region → kubeconfig: the fence in KafkaUsers
 
     @classmethod
@@ -104,7 +105,10 @@ class KafkaAccess:
             with open(data["password_file"], encoding="utf-8") as f:
                 password = f.read().strip()
             deployment = MirrorDeployment(data.get("mirror_deployment", MirrorDeployment.STRIMZI.value))
-            external = {r: external_bootstrap(topology, r) for r in topology.region_names}
+            # What clients connect to: each region's own name on its flavor's external port (or as given).
+            port = flavors.of(topology).external_port
+            given = data.get("clients", {})
+            external = {r: str(given.get(r) or f"{topology.region_dns_name(r)}:{port}") for r in topology.region_names}
             bootstrap = {r: str(data.get("bootstrap", {}).get(r) or external[r]) for r in topology.region_names}
             kubeconfig = {str(r): str(path) for r, path in (data.get("kubeconfig") or {}).items()}
             if unknown := sorted(set(kubeconfig) - set(topology.region_names)):
@@ -117,6 +121,7 @@ class KafkaAccess:
                 bootstrap,
                 external,
                 timeout,
+                {r: str(u) for r, u in data.get("rest", {}).items()},
                 kubeconfig,
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:

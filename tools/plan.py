@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from components import dns_records, mirror
+from components import dns_records, engines
 from stacks.loader import Problem, TopologyError, load_topology
 from stacks.model import Topology
 from tools import invariants, refplan
@@ -43,6 +43,9 @@ DATA_TYPES = {
     "kubernetes:kafka.strimzi.io/v1:Kafka",
     "kubernetes:kafka.strimzi.io/v1:KafkaNodePool",
     "kubernetes:kafka.strimzi.io/v1:KafkaTopic",
+    "kubernetes:platform.confluent.io/v1beta1:Kafka",
+    "kubernetes:platform.confluent.io/v1beta1:KRaftController",
+    "kubernetes:platform.confluent.io/v1beta1:KafkaTopic",
     "kubernetes:core/v1:Namespace",
     "kubernetes:core/v1:PersistentVolumeClaim",
 }
@@ -140,7 +143,7 @@ def summary(plan: Plan) -> dict[str, Any]:
         "protected": sum(1 for r in plan.registrations if r.protect),
         "by_type": dict(sorted(by_type.items())),
         "by_region": {r: dict(sorted(c.items())) for r, c in sorted(by_region.items())},
-        "flows": [f"{p.source} -> {p.target}" for p in mirror.flow_plans(plan.topology)],
+        "flows": [f"{p.source} -> {p.target}" for p in engines.of(plan.topology).flows(plan.topology)],
         **({"tenants": tenants(plan)} if plan.topology.tenants else {}),
     }
 
@@ -200,7 +203,7 @@ def mermaid(plan: Plan) -> str:
     for region in t.region_names:
         role = t.region(region).role.value + (", decommissioning" if t.region(region).decommission else "")
         lines.append(f'  {_node(region)}["{region}<br/>{role}"]')
-    edges = [f"  {_node(p.source)} -- {p.policy.value} --> {_node(p.target)}" for p in mirror.flow_plans(t)]
+    edges = [f"  {_node(p.source)} -- {p.policy} --> {_node(p.target)}" for p in engines.of(t).flows(t)]
     names: dict[str, str] = {}
     for rec in dns_records.records(t):
         if rec.name.startswith(tuple(f"{r}." for r in t.region_names)) or rec.name.startswith("broker-"):
@@ -249,16 +252,8 @@ def write_plan(plan: Plan, out: Path) -> None:
             (folder / f"{reg.name}.yaml").write_text(yaml.safe_dump(redact(reg.inputs), sort_keys=True))
     mm2_dir = out / "mm2"
     mm2_dir.mkdir()
-    for p in mirror.flow_plans(plan.topology):
-        access = {
-            alias: mirror.ClusterAccess(
-                bootstrap=f"{plan.topology.region_dns_name(alias)}:9094",
-                ca_file="/etc/kafka-multiregion/ca.crt",
-                password_file=f"/etc/kafka-multiregion/{p.name}.properties",
-            )
-            for alias in (p.source, p.target)
-        }
-        (mm2_dir / f"{p.name}.properties").write_text(mirror.mm2_properties(plan.topology, p, access))
+    for fname, text in engines.of(plan.topology).rendered_files(plan.topology).items():
+        (mm2_dir / fname).write_text(text)
     state = [
         {
             "urn": r.urn,

@@ -314,7 +314,7 @@ class Operation:
 
     def start_reverse(self) -> None:
         rev, src = self.reverse, self.cluster(self.progress.source)
-        back = self.t.mm2.failback_from is None
+        back = self.t.replication.failback_from is None
         how = (f"set replication.failback_from: {rev.source} in {self.ctx.stack_file} and `pulumi up`" if back
                else f"remove replication.failback_from from {self.ctx.stack_file} and `pulumi up`")  # fmt: skip
         self.platform.do("start-flow", rev.name, f"start MirrorMaker flow {rev.name} ({how})")

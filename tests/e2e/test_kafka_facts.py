@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from components import mirror
 from stacks.loader import load_topology, validate_data
 from stacks.model import KAFKA_KEYS_FILE, Topology
-from tests.conftest import ROOT, STACK_FILES
+from tests.conftest import MM2_FILES, ROOT
 from tests.generated import topologies
 
 FACTS = ROOT / "tests/kafka_facts"
@@ -72,7 +72,7 @@ def _flows(label: str, t: Topology) -> tuple[list[dict], dict[str, dict[str, str
 def test_mirrormaker_copies_exactly_what_each_flow_plan_says(libs):
     flows: list[dict] = []
     expected: dict[str, dict[str, str]] = {}
-    for path in STACK_FILES:
+    for path in MM2_FILES:  # what MirrorMaker 2 copies: the stacks that run it
         f, e = _flows(path.name, load_topology(path))
         flows += f
         expected.update(e)

@@ -1,0 +1,230 @@
+"""The confluent flavor: one region run by Confluent for Kubernetes, as Pulumi resources.
+
+Owns: ``ConfluentCluster`` (namespace, the CFK operator from its Helm chart, the listener certificate with the
+environment CA, the listeners' SASL/PLAIN user list, the Admin REST credentials, the KRaftController, the Kafka,
+the KafkaRestClass and the hosted topics, with the same protection as the Strimzi flavor) and ``ConfluentUsers``
+(the ACL job of ``components.confluent``). Topics a cluster link mirrors into the region are the link's (a mirror
+topic cannot be created over an existing topic), so they get no KafkaTopic here.
+
+Deliberately not here: the bodies (``components.confluent``), who exists with which ACLs (``components.access``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import confluent, engines, strimzi
+from components.access import principals_in
+from components.cluster import custom_resource, secret_resource
+from components.flavors.base import RegionBuilt, RegionContext
+from stacks import naming
+from stacks.model import ADMIN_USER, Region, Topology
+
+CLIENT_PROPERTIES = {
+    "security.protocol": "SASL_SSL",
+    "sasl.mechanism": "PLAIN",  # CFK 2.9.3 listeners have no SCRAM; PLAIN is only ever sent inside TLS
+    "metadata.recovery.strategy": "rebootstrap",
+    "client.dns.lookup": "use_all_dns_ips",
+    "ssl.endpoint.identification.algorithm": "https",
+}
+
+
+def mirrored_into(topology: Topology, region: str) -> frozenset[str]:
+    """Topic names a cluster link creates in ``region`` (as mirror topics)."""
+    return frozenset(t for f in engines.of(topology).flows(topology) if f.target == region for t in f.remote_topics)
+
+
+def _secret(topology: Topology, region: Region, name: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    return strimzi.secret(topology, region, name, "pki" if name == naming.CFK_TLS_SECRET else "user", keys)
+
+
+class ConfluentCluster(pulumi.ComponentResource):
+    """A Confluent-for-Kubernetes-managed Kafka cluster in one region."""
+
+    cluster_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    internal_bootstrap: pulumi.Output[str]
+    external_bootstrap: pulumi.Output[str]
+    kafka: k8s.apiextensions.CustomResource
+
+    def __init__(self, name: str, ctx: RegionContext, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("kafka-multiregion:index:ConfluentCluster", name, None, opts)
+        t = ctx.topology
+        region = t.region(ctx.region)
+        guarded = t.protect and not region.decommission
+        precious = pulumi.ResourceOptions(parent=self, protect=guarded, retain_on_delete=guarded)
+        ns_body = strimzi.namespace(t, region)
+        ns = k8s.core.v1.Namespace(f"{name}-namespace", metadata=ns_body["metadata"], opts=precious)
+        operator = k8s.helm.v3.Release(
+            f"{name}-cfk",
+            k8s.helm.v3.ReleaseArgs(
+                name="confluent-operator",
+                chart=confluent.CFK_CHART,
+                version=confluent.CFK_CHART_VERSION_PINNED,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=confluent.CFK_REPO),
+                namespace=region.namespace,
+                values=confluent.operator_values(region),
+                skip_await=False,
+                atomic=True,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+        )
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
+        pw = ctx.passwords
+        admin = pw[ADMIN_USER]
+        names = [p.name for p in principals_in(t, region.name)]
+        secrets = [
+            secret_resource(
+                f"{name}-tls",
+                _secret(t, region, naming.CFK_TLS_SECRET, ("fullchain.pem", "privkey.pem", "cacerts.pem")),
+                {
+                    "fullchain.pem": ctx.listener_cert_chain_pem,
+                    "privkey.pem": ctx.listener_private_key_pem,
+                    "cacerts.pem": ctx.ca_cert_pem,
+                },
+                in_ns,
+            ),
+            secret_resource(
+                f"{name}-plain-users",
+                _secret(t, region, naming.CFK_USERS_SECRET, ("plain-users.json",)),
+                {
+                    "plain-users.json": pulumi.Output.all(*(pw[n] for n in names)).apply(
+                        lambda values: confluent.plain_users(dict(zip(names, values, strict=True)))
+                    )
+                },
+                in_ns,
+            ),
+            secret_resource(
+                f"{name}-rest-users",
+                _secret(t, region, naming.CFK_REST_USERS_SECRET, ("basic.txt",)),
+                {"basic.txt": admin.apply(confluent.basic_users)},
+                in_ns,
+            ),
+            secret_resource(
+                f"{name}-rest-client",
+                _secret(t, region, naming.CFK_REST_CLIENT_SECRET, ("basic.txt",)),
+                {"basic.txt": admin.apply(confluent.basic_client)},
+                in_ns,
+            ),
+        ]
+        in_namespace = ctx.in_namespace(ns) if ctx.in_namespace else []
+        after_operator = [operator, *secrets, *in_namespace]
+        kraft = custom_resource(
+            f"{name}-kraft",
+            confluent.kraft_controller(t, region),
+            pulumi.ResourceOptions.merge(precious, pulumi.ResourceOptions(depends_on=after_operator)),
+        )
+        self.kafka = custom_resource(
+            f"{name}-kafka",
+            confluent.kafka(t, region),
+            pulumi.ResourceOptions.merge(precious, pulumi.ResourceOptions(depends_on=[*after_operator, kraft])),
+        )
+        rest = custom_resource(
+            f"{name}-rest-class",
+            confluent.kafka_rest_class(t, region),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.kafka]),
+        )
+        mirrors = mirrored_into(t, region.name)
+        for topic in t.topics_in(region.name):
+            if topic in mirrors:
+                continue
+            custom_resource(
+                f"{name}-topic-{topic}",
+                confluent.topic(t, region, topic),
+                pulumi.ResourceOptions.merge(precious, pulumi.ResourceOptions(depends_on=[self.kafka, rest])),
+            )
+        self.cluster_name = pulumi.Output.from_input(region.cluster_name)
+        self.namespace = pulumi.Output.from_input(region.namespace)
+        self.internal_bootstrap = pulumi.Output.from_input(confluent.internal_bootstrap(region))
+        self.external_bootstrap = pulumi.Output.from_input(confluent.external_bootstrap(t, region.name))
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "namespace": self.namespace,
+                "internal_bootstrap": self.internal_bootstrap,
+                "external_bootstrap": self.external_bootstrap,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class ConfluentUsersArgs:
+    ctx: RegionContext
+    kafka: pulumi.Resource
+
+
+class ConfluentUsers(pulumi.ComponentResource):
+    """Every principal's ACLs and quotas in one region, applied by a Job as the admin (CFK has neither resource without RBAC)."""
+
+    def __init__(self, name: str, args: ConfluentUsersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("kafka-multiregion:index:ConfluentUsers", name, None, opts)
+        t = args.ctx.topology
+        region = t.region(args.ctx.region)
+        principals = principals_in(t, region.name)
+        commands = [c for p in principals if p.acls for c in confluent.acl_commands(region, p.name, p.acls)]
+        quotas = [confluent.quota_command(p.name, p.quotas) for p in principals if p.quotas is not None and not p.quotas.empty]
+        script = confluent.acl_script(region, commands, quotas)
+        after_kafka = pulumi.ResourceOptions(parent=self, depends_on=[args.kafka])
+        body = confluent.acl_config_map(t, region, script)
+        script_map = k8s.core.v1.ConfigMap(f"{name}-acls", metadata=body["metadata"], data=body["data"], opts=after_kafka)
+        login = secret_resource(
+            f"{name}-admin-client",
+            _secret(t, region, naming.CFK_ADMIN_CLIENT_SECRET, ("client.properties",)),
+            {"client.properties": args.ctx.passwords[ADMIN_USER].apply(confluent.admin_client_properties)},
+            after_kafka,
+        )
+        job = confluent.acl_job(t, region, script)
+        k8s.batch.v1.Job(
+            f"{name}-acl-job",
+            metadata=job["metadata"],
+            spec=job["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.kafka, script_map, login], delete_before_replace=True),
+        )
+        self.register_outputs({})
+
+
+class Confluent:
+    name = "confluent"
+    external_port = confluent.EXTERNAL_PORT
+    client_properties = CLIENT_PROPERTIES
+
+    def build_region(self, ctx: RegionContext, opts: pulumi.ResourceOptions) -> RegionBuilt:
+        cluster = ConfluentCluster(ctx.region, ctx, opts)
+        users = ConfluentUsers(f"{ctx.region}-users", ConfluentUsersArgs(ctx=ctx, kafka=cluster.kafka), opts)
+        return RegionBuilt(cluster, users)
+
+    def bootstrap_service(self, region: Region) -> str:
+        return confluent.bootstrap_service(region)
+
+    def broker_service(self, region: Region, broker: int) -> str:
+        return confluent.broker_service(region, broker)
+
+    def pod_monitors(self, topology: Topology, region: Region) -> list[dict[str, Any]]:
+        relabel = [
+            {"sourceLabels": ["__meta_kubernetes_namespace"], "targetLabel": "namespace", "action": "replace"},
+            {"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "kubernetes_pod_name", "action": "replace"},
+            {"targetLabel": "kafka_region", "replacement": region.name, "action": "replace"},
+        ]
+        return [
+            {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "PodMonitor",
+                "metadata": {
+                    "name": "confluent-kafka",
+                    "namespace": region.namespace,
+                    "labels": strimzi.labels(topology, region.name, "monitoring"),
+                },
+                "spec": {
+                    "selector": {"matchLabels": {"platform.confluent.io/type": "kafka"}},
+                    "namespaceSelector": {"matchNames": [region.namespace]},
+                    "podMetricsEndpoints": [{"path": "/", "port": "prometheus", "relabelings": relabel}],
+                },
+            }
+        ]
+
+
+FLAVOR = Confluent()

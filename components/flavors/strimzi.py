@@ -1,0 +1,66 @@
+"""The Strimzi flavor: the regional cluster and users components as they were before the flavor seam (same
+names, parents and types, so no URN moves).
+
+Deliberately not here: the bodies (``components.strimzi``) and the components (``components.cluster``,
+``components.users``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components import monitoring, strimzi
+from components.cluster import RegionalCluster, RegionalClusterArgs
+from components.flavors.base import RegionBuilt, RegionContext
+from components.users import RegionalUsers, RegionalUsersArgs
+from stacks.model import Region, Topology
+
+# What makes a client follow DNS failover (field notes: DNS only steers the bootstrap).
+CLIENT_PROPERTIES = {
+    "security.protocol": "SASL_SSL",
+    "sasl.mechanism": "SCRAM-SHA-512",
+    "metadata.recovery.strategy": "rebootstrap",
+    "client.dns.lookup": "use_all_dns_ips",
+    "ssl.endpoint.identification.algorithm": "https",
+}
+
+
+class Strimzi:
+    name = "strimzi"
+    external_port = strimzi.EXTERNAL_PORT
+    client_properties = CLIENT_PROPERTIES
+
+    def build_region(self, ctx: RegionContext, opts: pulumi.ResourceOptions) -> RegionBuilt:
+        cluster = RegionalCluster(
+            ctx.region,
+            RegionalClusterArgs(
+                topology=ctx.topology,
+                region=ctx.region,
+                ca_cert_pem=ctx.ca_cert_pem,
+                listener_cert_chain_pem=ctx.listener_cert_chain_pem,
+                listener_private_key_pem=ctx.listener_private_key_pem,
+                in_namespace=ctx.in_namespace,
+                strimzi_chart=ctx.strimzi_chart,
+            ),
+            opts,
+        )
+        users = RegionalUsers(
+            f"{ctx.region}-users",
+            RegionalUsersArgs(topology=ctx.topology, region=ctx.region, passwords=ctx.passwords, kafka=cluster.kafka),
+            opts,
+        )
+        return RegionBuilt(cluster, users)
+
+    def bootstrap_service(self, region: Region) -> str:
+        return strimzi.external_bootstrap_service(region)
+
+    def broker_service(self, region: Region, broker: int) -> str:
+        return strimzi.external_broker_service(region, broker)
+
+    def pod_monitors(self, topology: Topology, region: Region) -> list[dict[str, Any]]:
+        return monitoring.pod_monitors(topology, region)
+
+
+FLAVOR = Strimzi()

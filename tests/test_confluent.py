@@ -1,0 +1,132 @@
+"""The confluent cluster flavor and the cluster-linking engine, planned: what each region gets, what each link
+mirrors, who the link logs in as, and that the CFK 2.9.3 schemas hold every generated topology's manifests.
+
+The shipped examples are also planned, validated and searched for secrets by ``tests/test_plan.py`` (they are in
+``STACK_FILES``); the refusals are cases in ``tests/test_model.py``; failover is ``tests/test_switchover_links.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+import os
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+
+from components import confluent, engines
+from components.engines import cluster_linking
+from stacks import naming
+from stacks.loader import TopologyError, validate_data
+from tests.conftest import ROOT, run_oracle
+from tests.generated import cluster_linking_topologies
+from tools import invariants
+from tools.harness import Recording, run_program
+from tools.plan import Plan, region_of, write_plan
+
+CFK = "kubernetes:platform.confluent.io/v1beta1"
+EXAMPLES = int(os.environ.get("KMR_GENERATED_CL_EXAMPLES", "25"))
+
+
+def _check_regions_and_links(rec: Recording) -> None:
+    t = rec.topology
+    runs = engines.of(t).flows(t)
+    for kind in ("KRaftController", "Kafka", "KafkaRestClass"):
+        assert Counter(region_of(r, t) for r in rec.of_type(f"{CFK}:{kind}")) == Counter(t.region_names), kind
+    # A topic a link mirrors into a region is the link's: no KafkaTopic there (a mirror is never created over one).
+    mirrored = {(r.target, name) for r in runs for name in r.remote_topics}
+    hosted = {(region_of(r, t), r.inputs["spec"]["name"]) for r in rec.of_type(f"{CFK}:KafkaTopic")}
+    assert hosted == {(r, name) for r in t.region_names for name in t.topics_in(r)} - mirrored
+    links = {(region_of(r, t), r.inputs["metadata"]["name"]): r.inputs["spec"] for r in rec.of_type(f"{CFK}:ClusterLink")}
+    assert set(links) == {(r.target, naming.cluster_link(r.source)) for r in runs}
+    for run in runs:
+        spec = links[(run.target, naming.cluster_link(run.source))]
+        mirrors = {m["name"]: m.get("sourceTopicName", m["name"]) for m in spec["mirrorTopics"]}
+        assert mirrors == dict(zip(run.remote_topics, run.topics, strict=True))
+        assert spec["sourceKafkaCluster"]["clusterID"] == naming.kraft_cluster_id(t.environment, run.source)
+        # Only ALLOW ACLs travel: a write fence (DENY) on the old primary never reaches the side taking over.
+        assert all(f["accessFilter"]["permissionType"] == "allow" for f in spec.get("aclFilters", []))
+
+
+def test_each_region_and_each_link_of_the_examples(program):
+    for name in ("cluster-linking-active-passive.yaml", "cluster-linking-aggregation-hub.yaml"):
+        _check_regions_and_links(program(ROOT / "examples" / name))
+
+
+def test_a_link_principal_exists_only_on_its_source_and_only_reads_there(program):
+    rec = program(ROOT / "examples/cluster-linking-active-passive.yaml")
+    t = rec.topology
+    (run,) = engines.of(t).flows(t)
+    script = {
+        region_of(r, t): r.inputs["data"]["apply-acls.sh"]
+        for r in rec.of_type("kubernetes:core/v1:ConfigMap")
+        if r.inputs["metadata"]["name"] == naming.CFK_ACLS
+    }
+    assert f"User:{run.name}" in script[run.source] and f"User:{run.name}" not in script[run.target]
+    ops = {op for acl in cluster_linking.source_acls(t, run) for op in acl["operations"]}
+    assert ops == {"Describe", "DescribeConfigs", "Read"}
+    users = [r for r in rec.of_type("kubernetes:core/v1:Secret") if r.inputs["metadata"]["name"] == naming.CFK_USERS_SECRET]
+    assert {region_of(r, t) for r in users} == set(t.region_names)
+
+
+def test_a_misspelled_field_in_a_rendered_cluster_link_is_caught_by_the_cfk_schema(tmp_path):
+    t = validate_data(yaml.safe_load((ROOT / "examples/cluster-linking-active-passive.yaml").read_text()), "x")
+    (run,) = engines.of(t).flows(t)
+    body = cluster_linking.cluster_link(t, run)
+    body["spec"]["mirrorTopics"][0]["sourceTopic"] = body["spec"]["mirrorTopics"][0]["name"]
+    (tmp_path / "link.yaml").write_text(yaml.safe_dump(body))
+    result = run_oracle(tmp_path)
+    assert result.returncode == 1 and "'sourceTopic' was unexpected" in result.stdout, result.stdout
+    kafka = confluent.kafka(t, t.region(run.source))
+    kafka["spec"]["listeners"]["external"]["authentication"]["type"] = "scram-sha-512"  # not a CFK 2.9.3 type
+    (tmp_path / "link.yaml").write_text(yaml.safe_dump(kafka))
+    assert run_oracle(tmp_path).returncode == 1
+
+
+def test_generated_cluster_linking_topologies_plan_soundly_and_pass_the_cfk_schemas(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cl")
+    counter = itertools.count()
+    planned: list[str] = []
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=bool(os.environ.get("CI")),
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+    @given(cluster_linking_topologies())
+    def plan_one(data):
+        folder = root / f"t{next(counter):04d}"
+        folder.mkdir()
+        stack = folder / "stack.yaml"
+        stack.write_text(yaml.safe_dump(data, sort_keys=False))
+        try:
+            topology = validate_data(data, str(stack))
+        except TopologyError as exc:
+            raise AssertionError(f"a valid topology was refused:\n{exc}") from None
+        rec = run_program(str(stack), topology)
+        assert invariants.check(rec) == [], stack
+        _check_regions_and_links(rec)
+        write_plan(Plan(topology, rec), folder / "plan")
+        planned.append(str(stack))
+
+    plan_one()
+    assert len(planned) >= min(EXAMPLES, 25)
+    result = run_oracle(Path(root))
+    assert result.returncode == 0 and result.stdout.strip().endswith(", 0 problems"), result.stdout[-3000:]
+
+
+def test_the_checker_sees_a_link_that_mirrors_what_must_stay_or_a_secret_name_cfk_refuses(program):
+    rec = program(ROOT / "examples/cluster-linking-active-passive.yaml")
+    assert invariants.check(rec) == []
+    regs = copy.deepcopy(rec.registrations)
+    link = next(r for r in regs if r.type == f"{CFK}:ClusterLink")
+    link.inputs["spec"]["mirrorTopics"].append({"name": "local-audit"})
+    link.inputs["spec"]["sourceKafkaCluster"]["authentication"]["jaasConfig"]["secretRef"] = "x" * 31
+    problems = invariants.check(dataclasses.replace(rec, registrations=regs))
+    assert any("copies 'local-audit', which is declared replicated: false" in p for p in problems), problems
+    assert any("is not a DNS label of at most 30" in p for p in problems), problems
