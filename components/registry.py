@@ -274,7 +274,9 @@ class SchemaRegistryRegion(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[operator, *args.depends_on]),
         )
         if t.monitoring_enabled:
-            custom_resource(f"{name}-podmonitor", pod_monitor(t, region), pulumi.ResourceOptions(parent=self))
-            custom_resource(f"{name}-rules", prometheus_rule(t, region), pulumi.ResourceOptions(parent=self))
+            # In the region's namespace: after it exists (the users wait for the Kafka, which waits for it).
+            after = pulumi.ResourceOptions(parent=self, depends_on=args.depends_on)
+            custom_resource(f"{name}-podmonitor", pod_monitor(t, region), after)
+            custom_resource(f"{name}-rules", prometheus_rule(t, region), after)
         self.url = pulumi.Output.from_input(f"https://{host(t, region)}{API_PATH}")
         self.register_outputs({"url": self.url})
