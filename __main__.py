@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components import strimzi
+from components import registry, strimzi
 from components.estate import KafkaEstate, KafkaEstateArgs
 from components.providers import build_providers
 from stacks.loader import TopologyError, load_topology
@@ -15,13 +15,15 @@ except TopologyError as exc:
     raise pulumi.RunError(f"invalid topology:\n{exc}") from None
 
 # strimziChart: where Helm gets the operator chart; a local directory or a mirror where the OCI registry cannot
-# be reached (air-gapped clusters, the real-engine tests), the upstream OCI chart otherwise.
+# be reached (air-gapped clusters, the real-engine tests), the upstream OCI chart otherwise. apicurioBundle: the
+# same for the Apicurio Registry operator's install manifests (a local file or a mirror's URL).
 estate = KafkaEstate(
     topology.environment,
     KafkaEstateArgs(
         topology=topology,
         providers=build_providers(topology, config),
         strimzi_chart=config.get("strimziChart") or strimzi.STRIMZI_CHART,
+        apicurio_bundle=config.get("apicurioBundle") or registry.OPERATOR_BUNDLE,
     ),
 )
 

@@ -1,7 +1,8 @@
 """Route53: health checks per region and the records of ``components.dns_records``, pointing at real endpoints.
 
 Owns: reading each region's load-balancer hostnames from the Services its cluster flavor creates for the public listener
-(after the Kafka resource is Ready; the topology's ``endpoint_override`` wins), the Route53 health checks
+(after the Kafka resource is Ready; the topology's ``endpoint_override`` wins) and from the Ingress the Apicurio
+operator creates for a registry region's registry (after the ApicurioRegistry3 is Ready), the Route53 health checks
 (endpoint checks: TCP, or CloudWatch-metric with its alarm for private endpoints; the switch and gate of each
 failover group), and the records with their routing policies. Each region's records and health checks use that
 region's AWS provider, so a region leaves with its own DNS.
@@ -11,7 +12,7 @@ Deliberately not here: which records exist (``components.dns_records``); provide
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -27,10 +28,12 @@ from components.dns_records import (
     CheckType,
     DnsName,
     HealthCheckSpec,
+    RegistryIngress,
     health_checks,
     records,
 )
 from components.providers import Providers
+from stacks import naming
 from stacks.model import ListenerType, Topology
 
 ALARM_NAMESPACE = "KafkaMultiregion"
@@ -42,10 +45,12 @@ class DnsArgs:
     topology: Topology
     providers: Providers
     kafkas: dict[str, pulumi.CustomResource]  # each region's Kafka resource: its Services exist once it is Ready
+    # each registry region's ApicurioRegistry3: its Ingress exists once it is Ready
+    registries: dict[str, pulumi.CustomResource] = field(default_factory=dict)
 
 
-def _hostname(service: k8s.core.v1.Service) -> pulumi.Output[str]:
-    """The load balancer's hostname (or IP) from a Service's status."""
+def _hostname(service: k8s.core.v1.Service | k8s.networking.v1.Ingress) -> pulumi.Output[str]:
+    """The load balancer's hostname (or IP) from a Service's or an Ingress's status."""
 
     def pick(status: Any) -> str:
         lb = getattr(status, "load_balancer", None)
@@ -65,6 +70,15 @@ def _read_lb_hostname(
     """
     sid = pulumi.Output.all(kafka.id).apply(lambda _: f"{namespace}/{service}")
     return _hostname(k8s.core.v1.Service.get(key, sid, opts=opts))
+
+
+def _read_ingress_hostname(
+    key: str, namespace: str, registry: pulumi.CustomResource, opts: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    """The load balancer of the Ingress the Apicurio operator made for a registry, read once the registry is Ready
+    (its id known only then, as for ``_read_lb_hostname``)."""
+    iid = pulumi.Output.all(registry.id).apply(lambda _: f"{namespace}/{naming.registry_ingress()}")
+    return _hostname(k8s.networking.v1.Ingress.get(key, iid, opts=opts))
 
 
 class Dns(pulumi.ComponentResource):
@@ -87,6 +101,7 @@ class Dns(pulumi.ComponentResource):
         self.endpoints = {}
         brokers: dict[tuple[str, int], pulumi.Output[str]] = {}
         flavor = flavors.of(t)  # which Services hold the load balancers
+        ingresses: dict[str, pulumi.Output[str]] = {}
         for name_ in t.region_names:
             region = t.region(name_)
             kafka = args.kafkas[name_]
@@ -101,6 +116,10 @@ class Dns(pulumi.ComponentResource):
                 for b in t.broker_ids(name_):
                     svc = flavor.broker_service(region, b)
                     brokers[(name_, b)] = _read_lb_hostname(f"{name_}-broker-{b}-service", region.namespace, svc, kafka, read)
+            if name_ in args.registries:
+                ingresses[name_] = _read_ingress_hostname(
+                    f"{name_}-registry-ingress", region.namespace, args.registries[name_], read
+                )
         self.health_check_ids = {}
         ids: dict[CheckRef, pulumi.Output[str]] = {}
         for spec in health_checks(t):  # children come first, so a gate can name them
@@ -135,6 +154,8 @@ class Dns(pulumi.ComponentResource):
                 value = self.endpoints[target.region]
             elif isinstance(target, Broker):
                 value = brokers[(target.region, target.node)]
+            elif isinstance(target, RegistryIngress):
+                value = ingresses[target.region]
             else:
                 assert isinstance(target, DnsName)
                 value = target.name

@@ -8,7 +8,14 @@ with no children and threshold 0, which Route53 always calls healthy, so inverti
 that holds whatever the region's real health; the gate is CALCULATED over (endpoint, switch) with threshold 2,
 healthy only when the region is up *and* switched on. Records of a failover group use the gate.
 
-Record targets (``Bootstrap``, ``Broker``, ``DnsName``), check identities (``CheckRef``) and their tags are
+With a schema registry, each registry region has ``registry.<region name>`` (its registry's Ingress), and where the
+shared name answers with the registry writer (active-passive, aggregation hub) ``registry.<shared name>`` is a copy
+of the shared name's records pointing at the registry's Ingress instead, *using the shared name's gates*: it has no
+checks or failover group of its own, so whatever moves the shared name moves it (it *follows* that name).
+Active-active and partitioned domains get no shared registry name: several regions answer the shared name there,
+but only the declared writer's registry accepts schemas, so clients use the writer's regional name.
+
+Record targets (``Bootstrap``, ``Broker``, ``DnsName``, ``RegistryIngress``), check identities (``CheckRef``) and their tags are
 frozen values here, read by the DNS component, the plan tool, the failover command and the tests: nothing
 parses a "kind:region" string.
 
@@ -18,10 +25,11 @@ Deliberately not here: endpoint values (read from the cluster by ``components.dn
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from components.strimzi import EXTERNAL_PORT
+from stacks import registry
 from stacks.model import Architecture, ListenerType, Role, Topology
 
 TAG_ENV = "kafka-multiregion/environment"
@@ -65,7 +73,14 @@ class DnsName:
     name: str
 
 
-Target = Bootstrap | Broker | DnsName
+@dataclass(frozen=True)
+class RegistryIngress:
+    """The load balancer in front of a region's schema registry (the Ingress the Apicurio operator creates)."""
+
+    region: str
+
+
+Target = Bootstrap | Broker | DnsName | RegistryIngress
 
 
 class Routing(StrEnum):
@@ -171,6 +186,11 @@ class RecordSpec:
     health_check: CheckRef | None = None  # the gate that answers for this record
     region: str | None = None  # whose AWS provider manages it
 
+    @property
+    def owns_gate(self) -> bool:
+        """Gated by a gate of its own name (not following another name's, as ``registry.<shared name>`` does)."""
+        return self.health_check is not None and self.health_check.name == self.name
+
 
 @dataclass(frozen=True)
 class FailoverGroup:
@@ -180,6 +200,12 @@ class FailoverGroup:
     routing: Routing  # FAILOVER (members: primary, secondary) or LATENCY
     members: tuple[str, ...]
     domain: str | None = None
+    followers: tuple[str, ...] = ()  # names whose records use this name's gates: they answer as it does
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name a switch of this group moves: its own and its followers'."""
+        return (self.name, *self.followers)
 
 
 # ----------------------------------------------------------------------------------------- records
@@ -262,8 +288,8 @@ SHARED_RECORDS: dict[Architecture, Callable[[Topology], list[RecordSpec]]] = {
 """The environment-wide names of each architecture (a region's own names are the same for all)."""
 
 
-def records(topology: Topology) -> list[RecordSpec]:
-    """None when DNS is managed elsewhere (no dns section)."""
+def regional(topology: Topology) -> list[RecordSpec]:
+    """Each region's own names (its bootstrap, its brokers, its registry): they always answer with that region."""
     if topology.dns is None:
         return []
     ttl = topology.route53.ttl
@@ -277,21 +303,49 @@ def records(topology: Topology) -> list[RecordSpec]:
                 RecordSpec(f"{name}-broker-{b}", topology.broker_dns_name(name, b), Broker(name, b), ttl, region=name)
                 for b in topology.broker_ids(name)
             ]
-    return out + SHARED_RECORDS[topology.architecture](topology)
+    out += [
+        RecordSpec(f"{r}-registry", registry.regional_dns_name(topology, r), RegistryIngress(r), ttl, region=r)
+        for r in registry.regions(topology)
+    ]
+    return out
+
+
+def _shared_registry(topology: Topology, shared: list[RecordSpec]) -> list[RecordSpec]:
+    """``registry.<shared name>``: the shared name's own records, at the registry's Ingress, with the same gates and
+    routing, where the shared name answers with the registry writer; none elsewhere (the module docstring)."""
+    name, serving = registry.shared_dns_name(topology), set(registry.regions(topology))
+    if name is None:
+        return []
+    return [
+        replace(rec, key=rec.key.replace("bootstrap", "registry", 1), name=name, target=RegistryIngress(rec.target.region))
+        for rec in shared
+        if rec.name == topology.bootstrap_name and isinstance(rec.target, Bootstrap) and rec.target.region in serving
+    ]
+
+
+def records(topology: Topology) -> list[RecordSpec]:
+    """None when DNS is managed elsewhere (no dns section)."""
+    if topology.dns is None:
+        return []
+    shared = SHARED_RECORDS[topology.architecture](topology)
+    return regional(topology) + shared + _shared_registry(topology, shared)
 
 
 def failover_groups(topology: Topology) -> list[FailoverGroup]:
     """Names answered by gated records, with their member regions (primary first for failover routing)."""
     by_name: dict[str, list[RecordSpec]] = {}
+    followers: dict[str, list[str]] = {}
     for rec in records(topology):
-        if rec.health_check is not None:
+        if rec.owns_gate:
             by_name.setdefault(rec.name, []).append(rec)
+        elif rec.health_check is not None and rec.name not in followers.setdefault(rec.health_check.name, []):
+            followers[rec.health_check.name].append(rec.name)
     domains = {topology.domain_dns_name(d): d for d in topology.domains}
     out = []
     for name, recs in by_name.items():
         recs.sort(key=lambda r: (r.failover or "", r.health_check.region if r.health_check else ""))
         members = tuple(r.health_check.region for r in recs if r.health_check)
-        out.append(FailoverGroup(name, recs[0].routing, members, domains.get(name)))
+        out.append(FailoverGroup(name, recs[0].routing, members, domains.get(name), tuple(followers.get(name, ()))))
     return out
 
 
@@ -311,8 +365,8 @@ def health_checks(topology: Topology) -> list[HealthCheckSpec]:
     ]  # fmt: skip
     for rec in records(topology):
         gate = rec.health_check
-        if gate is None:
-            continue
+        if gate is None or not rec.owns_gate:
+            continue  # no gate, or another name's (created with that name's records)
         switch = CheckRef(CheckRole.SWITCH, gate.region, gate.name)
         endpoint = CheckRef(CheckRole.ENDPOINT, gate.region)
         out.append(HealthCheckSpec(f"{rec.key}-switch", switch, env, CheckType.CALCULATED, threshold=SWITCH_THRESHOLD))

@@ -38,6 +38,7 @@ class KafkaEstateArgs:
     topology: Topology
     providers: Providers
     strimzi_chart: str = strimzi.STRIMZI_CHART  # the stack setting strimziChart (see __main__)
+    apicurio_bundle: str = registry.OPERATOR_BUNDLE  # the stack setting apicurioBundle (see __main__)
 
 
 def client_settings(topology: Topology, user: str) -> dict[str, Any]:
@@ -130,12 +131,15 @@ class KafkaEstate(pulumi.ComponentResource):
                 passwords=credentials.passwords,
             ),
         )
+        registries: dict[str, pulumi.CustomResource] = {}
         for region in registry_model.regions(t):
-            registry.SchemaRegistryRegion(
+            registries[region] = registry.SchemaRegistryRegion(
                 f"{region}-schema-registry",
-                registry.SchemaRegistryRegionArgs(topology=t, region=region, depends_on=[users[region]]),
+                registry.SchemaRegistryRegionArgs(
+                    topology=t, region=region, depends_on=[users[region]], operator_bundle=args.apicurio_bundle
+                ),
                 pulumi.ResourceOptions(parent=self, providers=args.providers.regions[region].all),
-            )
+            ).registry
         runs = engine.flows(t)
         if t.dns is not None:
             dns = Dns(
@@ -144,6 +148,7 @@ class KafkaEstate(pulumi.ComponentResource):
                     topology=t,
                     providers=args.providers,
                     kafkas={r: c.kafka for r, c in clusters.items()},
+                    registries=registries,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )

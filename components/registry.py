@@ -8,7 +8,7 @@ PodMonitor and alerts (registry up, the journal's replication against the RPO), 
 
 Deliberately not here: which regions run one and which writes (``stacks.registry``), the copying of the journal
 (``components.mirror``), names (``stacks.naming``), the Apicurio operator's own manifests (its pinned install
-bundle, applied as one ConfigFile).
+bundle, or the stack setting ``apicurioBundle``, applied as one ConfigFile).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def topics(topology: Topology, region: str) -> list[Manifest]:
 
 
 def host(topology: Topology, region: str) -> str:
-    return naming.registry_dns_name(topology.region_dns_name(region))
+    return registry.regional_dns_name(topology, region)
 
 
 def apicurio_registry(topology: Topology, region: str) -> Manifest:
@@ -125,6 +125,9 @@ def apicurio_registry(topology: Topology, region: str) -> Manifest:
             "name": naming.REGISTRY_RESOURCE,
             "namespace": r.namespace,
             "labels": {**labels(topology, region, "schema-registry"), "kafka-multiregion.io/writer": registry.writer(topology)},
+            # `pulumi up` waits until the operator reports the registry Ready (its Deployment available): what
+            # reads its Ingress for DNS, and an operator reading the stack's outputs, see a running registry.
+            "annotations": {"pulumi.com/waitFor": "condition=Ready"},
         },
         "spec": {
             "app": {
@@ -227,11 +230,7 @@ def client_settings(topology: Topology) -> dict[str, Any] | None:
     there, and only the writer's registry accepts new schemas). Every registry region serves reads."""
     if not registry.enabled(topology):
         return None
-    shared = topology.bootstrap_name
-    if shared and registry.follows_primary(topology):
-        name = naming.registry_dns_name(shared)
-    else:
-        name = host(topology, registry.writer(topology))
+    name = registry.shared_dns_name(topology) or host(topology, registry.writer(topology))
     return {
         "url": f"https://{name}{API_PATH}",
         "regional_urls": {r: f"https://{host(topology, r)}{API_PATH}" for r in registry.regions(topology)},
@@ -248,6 +247,7 @@ class SchemaRegistryRegionArgs:
     topology: Topology
     region: str
     depends_on: list[pulumi.Resource]  # the region's users (the registry's KafkaUser) and its Kafka
+    operator_bundle: str = OPERATOR_BUNDLE  # the stack setting apicurioBundle: a local file or a mirror's URL
 
 
 class SchemaRegistryRegion(pulumi.ComponentResource):
@@ -255,6 +255,8 @@ class SchemaRegistryRegion(pulumi.ComponentResource):
 
     url: pulumi.Output[str]
     """The region's registry API."""
+    registry: pulumi.CustomResource
+    """The ApicurioRegistry3 (Ready once the operator's Deployment is available and its Ingress exists)."""
 
     def __init__(self, name: str, args: SchemaRegistryRegionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kafka-multiregion:index:SchemaRegistryRegion", name, None, opts)
@@ -265,14 +267,16 @@ class SchemaRegistryRegion(pulumi.ComponentResource):
         precious = pulumi.ResourceOptions(parent=self, protect=guarded, retain_on_delete=guarded, depends_on=args.depends_on)
         for body in topics(t, region):
             custom_resource(f"{name}-topic-{body['metadata']['name']}", body, precious)
-        operator = k8s.yaml.v2.ConfigFile(f"{name}-operator", file=OPERATOR_BUNDLE, opts=pulumi.ResourceOptions(parent=self))
-        custom_resource(
+        operator = k8s.yaml.v2.ConfigFile(f"{name}-operator", file=args.operator_bundle, opts=pulumi.ResourceOptions(parent=self))
+        self.registry = custom_resource(
             f"{name}-registry",
             apicurio_registry(t, region),
             pulumi.ResourceOptions(parent=self, depends_on=[operator, *args.depends_on]),
         )
         if t.monitoring_enabled:
-            custom_resource(f"{name}-podmonitor", pod_monitor(t, region), pulumi.ResourceOptions(parent=self))
-            custom_resource(f"{name}-rules", prometheus_rule(t, region), pulumi.ResourceOptions(parent=self))
+            # In the region's namespace: after it exists (the users wait for the Kafka, which waits for it).
+            after = pulumi.ResourceOptions(parent=self, depends_on=args.depends_on)
+            custom_resource(f"{name}-podmonitor", pod_monitor(t, region), after)
+            custom_resource(f"{name}-rules", prometheus_rule(t, region), after)
         self.url = pulumi.Output.from_input(f"https://{host(t, region)}{API_PATH}")
         self.register_outputs({"url": self.url})

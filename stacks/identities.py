@@ -3,7 +3,7 @@
 Owns: the rules that compare the names a topology makes (``stacks.naming``) with each other and with names other
 parties own: one Kubernetes cluster per region; per region, principals and the Secrets of their namespace; per
 region, every topic that will exist (declared, copied in, MirrorMaker's and the heartbeats' own, from
-``Topology.topic_census``) under Kafka's rules; DNS names in the zone. They run after the model's other rules
+``Topology.topic_census``) under Kafka's rules; DNS names in the zone (the schema registry's among them). They run after the model's other rules
 (so the topology they read is otherwise sound) and report like them: path, message with the value and the fix.
 
 Deliberately not here: the names themselves (``stacks.naming``) and the rules about single values (``stacks.model``).
@@ -11,7 +11,7 @@ Deliberately not here: the names themselves (``stacks.naming``) and the rules ab
 
 from __future__ import annotations
 
-from stacks import naming
+from stacks import naming, registry
 from stacks.model import SUPER_USERS, KubeconfigAccess, Region, ReplicationPolicy, Topology
 
 Errors = list[tuple[tuple[str | int, ...], str]]
@@ -151,6 +151,11 @@ def _check_dns_names(topology: Topology, errors: Errors) -> None:
             (("regions", i, "name"), topology.broker_dns_name(region.name, b), f"broker {b} of {region.name}")
             for b in topology.broker_ids(region.name)
         ]
+    for r in registry.regions(topology):
+        i = topology.region_names.index(r)
+        names.append((("regions", i, "name"), registry.regional_dns_name(topology, r), f"the registry name of region {r}"))
+    if (shared_registry := registry.shared_dns_name(topology)) is not None:
+        names.append((("dns", "bootstrap"), shared_registry, "the shared registry name"))
     if topology.bootstrap_name is not None:
         names.append((("dns", "bootstrap"), topology.bootstrap_name, "the shared bootstrap name"))
     for d in sorted(topology.domains):

@@ -172,6 +172,12 @@ REGISTRY_TOPICS = (*REGISTRY_REPLICATED_TOPICS, REGISTRY_EVENTS_TOPIC)
 REGISTRY_RESOURCE = "schema-registry"  # the ApicurioRegistry3 (and its PodMonitor, rules) in each region
 
 
+def registry_ingress(resource: str = REGISTRY_RESOURCE) -> str:
+    """The Ingress the Apicurio operator creates for an ApicurioRegistry3's API (``<name>-app-ingress``); its load
+    balancer is what the registry's DNS names point at."""
+    return f"{resource}-app-ingress"
+
+
 # --------------------------------------------------------------------------------------------------- DNS
 
 MAX_DNS_NAME = 253

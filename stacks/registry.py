@@ -19,6 +19,9 @@ name (``components.mirror`` copies it with the identity policy even where the ar
 topics), since the registry reads exactly one journal topic. Registries outside the writer run read-only
 (``apicurio.storage.read-only.enabled``).
 
+DNS names: ``registry.<region name>`` per registry region, and ``registry.<shared name>`` only where the shared
+name answers with the writer (``shared_dns_name``); their records are ``components.dns_records``'.
+
 Deliberately not here: the ApicurioRegistry3 bodies, ACLs and monitoring (``components.registry``), the names
 (``stacks.naming``), and the copying itself (``components.mirror``).
 """
@@ -81,6 +84,21 @@ def follows_primary(topology: Topology) -> bool:
     """Whether the writer is the region the shared name answers (active-passive, aggregation hub), so clients
     can register schemas through the name that fails over."""
     return _derived_writer(topology) is not None
+
+
+def regional_dns_name(topology: Topology, region: str) -> str:
+    """``registry.<region name>``: the region's registry (its Ingress host; a Route53 record with a dns section)."""
+    return naming.registry_dns_name(topology.region_dns_name(region))
+
+
+def shared_dns_name(topology: Topology) -> str | None:
+    """``registry.<shared name>``, failing over with the shared name, where that name answers with the writer
+    (active-passive, aggregation hub); None elsewhere: several regions answer the shared name in active-active
+    and partitioned domains, but only the declared writer's registry accepts schemas (clients use its regional
+    name), and without a dns section nothing publishes a shared name."""
+    if not enabled(topology) or not follows_primary(topology) or topology.bootstrap_name is None:
+        return None
+    return naming.registry_dns_name(topology.bootstrap_name)
 
 
 def regions(topology: Topology) -> tuple[str, ...]:

@@ -257,6 +257,21 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "domains.eu.dns_name",
         "is also the name of region eu-west-1",
     ),
+    "a domain DNS name taken by a registry": (
+        "examples/partitioned-domain.yaml",
+        _both(
+            _set("schema_registry", {"writer": "eu-west-1"}),
+            _set("domains/eu/dns_name", "registry.eu-west-1.retail.kafka.example.com"),
+        ),
+        "domains.eu.dns_name",
+        "is also the registry name of region eu-west-1",
+    ),
+    "a bootstrap name whose registry name is a region's registry": (
+        "stacks/dev.yaml",
+        _both(_set("schema_registry", {}), _set("dns/bootstrap", "us-east-1.dev.kafka.example.com")),
+        "dns.bootstrap",
+        "'registry.us-east-1.dev.kafka.example.com' is also the registry name of region us-east-1",
+    ),
     "a bootstrap name at the zone apex": (
         "stacks/dev.yaml",
         _set("dns/bootstrap", "kafka.example.com"),

@@ -21,6 +21,7 @@ from stacks.model import Topology
 from tests.conftest import raw, run_oracle, topology_of
 from tests.generated import topologies
 from tools import invariants
+from tools.harness import unwrap
 from tools.plan import Plan, write_plan
 
 JOURNAL, SNAPSHOTS, EVENTS = naming.REGISTRY_TOPICS
@@ -206,3 +207,17 @@ def test_switchover_and_failover_make_the_target_registry_the_writer(source, tar
     with pytest.raises(WaitingError) as info:
         operation(Platform(None, 10, "again")).move_registry_writer()
     assert setting in str(info.value) and "APICURIO_STORAGE_READ_ONLY_ENABLED" in str(info.value)
+
+
+def test_the_apicurio_operator_bundle_is_a_stack_setting(program, tmp_path, monkeypatch):
+    from tools import harness
+
+    def bundles() -> set[str]:
+        rec = program(_with_registry(raw("stacks/dev.yaml")), tmp_path)
+        return {unwrap(r.inputs)["file"] for r in rec.of_type("kubernetes:yaml/v2:ConfigFile")}
+
+    assert bundles() == {builders.OPERATOR_BUNDLE}
+    real = harness.fake_config
+    mirror_file = "/mirror/apicurio-registry-operator-3.3.1.yaml"
+    monkeypatch.setattr(harness, "fake_config", lambda t, f: {**real(t, f), "kafka-multiregion:apicurioBundle": mirror_file})
+    assert bundles() == {mirror_file}

@@ -43,7 +43,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from components.dns_records import Broker, failover_groups, records
+from components.dns_records import failover_groups, records, regional
 from stacks.loader import TopologyError, load_topology
 from stacks.model import Topology
 from tools import switchover, switchover_links
@@ -70,8 +70,8 @@ from tools.route53_zone import EXIT_DRILL_FAILED, Deadline, FailoverError, LeftC
 
 def shared_names(topology: Topology) -> list[str]:
     """Names clients use that are not one region's own (those always answer with that region)."""
-    own = {topology.region_dns_name(r) for r in topology.region_names}
-    return sorted({r.name for r in records(topology) if r.name not in own and not isinstance(r.target, Broker)})
+    own = {r.name for r in regional(topology)}
+    return sorted({r.name for r in records(topology) if r.name not in own})
 
 
 def _switch_word(s: Switch) -> str:
@@ -173,7 +173,7 @@ def drill(ctx: Context, verb: str, region: str, domain: str | None, timeout: flo
     if not changes:
         raise RefusedError(f"nothing to drill: `{verb} {region}` would change nothing (it is already so); roll back first")
     before = group_answers(t, snap, found)
-    names = sorted({c.switch.group.name for c in changes})
+    names = sorted({n for c in changes for n in c.switch.group.names})
     timings: list[tuple[str, float]] = []
     start = time.monotonic()
     apply(ctx, changes, snap, mark(f"drill-{verb}", region), command("rollback", "--stack", ctx.stack_file))

@@ -207,11 +207,11 @@ def plan(verb_name: str, region: str, domain: str | None, topology: Topology, *,
     targets = {region} if verb.expect is _answers_only else set()
     _require_up(found, targets | {c.switch.region for c in changes if not c.off}, f"{verb_name} {region} refused")
     predicted = snap.assuming({c.switch.check.id: c.off for c in changes})
-    for g in groups:
-        for a in answers(topology, predicted, found.endpoints, g.name):
+    for name in (n for g in groups for n in g.names):  # a name following a group's gates moves with it
+        for a in answers(topology, predicted, found.endpoints, name):
             if not verb.expect(a, region):
                 raise RefusedError(
-                    f"{verb_name} {region} refused: afterwards {g.name} would answer with {', '.join(a.regions) or 'nothing'}"
+                    f"{verb_name} {region} refused: afterwards {name} would answer with {', '.join(a.regions) or 'nothing'}"
                     + (" (every record unhealthy)" if a.all_unhealthy else "")
                     + f", not what `{verb_name}` promises ({verb.promise.format(region=region)})"
                 )
@@ -350,7 +350,7 @@ def mark(verb: str, region: str) -> str:
 
 
 def group_answers(topology: Topology, snap: Snapshot, found: Match) -> dict[str, list[Answer]]:
-    return {g.name: answers(topology, snap, found.endpoints, g.name) for g in failover_groups(topology)}
+    return {n: answers(topology, snap, found.endpoints, n) for g in failover_groups(topology) for n in g.names}
 
 
 def wait_until(ctx: Context, ok: Callable[[Snapshot, Match], bool], timeout: float) -> tuple[bool, Snapshot]:

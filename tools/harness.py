@@ -155,6 +155,11 @@ class EstateMocks(pmocks.Mocks):
         elif typ == "kubernetes:core/v1:Service" and args.resource_id:
             # A read of a Service Strimzi created: answer with a load balancer hostname like AWS's.
             state["status"] = {"loadBalancer": {"ingress": [{"hostname": lb_hostname(args.resource_id)}]}}
+        elif typ == "kubernetes:networking.k8s.io/v1:Ingress" and args.resource_id:
+            # A read of the Ingress an operator created: its load balancer, in the region of the reading provider.
+            region = args.provider.split("::")[3].removeprefix("k8s-") if args.provider else "unknown"
+            digest = hashlib.sha256(f"{region}/{args.resource_id}".encode()).hexdigest()[:16]
+            state["status"] = {"loadBalancer": {"ingress": [{"hostname": f"k8s-ingress-{digest}.elb.{region}.amazonaws.com"}]}}
         return f"{args.name}-id", state
 
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:

@@ -4,7 +4,9 @@ Owns: ``match`` (everything that decides an answer, compared with what the stack
 routing policy, set identifier, TTL, value and attached health check; each check's identity, by its tags, and
 configuration; a check claimed twice is ambiguous) and ``answers`` (for each name, the values Route53 would
 answer with given the whole zone: records, routing, health checks with their inversions, children and what the
-checkers observe, following CNAMEs inside the zone to the regions they reach).
+checkers observe, following CNAMEs inside the zone to the regions they reach). A value leads to a region when it is
+that region's endpoint (what its own bootstrap name points at) or its registry's load balancer (what its own
+``registry.`` name points at), so ``registry.<shared name>`` is judged like the shared name it follows.
 
 Route53's rules as modelled here: an endpoint check is what its checkers observe (assumed healthy when unknown,
 and said so); a CALCULATED check is healthy when at least HealthThreshold children are; a disabled check is
@@ -30,8 +32,10 @@ from components.dns_records import (
     DnsName,
     HealthCheckSpec,
     RecordSpec,
+    RegistryIngress,
     health_checks,
     records,
+    regional,
 )
 from stacks.model import Topology
 from tools.route53_zone import Check, Snapshot
@@ -79,6 +83,7 @@ def match(topology: Topology, snap: Snapshot) -> Match:
 
     by_key = {(r["Name"], r.get("SetIdentifier")): r for r in snap.records if r.get("Type") in ("CNAME", "A", "AAAA")}
     endpoints = _endpoints(topology, by_key)
+    registries = _registry_hosts(topology, by_key)
     decl = records(topology)
     names = {r.name for r in decl}
     wanted = {(r.name, r.set_identifier) for r in decl}
@@ -87,7 +92,9 @@ def match(topology: Topology, snap: Snapshot) -> Match:
         if got is None:
             diffs.append(f"missing record {_label(rec.name, rec.set_identifier)}")
             continue
-        diffs += [f"record {_label(rec.name, rec.set_identifier)}: {d}" for d in _record_diffs(rec, got, bound, endpoints)]
+        diffs += [
+            f"record {_label(rec.name, rec.set_identifier)}: {d}" for d in _record_diffs(rec, got, bound, endpoints, registries)
+        ]
     for name, set_id in sorted(by_key, key=lambda k: (k[0], k[1] or "")):
         if name in names and (name, set_id) not in wanted:
             diffs.append(
@@ -112,18 +119,36 @@ def _endpoints(topology: Topology, by_key: Mapping[tuple[str, str | None], Mappi
     return out
 
 
-def _expected_value(rec: RecordSpec, endpoints: Mapping[str, str]) -> str | None:
+def _registry_hosts(topology: Topology, by_key: Mapping[tuple[str, str | None], Mapping[str, Any]]) -> dict[str, str]:
+    """Each registry region's registry load balancer: what its own ``registry.`` name points at (read from the
+    cluster at deploy time, like the endpoints); ``registry.<shared name>`` must agree with it."""
+    out: dict[str, str] = {}
+    for rec in regional(topology):
+        if isinstance(rec.target, RegistryIngress):
+            values = [v["Value"].rstrip(".") for v in (by_key.get((rec.name, None)) or {}).get("ResourceRecords", [])]
+            if len(values) == 1:
+                out[rec.target.region] = values[0]
+    return out
+
+
+def _expected_value(rec: RecordSpec, endpoints: Mapping[str, str], registries: Mapping[str, str]) -> str | None:
     target = rec.target
     if isinstance(target, DnsName):
         return target.name
     if isinstance(target, Broker):
         return None  # a broker's own load balancer: only the zone knows it
+    if isinstance(target, RegistryIngress):
+        return registries.get(target.region)
     assert isinstance(target, Bootstrap)
     return endpoints.get(target.region)
 
 
 def _record_diffs(
-    rec: RecordSpec, got: Mapping[str, Any], bound: Mapping[CheckRef, Check], endpoints: Mapping[str, str]
+    rec: RecordSpec,
+    got: Mapping[str, Any],
+    bound: Mapping[CheckRef, Check],
+    endpoints: Mapping[str, str],
+    registries: Mapping[str, str],
 ) -> list[str]:
     out = []
 
@@ -140,7 +165,7 @@ def _record_diffs(
             out.append(f"has {extra} {got[extra]!r}, which the stack does not declare")
     differ("TTL", rec.ttl, got.get("TTL"))
     values = [v["Value"].rstrip(".") for v in got.get("ResourceRecords", [])]
-    want = _expected_value(rec, endpoints)
+    want = _expected_value(rec, endpoints, registries)
     if want is not None:
         differ("value", [want], values)
     elif len(values) != 1:
@@ -232,9 +257,11 @@ def _answer(
     elif not up:
         chosen = sets  # Route53 answers as if all were healthy rather than not at all
     values = tuple(sorted({v["Value"].rstrip(".") for r in chosen for v in r.get("ResourceRecords", [])}))
+    by_key = {(r["Name"], r.get("SetIdentifier")): r for r in snap.records}
+    leads = [*endpoints.items(), *_registry_hosts(topology, by_key).items()]  # (region, a value leading to it)
     regions: set[str] = set()
     for value in values:
-        regions |= {r for r, e in endpoints.items() if e == value}
+        regions |= {r for r, e in leads if e == value}
         if depth < 8 and any(r["Name"] == value for r in snap.records):  # a CNAME inside the zone: follow it
             for inner in answers(topology, snap, endpoints, value, depth + 1):
                 regions |= set(inner.regions)

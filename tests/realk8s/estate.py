@@ -3,7 +3,7 @@
 Owns: starting a cluster per region of a topology (in parallel) with the cluster prerequisites installed
 (Strimzi's CRDs from the shared chart, the Prometheus Operator's when the stack monitors), the stack config a
 real deployment has (the topology path, each region's kubeconfig as a secret, the operator chart from the
-shared directory as ``strimziChart``), running ``drive`` operations and recording their timings, and reading
+shared directory as ``strimziChart``, the Apicurio CRD from the oracle as ``apicurioBundle``), running ``drive`` operations and recording their timings, and reading
 the state file. Deliberately not here: what a stack must satisfy (the tests).
 """
 
@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 CHART = SHARED / "charts" / "strimzi-kafka-operator"
 PROMETHEUS_CRDS = SHARED / "oracle" / "prometheus-operator"
+# The Apicurio operator's CRD alone (the first document of its install bundle): the API server validates every
+# ApicurioRegistry3 against it; no operator runs here anyway.
+APICURIO_CRD = SHARED / "oracle" / "apicurio" / "apicurioregistries3.registry.apicur.io.yaml"
 
 
 def without_dns(data: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +96,7 @@ class Estate:
         config: dict[str, list[Any]] = {
             f"{PROJECT}:topology": [str(self.write_topology(topology)), False],
             f"{PROJECT}:strimziChart": [str(CHART), False],
+            f"{PROJECT}:apicurioBundle": [str(APICURIO_CRD), False],
         }
         for region in topology["regions"]:
             access = region["kubernetes"]

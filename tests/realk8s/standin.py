@@ -6,7 +6,9 @@ Owns, per cluster, in a background thread, what those would write once their wor
 - as Strimzi's operator: for each ``Kafka`` the Services the operator creates for its listeners (owned by the
   Kafka, so the garbage collector removes them with it), load-balancer hostnames in the status of the
   external ones, node ids in each ``KafkaNodePool``'s status, ``Ready`` with the listener addresses in the
-  Kafka's status, and ``Ready`` in the status of every other Strimzi resource.
+  Kafka's status, and ``Ready`` in the status of every other Strimzi resource;
+- as the Apicurio Registry operator: ``Ready`` in the status of each ``ApicurioRegistry3`` (its Deployment
+  available), which the program waits for.
 
 Deliberately not here: any spec, or any object the program itself creates (the stand-in writes only ``status``
 and the objects the operator itself would create); brokers, MirrorMaker or data (the Kafka end-to-end tests
@@ -26,6 +28,7 @@ import requests
 from tests.realk8s.cluster import Cluster
 
 STRIMZI = "/apis/kafka.strimzi.io/v1"
+APICURIO = "/apis/registry.apicur.io/v1"
 # Kinds whose status is only "Ready" (plural → extra status fields the operator reports).
 SIMPLE_KINDS = ("kafkatopics", "kafkausers", "kafkamirrormaker2s", "kafkaconnects", "kafkaconnectors")
 PUBLIC_LISTENER_SERVICE_TYPES = {"loadbalancer": "LoadBalancer", "nodeport": "NodePort"}
@@ -94,6 +97,13 @@ class StandIn:
             for obj in self._list(cluster, s, f"{STRIMZI}/{plural}"):
                 if not obj["metadata"].get("deletionTimestamp") and not _ready(obj):
                     self._put_status(cluster, s, plural, obj, self._simple_status(plural, obj))
+        for obj in self._list(cluster, s, f"{APICURIO}/apicurioregistries3"):
+            if not obj["metadata"].get("deletionTimestamp") and not _ready(obj):
+                now = _now()
+                ready = {"type": "Ready", "status": "True", "reason": "ActiveDeploymentsAvailable", "message": "",
+                         "lastTransitionTime": now, "lastUpdateTime": now}  # fmt: skip
+                status = {"observedGeneration": obj["metadata"].get("generation"), "conditions": [ready]}
+                self._put_status(cluster, s, "apicurioregistries3", obj, status, api=APICURIO)
 
     def _list(self, cluster: Cluster, s: requests.Session, path: str) -> list[dict[str, Any]]:
         r = s.get(f"{cluster.url}{path}", timeout=10)
@@ -245,11 +255,17 @@ class StandIn:
         return status
 
     def _put_status(
-        self, cluster: Cluster, s: requests.Session, plural: str, obj: dict[str, Any], status: dict[str, Any]
+        self,
+        cluster: Cluster,
+        s: requests.Session,
+        plural: str,
+        obj: dict[str, Any],
+        status: dict[str, Any],
+        api: str = STRIMZI,
     ) -> None:
         meta = obj["metadata"]
         obj = {**obj, "status": status}
-        path = f"{STRIMZI}/namespaces/{meta['namespace']}/{plural}/{meta['name']}/status"
+        path = f"{api}/namespaces/{meta['namespace']}/{plural}/{meta['name']}/status"
         r = s.put(f"{cluster.url}{path}", json=obj, timeout=10)
         if r.status_code not in (200, 404, 409):  # 409: changed meanwhile, the next pass retries
             raise RuntimeError(f"{plural} status {meta['name']}: {r.status_code} {r.text[:300]}")

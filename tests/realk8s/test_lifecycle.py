@@ -159,9 +159,11 @@ def _region_of(resource: dict[str, Any]) -> str | None:
     return name.removeprefix("k8s-") if name.startswith("k8s-") else None
 
 
-def _path(api_version: str, kind: str, namespace: str | None, name: str) -> str:
+def _path(cluster: Cluster, api_version: str, kind: str, namespace: str | None, name: str) -> str:
     base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
-    plural = kind.lower() + "s"
+    # The API server's own plural (ApicurioRegistry3 → apicurioregistries3: not kind + "s").
+    served = (cluster.get(base) or {}).get("resources", [])
+    plural = next((r["name"] for r in served if r["kind"] == kind and "/" not in r["name"]), kind.lower() + "s")
     return f"{base}/namespaces/{namespace}/{plural}/{name}" if namespace else f"{base}/{plural}/{name}"
 
 
@@ -199,7 +201,8 @@ def read_back(estate: Estate) -> int:
             continue
         inputs = unwrap(res.get("inputs") or {})
         meta = inputs.get("metadata") or {}
-        live = estate.clusters[region].get(_path(inputs["apiVersion"], inputs["kind"], meta.get("namespace"), meta["name"]))
+        cluster = estate.clusters[region]
+        live = cluster.get(_path(cluster, inputs["apiVersion"], inputs["kind"], meta.get("namespace"), meta["name"]))
         checked += 1
         if live is None:
             problems.append(f"{region}: {res['urn']} is not in the API server")
