@@ -96,6 +96,13 @@ CASES = {
     path.stem: CHANGES.get(path.stem, Case(str(path.relative_to(ROOT))))
     for path in sorted([*ROOT.glob("stacks/*.yaml"), *ROOT.glob("examples/*.yaml")])
 }
+# The confluent flavor installs Confluent for Kubernetes from its Helm chart, which cannot be fetched here and is
+# not among the shared charts; its resources are judged by CFK 2.9.3's schemas offline (tests/test_confluent.py).
+NOT_HERE = {
+    name: "no Confluent for Kubernetes chart can be fetched here"
+    for name, case in CASES.items()
+    if validate_data(yaml.safe_load((ROOT / case.file).read_text()), case.file).cluster_flavor == "confluent"
+}
 
 
 @pytest.fixture
@@ -266,6 +273,8 @@ def _apply_change(estate: Estate, before: dict[str, Any], after: dict[str, Any],
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_stack_lifecycle_on_the_real_engine(name: str, estate_for, report, tmp_path: Path) -> None:
+    if name in NOT_HERE:
+        pytest.skip(NOT_HERE[name])
     case = CASES[name]
     base = without_dns(yaml.safe_load((ROOT / case.file).read_text()))
     estate = estate_for(base)
