@@ -176,9 +176,11 @@ def _copied(body: dict[str, Any], t: Topology) -> list[tuple[str, str, list[str]
     """(source, target, topic names it may copy from the source) of one replication object, per engine's kind."""
     if body.get("kind") == "KafkaMirrorMaker2":
         target = body["spec"]["target"]["alias"]
+        # A prefixed flow's second mirror (the registry's journal, under its own name) names its source by alias.
+        aliases = {naming.identity_alias(r): r for r in t.region_names}
         out = []
         for mirror in body["spec"]["mirrors"]:
-            source = mirror["source"]["alias"]
+            source = aliases.get(mirror["source"]["alias"], mirror["source"]["alias"])
             include, exclude = mirror.get("topicsPattern", ""), mirror.get("topicsExcludePattern")
             topics = [n for n in t.topics_in(source) if re.fullmatch(include, n) and not (exclude and re.fullmatch(exclude, n))]
             out.append((source, target, topics))
