@@ -9,26 +9,20 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import itertools
-import os
 from collections import Counter
-from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
 
 from components import confluent, engines
 from components.engines import cluster_linking
 from stacks import naming
-from stacks.loader import TopologyError, validate_data
+from stacks.loader import validate_data
 from tests.conftest import ROOT, run_oracle
-from tests.generated import cluster_linking_topologies
 from tools import invariants
-from tools.harness import Recording, run_program
-from tools.plan import Plan, region_of, write_plan
+from tools.harness import Recording
+from tools.plan import region_of
 
 CFK = "kubernetes:platform.confluent.io/v1beta1"
-EXAMPLES = int(os.environ.get("KMR_GENERATED_CL_EXAMPLES", "25"))
 
 
 def _check_regions_and_links(rec: Recording) -> None:
@@ -84,40 +78,6 @@ def test_a_misspelled_field_in_a_rendered_cluster_link_is_caught_by_the_cfk_sche
     kafka["spec"]["listeners"]["external"]["authentication"]["type"] = "scram-sha-512"  # not a CFK 2.9.3 type
     (tmp_path / "link.yaml").write_text(yaml.safe_dump(kafka))
     assert run_oracle(tmp_path).returncode == 1
-
-
-def test_generated_cluster_linking_topologies_plan_soundly_and_pass_the_cfk_schemas(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cl")
-    counter = itertools.count()
-    planned: list[str] = []
-
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=bool(os.environ.get("CI")),
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-    )
-    @given(cluster_linking_topologies())
-    def plan_one(data):
-        folder = root / f"t{next(counter):04d}"
-        folder.mkdir()
-        stack = folder / "stack.yaml"
-        stack.write_text(yaml.safe_dump(data, sort_keys=False))
-        try:
-            topology = validate_data(data, str(stack))
-        except TopologyError as exc:
-            raise AssertionError(f"a valid topology was refused:\n{exc}") from None
-        rec = run_program(str(stack), topology)
-        assert invariants.check(rec) == [], stack
-        _check_regions_and_links(rec)
-        write_plan(Plan(topology, rec), folder / "plan")
-        planned.append(str(stack))
-
-    plan_one()
-    assert len(planned) >= min(EXAMPLES, 25)
-    result = run_oracle(Path(root))
-    assert result.returncode == 0 and result.stdout.strip().endswith(", 0 problems"), result.stdout[-3000:]
 
 
 def test_the_checker_sees_a_link_that_mirrors_what_must_stay_or_a_secret_name_cfk_refuses(program):
