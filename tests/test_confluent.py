@@ -23,8 +23,8 @@ from stacks import naming
 from stacks.loader import TopologyError, validate_data
 from tests.conftest import ROOT, run_oracle
 from tests.generated import cluster_linking_topologies
-from tools import invariants
-from tools.harness import Recording, run_program
+from tools import harness, invariants
+from tools.harness import Recording, run_program, unwrap
 from tools.plan import Plan, region_of, write_plan
 
 CFK = "kubernetes:platform.confluent.io/v1beta1"
@@ -130,3 +130,28 @@ def test_the_checker_sees_a_link_that_mirrors_what_must_stay_or_a_secret_name_cf
     problems = invariants.check(dataclasses.replace(rec, registrations=regs))
     assert any("copies 'local-audit', which is declared replicated: false" in p for p in problems), problems
     assert any("is not a DNS label of at most 30" in p for p in problems), problems
+
+
+def test_the_cfk_chart_is_a_stack_setting(program, monkeypatch):
+    """Confluent's repository by default; a local chart directory or an OCI reference is the chart itself (no
+    repository: Helm would look the path up in it), a mirror's URL a repository holding the same chart."""
+
+    def release() -> tuple[str, str | None]:
+        rec = program(ROOT / "examples/cluster-linking-active-passive.yaml")
+        found = {
+            (unwrap(r.inputs)["chart"], (unwrap(r.inputs).get("repositoryOpts") or {}).get("repo"), unwrap(r.inputs)["version"])
+            for r in rec.of_type("kubernetes:helm.sh/v3:Release")
+        }
+        (chart,) = found
+        assert chart[2] == confluent.CFK_CHART_VERSION_PINNED
+        return chart[0], chart[1]
+
+    assert release() == (confluent.CFK_CHART, confluent.CFK_REPO)
+    real = harness.fake_config
+    for setting, expected in (
+        ("/mirror/confluent-for-kubernetes", ("/mirror/confluent-for-kubernetes", None)),
+        ("oci://mirror.example/helm/confluent-for-kubernetes", ("oci://mirror.example/helm/confluent-for-kubernetes", None)),
+        ("https://mirror.example/helm", (confluent.CFK_CHART, "https://mirror.example/helm")),
+    ):
+        monkeypatch.setattr(harness, "fake_config", lambda t, f, s=setting: {**real(t, f), "kafka-multiregion:cfkChart": s})
+        assert release() == expected, setting
