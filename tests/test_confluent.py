@@ -25,7 +25,7 @@ from tests.conftest import ROOT, run_oracle
 from tests.generated import cluster_linking_topologies
 from tools import harness, invariants
 from tools.harness import Recording, run_program, unwrap
-from tools.plan import Plan, region_of, write_plan
+from tools.plan import Plan, diff, make_plan, region_of, write_plan
 
 CFK = "kubernetes:platform.confluent.io/v1beta1"
 EXAMPLES = int(os.environ.get("KMR_GENERATED_CL_EXAMPLES", "25"))
@@ -155,3 +155,20 @@ def test_the_cfk_chart_is_a_stack_setting(program, monkeypatch):
     ):
         monkeypatch.setattr(harness, "fake_config", lambda t, f, s=setting: {**real(t, f), "kafka-multiregion:cfkChart": s})
         assert release() == expected, setting
+
+
+def test_the_plan_says_a_changed_acl_list_replaces_the_acl_job(tmp_path):
+    """A Job's pod template is immutable: the provider replaces the ACL job when its script changes (the real engine
+    showed it; the offline plan called it an update). Its ConfigMap is updated in place."""
+    data = yaml.safe_load((ROOT / "examples/cluster-linking-active-passive.yaml").read_text())
+    grown = copy.deepcopy(data)
+    grown["users"]["audit"] = {"acls": [{"resource": {"type": "topic", "name": "payments"}, "operations": ["Read"]}]}
+    plans = []
+    for name, topology in (("old", data), ("new", grown)):
+        stack = tmp_path / f"{name}.yaml"
+        stack.write_text(yaml.safe_dump(topology, sort_keys=False))
+        plans.append(make_plan(str(stack)))
+    actions = {(c.type, c.urn.rsplit("::", 1)[-1]): c.action for c in diff(*plans)}
+    regions = [r["name"] for r in data["regions"]]
+    assert {actions[("kubernetes:batch/v1:Job", f"{r}-users-acl-job")] for r in regions} == {"replace"}
+    assert {actions[("kubernetes:core/v1:ConfigMap", f"{r}-users-acls")] for r in regions} == {"update"}
