@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components import registry, strimzi
+from components import confluent, registry, strimzi
 from components.estate import KafkaEstate, KafkaEstateArgs
 from components.providers import build_providers
 from stacks.loader import TopologyError, load_topology
@@ -16,7 +16,8 @@ except TopologyError as exc:
 
 # strimziChart: where Helm gets the operator chart; a local directory or a mirror where the OCI registry cannot
 # be reached (air-gapped clusters, the real-engine tests), the upstream OCI chart otherwise. apicurioBundle: the
-# same for the Apicurio Registry operator's install manifests (a local file or a mirror's URL).
+# same for the Apicurio Registry operator's install manifests (a local file or a mirror's URL). cfkChart: the same
+# for the Confluent for Kubernetes chart (a local chart directory, an OCI reference, or a mirror repository's URL).
 estate = KafkaEstate(
     topology.environment,
     KafkaEstateArgs(
@@ -24,6 +25,7 @@ estate = KafkaEstate(
         providers=build_providers(topology, config),
         strimzi_chart=config.get("strimziChart") or strimzi.STRIMZI_CHART,
         apicurio_bundle=config.get("apicurioBundle") or registry.OPERATOR_BUNDLE,
+        cfk_chart=config.get("cfkChart") or confluent.CFK_REPO,
     ),
 )
 

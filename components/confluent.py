@@ -32,6 +32,17 @@ API = "platform.confluent.io/v1beta1"
 CFK_CHART = "confluent-for-kubernetes"
 CFK_REPO = "https://packages.confluent.io/helm"
 CFK_CHART_VERSION_PINNED = CFK_CHART_VERSION
+
+
+def chart_source(ref: str) -> tuple[str, str | None]:
+    """The stack setting ``cfkChart`` as Helm's chart and repository: an http(s) URL is a chart repository holding
+    ``confluent-for-kubernetes`` (the default, Confluent's, or a mirror), anything else the chart itself (a local
+    chart directory, an ``oci://`` reference)."""
+    if ref.startswith(("https://", "http://")):
+        return CFK_CHART, ref
+    return ref, None
+
+
 SERVER_IMAGE = f"confluentinc/cp-server:{CP_VERSION}"
 INIT_IMAGE = "confluentinc/confluent-init-container:2.9.3"
 INTERNAL_PORT = 9071  # CFK's internal listener

@@ -18,7 +18,7 @@ from typing import Any
 
 import pulumi
 
-from components import engines, flavors, registry, strimzi
+from components import confluent, engines, flavors, registry, strimzi
 from components.credentials import Credentials, CredentialsArgs
 from components.dns import Dns, DnsArgs
 from components.engines import BuildContext
@@ -39,6 +39,7 @@ class KafkaEstateArgs:
     providers: Providers
     strimzi_chart: str = strimzi.STRIMZI_CHART  # the stack setting strimziChart (see __main__)
     apicurio_bundle: str = registry.OPERATOR_BUNDLE  # the stack setting apicurioBundle (see __main__)
+    cfk_chart: str = confluent.CFK_REPO  # the stack setting cfkChart (see __main__)
 
 
 def client_settings(topology: Topology, user: str) -> dict[str, Any]:
@@ -115,6 +116,7 @@ class KafkaEstate(pulumi.ComponentResource):
                     passwords=credentials.passwords,
                     in_namespace=observe if t.monitoring_enabled else None,
                     strimzi_chart=args.strimzi_chart,
+                    cfk_chart=args.cfk_chart,
                 ),
                 in_region,
             )

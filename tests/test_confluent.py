@@ -18,9 +18,9 @@ from components.engines import cluster_linking
 from stacks import naming
 from stacks.loader import validate_data
 from tests.conftest import ROOT, run_oracle
-from tools import invariants
-from tools.harness import Recording
-from tools.plan import region_of
+from tools import harness, invariants
+from tools.harness import Recording, unwrap
+from tools.plan import diff, make_plan, region_of
 
 CFK = "kubernetes:platform.confluent.io/v1beta1"
 
@@ -90,3 +90,45 @@ def test_the_checker_sees_a_link_that_mirrors_what_must_stay_or_a_secret_name_cf
     problems = invariants.check(dataclasses.replace(rec, registrations=regs))
     assert any("copies 'local-audit', which is declared replicated: false" in p for p in problems), problems
     assert any("is not a DNS label of at most 30" in p for p in problems), problems
+
+
+def test_the_cfk_chart_is_a_stack_setting(program, monkeypatch):
+    """Confluent's repository by default; a local chart directory or an OCI reference is the chart itself (no
+    repository: Helm would look the path up in it), a mirror's URL a repository holding the same chart."""
+
+    def release() -> tuple[str, str | None]:
+        rec = program(ROOT / "examples/cluster-linking-active-passive.yaml")
+        found = {
+            (unwrap(r.inputs)["chart"], (unwrap(r.inputs).get("repositoryOpts") or {}).get("repo"), unwrap(r.inputs)["version"])
+            for r in rec.of_type("kubernetes:helm.sh/v3:Release")
+        }
+        (chart,) = found
+        assert chart[2] == confluent.CFK_CHART_VERSION_PINNED
+        return chart[0], chart[1]
+
+    assert release() == (confluent.CFK_CHART, confluent.CFK_REPO)
+    real = harness.fake_config
+    for setting, expected in (
+        ("/mirror/confluent-for-kubernetes", ("/mirror/confluent-for-kubernetes", None)),
+        ("oci://mirror.example/helm/confluent-for-kubernetes", ("oci://mirror.example/helm/confluent-for-kubernetes", None)),
+        ("https://mirror.example/helm", (confluent.CFK_CHART, "https://mirror.example/helm")),
+    ):
+        monkeypatch.setattr(harness, "fake_config", lambda t, f, s=setting: {**real(t, f), "kafka-multiregion:cfkChart": s})
+        assert release() == expected, setting
+
+
+def test_the_plan_says_a_changed_acl_list_replaces_the_acl_job(tmp_path):
+    """A Job's pod template is immutable: the provider replaces the ACL job when its script changes (the real engine
+    showed it; the offline plan called it an update). Its ConfigMap is updated in place."""
+    data = yaml.safe_load((ROOT / "examples/cluster-linking-active-passive.yaml").read_text())
+    grown = copy.deepcopy(data)
+    grown["users"]["audit"] = {"acls": [{"resource": {"type": "topic", "name": "payments"}, "operations": ["Read"]}]}
+    plans = []
+    for name, topology in (("old", data), ("new", grown)):
+        stack = tmp_path / f"{name}.yaml"
+        stack.write_text(yaml.safe_dump(topology, sort_keys=False))
+        plans.append(make_plan(str(stack)))
+    actions = {(c.type, c.urn.rsplit("::", 1)[-1]): c.action for c in diff(*plans)}
+    regions = [r["name"] for r in data["regions"]]
+    assert {actions[("kubernetes:batch/v1:Job", f"{r}-users-acl-job")] for r in regions} == {"replace"}
+    assert {actions[("kubernetes:core/v1:ConfigMap", f"{r}-users-acls")] for r in regions} == {"update"}

@@ -51,6 +51,9 @@ DATA_TYPES = {
 }
 # Properties whose change makes the provider replace the resource rather than update it in place.
 REPLACE_KEYS = ("metadata.name", "metadata.namespace", "apiVersion", "kind", "spec.topicName")
+# Per type, fields Kubernetes will not change in place, so pulumi-kubernetes replaces the object (its forceNew table):
+# a Job's pod template, for one, so the confluent flavor's ACL job is replaced whenever its script changes.
+REPLACE_PREFIXES = {"kubernetes:batch/v1:Job": ("spec.template", "spec.selector", "spec.completions", "spec.parallelism")}
 SKIP_KINDS_IN_MANIFESTS = {"Release"}
 
 
@@ -321,6 +324,18 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
+def replaces(type_: str, key: str) -> bool:
+    """Whether a change of the (flattened) input ``key`` makes the provider replace a resource of ``type_``."""
+    prefixes = REPLACE_PREFIXES.get(type_, ())
+    return key in REPLACE_KEYS or any(key == p or key.startswith((f"{p}.", f"{p}[")) for p in prefixes)
+
+
+def replaced(type_: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether going from inputs ``old`` to ``new`` replaces a resource of ``type_`` rather than updating it."""
+    a, b = _flatten(old), _flatten(new)
+    return any(replaces(type_, key) for key in a.keys() | b.keys() if a.get(key) != b.get(key))
+
+
 def _identity(reg: Registration) -> tuple[str, str, str] | None:
     meta = reg.inputs.get("metadata") or {}
     if not reg.custom or "name" not in meta:
@@ -378,7 +393,7 @@ def diff(old: Plan, new: Plan) -> list[Change]:
         for key in sorted(a.keys() | b.keys()):
             if a.get(key) != b.get(key):
                 details.append(f"{key}: {json.dumps(a.get(key))} -> {json.dumps(b.get(key))}")
-                replace |= key in REPLACE_KEYS
+                replace |= replaces(new_by[urn].type, key)
         if details:
             changes.append(Change(urn, new_by[urn].type, "replace" if replace else "update", details))
     return changes

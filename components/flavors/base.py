@@ -21,6 +21,7 @@ class RegionContext:
     passwords: dict[str, pulumi.Output[str]]  # secrets, one per principal
     in_namespace: Callable[[pulumi.Resource], list[pulumi.Resource]] | None
     strimzi_chart: str
+    cfk_chart: str  # the stack setting cfkChart: a chart repository URL, a local chart directory or an OCI reference
 
 
 class RegionalKafka(Protocol):

@@ -59,13 +59,14 @@ class ConfluentCluster(pulumi.ComponentResource):
         precious = pulumi.ResourceOptions(parent=self, protect=guarded, retain_on_delete=guarded)
         ns_body = strimzi.namespace(t, region)
         ns = k8s.core.v1.Namespace(f"{name}-namespace", metadata=ns_body["metadata"], opts=precious)
+        chart, repo = confluent.chart_source(ctx.cfk_chart)
         operator = k8s.helm.v3.Release(
             f"{name}-cfk",
             k8s.helm.v3.ReleaseArgs(
                 name="confluent-operator",
-                chart=confluent.CFK_CHART,
+                chart=chart,
                 version=confluent.CFK_CHART_VERSION_PINNED,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=confluent.CFK_REPO),
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo) if repo else None,
                 namespace=region.namespace,
                 values=confluent.operator_values(region),
                 skip_await=False,

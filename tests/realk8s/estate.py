@@ -3,8 +3,10 @@
 Owns: starting a cluster per region of a topology (in parallel) with the cluster prerequisites installed
 (Strimzi's CRDs from the shared chart, the Prometheus Operator's when the stack monitors), the stack config a
 real deployment has (the topology path, each region's kubeconfig as a secret, the operator chart from the
-shared directory as ``strimziChart``, the Apicurio CRD from the oracle as ``apicurioBundle``), running ``drive`` operations and recording their timings, and reading
-the state file. Deliberately not here: what a stack must satisfy (the tests).
+shared directory as ``strimziChart``, the Apicurio CRD from the oracle as ``apicurioBundle``, and for the
+confluent flavor a stand-in CFK chart built in the test's directory as ``cfkChart``), running ``drive``
+operations and recording their timings, and reading the state file. Deliberately not here: what a stack must
+satisfy (the tests).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from components.confluent import CFK_CHART, CFK_CHART_VERSION_PINNED
 from tests.realk8s.cluster import Cluster
 from tests.realk8s.drive import PROJECT
 from tests.realk8s.engine import Binaries
@@ -30,6 +33,30 @@ PROMETHEUS_CRDS = SHARED / "oracle" / "prometheus-operator"
 # The Apicurio operator's CRD alone (the first document of its install bundle): the API server validates every
 # ApicurioRegistry3 against it; no operator runs here anyway.
 APICURIO_CRD = SHARED / "oracle" / "apicurio" / "apicurioregistries3.registry.apicur.io.yaml"
+# Confluent for Kubernetes 2.9.3's CRDs, as its chart ships them (see the oracle's README).
+CFK_CRDS = SHARED / "oracle" / "confluent"
+
+
+def cfk_chart(into: Path) -> Path:
+    """A local stand-in for the CFK chart (unreachable here): its name and pinned version, and ``crds/`` with the
+    CFK 2.9.3 CRDs, which Helm installs before the release, as from the real chart. No templates: no operator
+    runs here (the stand-in reports what it would). Built under the test's directory, never in the project."""
+    chart = into / CFK_CHART
+    (chart / "crds").mkdir(parents=True, exist_ok=True)
+    (chart / "Chart.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v2",
+                "name": CFK_CHART,
+                "version": CFK_CHART_VERSION_PINNED,
+                "appVersion": "2.9.3",
+                "description": "TEST STAND-IN: CFK's CRDs only (tests/realk8s)",
+            }
+        )
+    )
+    for crd in sorted(CFK_CRDS.glob("platform.confluent.io_*.yaml")):
+        (chart / "crds" / crd.name).write_text(crd.read_text())
+    return chart
 
 
 def without_dns(data: dict[str, Any]) -> dict[str, Any]:
@@ -41,8 +68,12 @@ def without_dns(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class Estate:
-    def __init__(self, name: str, workdir: Path, binaries: Binaries, regions: list[str], *, monitoring: bool) -> None:
+    def __init__(
+        self, name: str, workdir: Path, binaries: Binaries, regions: list[str], *, monitoring: bool, confluent: bool = False
+    ) -> None:
         self.name = name
+        # The confluent flavor's operator chart, as an air-gapped deployment would set it (``cfkChart``).
+        self.cfk_chart = cfk_chart(workdir / "charts") if confluent else None
         self.workdir = workdir
         self.binaries = binaries
         self.clusters = {r: Cluster(r, workdir / "clusters" / r, binaries) for r in regions}
@@ -98,6 +129,8 @@ class Estate:
             f"{PROJECT}:strimziChart": [str(CHART), False],
             f"{PROJECT}:apicurioBundle": [str(APICURIO_CRD), False],
         }
+        if self.cfk_chart is not None:
+            config[f"{PROJECT}:cfkChart"] = [str(self.cfk_chart), False]
         for region in topology["regions"]:
             access = region["kubernetes"]
             if access["kind"] == "kubeconfig":

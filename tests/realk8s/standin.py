@@ -2,7 +2,9 @@
 
 Owns, per cluster, in a background thread, what those would write once their work is done:
 - as the kubelet: every Pod Running and Ready (``status`` only), so the controller manager's ReplicaSet and
-  Deployment controllers report the Strimzi operator's Deployment available, which Helm waits for;
+  Deployment controllers report the Strimzi operator's Deployment available, which Helm waits for; a Job's
+  pod Succeeded instead (its containers exited 0), so the controller manager's Job controller completes the Job
+  (the confluent flavor's ACL job), which pulumi-kubernetes waits for;
 - as Strimzi's operator: for each ``Kafka`` the Services the operator creates for its listeners (owned by the
   Kafka, so the garbage collector removes them with it), load-balancer hostnames in the status of the
   external ones, node ids in each ``KafkaNodePool``'s status, ``Ready`` with the listener addresses in the
@@ -116,9 +118,12 @@ class StandIn:
         for pod in self._list(cluster, s, "/api/v1/pods"):
             meta, status = pod["metadata"], pod.get("status") or {}
             conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
-            if meta.get("deletionTimestamp") or conditions.get("Ready") == "True":
+            if meta.get("deletionTimestamp") or conditions.get("Ready") == "True" or status.get("phase") == "Succeeded":
                 continue
             now = _now()
+            if any(o.get("kind") == "Job" for o in meta.get("ownerReferences") or []):
+                self._pod_status(cluster, s, pod, _succeeded(pod, status, now))
+                continue
             pod["status"] = {
                 **status,
                 "phase": "Running",
@@ -136,10 +141,14 @@ class StandIn:
                     for c in pod["spec"]["containers"]
                 ],
             }  # fmt: skip
-            path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/status"
-            r = s.put(f"{cluster.url}{path}", json=pod, timeout=10)
-            if r.status_code not in (200, 404, 409):
-                raise RuntimeError(f"pod status {meta['name']}: {r.status_code} {r.text[:300]}")
+            self._pod_status(cluster, s, pod, pod["status"])
+
+    def _pod_status(self, cluster: Cluster, s: requests.Session, pod: dict[str, Any], status: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/status"
+        r = s.put(f"{cluster.url}{path}", json={**pod, "status": status}, timeout=10)
+        if r.status_code not in (200, 404, 409):
+            raise RuntimeError(f"pod status {meta['name']}: {r.status_code} {r.text[:300]}")
 
     # ------------------------------------------------------------------ what the operator does for a Kafka
 
@@ -269,6 +278,29 @@ class StandIn:
         r = s.put(f"{cluster.url}{path}", json=obj, timeout=10)
         if r.status_code not in (200, 404, 409):  # 409: changed meanwhile, the next pass retries
             raise RuntimeError(f"{plural} status {meta['name']}: {r.status_code} {r.text[:300]}")
+
+
+def _succeeded(pod: dict[str, Any], status: dict[str, Any], now: str) -> dict[str, Any]:
+    """A run-to-completion pod's status once every container exited 0 (what the kubelet reports)."""
+    return {
+        **status,
+        "phase": "Succeeded",
+        "startTime": status.get("startTime", now),
+        "conditions": [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+            {"type": "Initialized", "status": "True", "lastTransitionTime": now},
+            {"type": "ContainersReady", "status": "False", "reason": "PodCompleted", "lastTransitionTime": now},
+            {"type": "Ready", "status": "False", "reason": "PodCompleted", "lastTransitionTime": now},
+        ],
+        "containerStatuses": [
+            {
+                "name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False, "started": False,
+                "restartCount": 0,
+                "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}},
+            }
+            for c in pod["spec"]["containers"]
+        ],
+    }  # fmt: skip
 
 
 def _cluster_id(name: str) -> str:

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks import naming
 from stacks.loader import validate_data
 from tests.realk8s.cluster import Cluster
 from tests.realk8s.engine import Binaries
 from tests.realk8s.estate import ROOT, Estate, without_dns
-from tools.harness import run_program, unwrap
+from tools.harness import Registration, run_program, unwrap
+from tools.plan import region_of, replaced
 
 SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
@@ -96,13 +96,6 @@ CASES = {
     path.stem: CHANGES.get(path.stem, Case(str(path.relative_to(ROOT))))
     for path in sorted([*ROOT.glob("stacks/*.yaml"), *ROOT.glob("examples/*.yaml")])
 }
-# The confluent flavor installs Confluent for Kubernetes from its Helm chart, which cannot be fetched here and is
-# not among the shared charts; its resources are judged by CFK 2.9.3's schemas offline (tests/test_confluent.py).
-NOT_HERE = {
-    name: "no Confluent for Kubernetes chart can be fetched here"
-    for name, case in CASES.items()
-    if validate_data(yaml.safe_load((ROOT / case.file).read_text()), case.file).cluster_flavor == "confluent"
-}
 
 
 @pytest.fixture
@@ -112,7 +105,12 @@ def estate_for(tmp_path: Path, engine: Binaries) -> Iterator[Callable[[dict[str,
     def start(topology: dict[str, Any]) -> Estate:
         t = validate_data(topology, "<test>")
         estate = Estate(
-            t.environment, tmp_path, engine, [r["name"] for r in topology["regions"]], monitoring=t.monitoring_enabled
+            t.environment,
+            tmp_path,
+            engine,
+            [r["name"] for r in topology["regions"]],
+            monitoring=t.monitoring_enabled,
+            confluent=t.cluster_flavor == "confluent",
         )
         started.append(estate)
         return estate.start()
@@ -141,23 +139,45 @@ def _ops(result: dict[str, Any]) -> dict[str, set[str]]:
     return out
 
 
+def _planned(data: dict[str, Any], tmp: Path, name: str) -> dict[str, Registration]:
+    """The offline plan's resources (the program under mocks), by URN."""
+    path = tmp / f"predict-{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return {r.urn: r for r in run_program(str(path), validate_data(data, str(path))).registrations if not r.read}
+
+
+def protected_deletes(before: dict[str, Any], after: dict[str, Any], tmp: Path) -> list[Registration]:
+    """The protected resources the offline plan says a change deletes (what the engine must refuse): for a removed
+    topic, its topic resource in every region that declares one (a cluster link's mirror topic is the link's)."""
+    old, new = _planned(before, tmp, "before-removal"), _planned(after, tmp, "after-removal")
+    return sorted((old[u] for u in old.keys() - new.keys() if old[u].protect), key=lambda r: r.urn)
+
+
 def predicted_steps(base: dict[str, Any], changed: dict[str, Any], tmp: Path) -> dict[str, set[str]]:
     """What the offline plan (the program under mocks) says a change does: new URNs are creates, URNs whose
-    inputs differ are updates, URNs gone are deletes."""
-    runs = []
-    for name, data in (("base", base), ("changed", changed)):
-        path = tmp / f"predict-{name}.yaml"
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        runs.append({r.urn: r for r in run_program(str(path), validate_data(data, str(path))).registrations if not r.read})
-    before, after = runs
+    inputs differ are updates or, where a changed field is one Kubernetes will not change in place
+    (``tools.plan.replaced``), replacements (the engine's three steps), URNs gone are deletes."""
+    before, after = _planned(base, tmp, "base"), _planned(changed, tmp, "changed")
+    changed = [
+        u for u in set(before) & set(after) if after[u].custom and unwrap(after[u].inputs) != unwrap(before[u].inputs)
+    ]  # fmt: skip
+    replacements = {u for u in changed if replaced(after[u].type, unwrap(before[u].inputs), unwrap(after[u].inputs))}
     steps = {
         "create": {_key(u) for u in set(after) - set(before)},
         "delete": {_key(u) for u in set(before) - set(after)},
-        "update": {
-            _key(u) for u in set(before) & set(after) if after[u].custom and unwrap(after[u].inputs) != unwrap(before[u].inputs)
-        },
+        "update": {_key(u) for u in set(changed) - replacements},
+        **{op: {_key(u) for u in replacements} for op in ("delete-replaced", "replace", "create-replacement")},
     }
     return {op: urns for op, urns in steps.items() if urns}
+
+
+def _steps_diff(made: dict[str, set[str]], expected: dict[str, set[str]]) -> str:
+    """Per operation, the steps made but not predicted (+) and predicted but not made (-)."""
+    lines = []
+    for op in sorted(set(made) | set(expected)):
+        lines += [f"{op} + {k}" for k in sorted(made.get(op, set()) - expected.get(op, set()))]
+        lines += [f"{op} - {k}" for k in sorted(expected.get(op, set()) - made.get(op, set()))]
+    return "steps unlike the offline plan's:\n" + "\n".join(lines)
 
 
 def _region_of(resource: dict[str, Any]) -> str | None:
@@ -262,10 +282,10 @@ def _apply_change(estate: Estate, before: dict[str, Any], after: dict[str, Any],
     expected = predicted_steps(before, after, tmp_path)
     preview = estate.run("preview", after, f"preview ({what})")
     assert preview["ok"], preview.get("error")
-    assert _ops(preview) == expected
+    assert _ops(preview) == expected, _steps_diff(_ops(preview), expected)
     up = estate.run("up", after, f"up ({what})")
     assert up["ok"], up.get("error")
-    assert _ops(up) == expected
+    assert _ops(up) == expected, _steps_diff(_ops(up), expected)
     read_back(estate)
     same = estate.run("preview", after, f"preview --expect-no-changes ({when})", expect_no_changes=True)
     assert same["ok"] and same["steps"] == [], same.get("error") or same["steps"]
@@ -273,8 +293,6 @@ def _apply_change(estate: Estate, before: dict[str, Any], after: dict[str, Any],
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_stack_lifecycle_on_the_real_engine(name: str, estate_for, report, tmp_path: Path) -> None:
-    if name in NOT_HERE:
-        pytest.skip(NOT_HERE[name])
     case = CASES[name]
     base = without_dns(yaml.safe_load((ROOT / case.file).read_text()))
     estate = estate_for(base)
@@ -311,17 +329,21 @@ def test_stack_lifecycle_on_the_real_engine(name: str, estate_for, report, tmp_p
         removed = copy.deepcopy(changed)
         archive = added_names(changed)[1]
         del removed["topics"][archive]
+        expected = protected_deletes(changed, removed, tmp_path)
+        assert expected, "the offline plan deletes no protected topic resource"
         refused = estate.run("up", removed, "up removing a protected topic")
         topology = validate_data(changed, "<test>")
-        # The engine refuses exactly the protected topic, once per region that hosts it.
+        # The engine refuses exactly the protected topic resources the offline plan deletes (one per region that
+        # declares one).
         protected = sorted(d["urn"].rsplit("::", 1)[-1] for d in refused["diagnostics"] if "protected" in d["message"])
-        assert not refused["ok"] and protected == sorted(
-            f"{region}-topic-{archive}" for region in topology.hosting_regions(archive)
-        ), refused["diagnostics"] or refused.get("error")
-        for region in topology.hosting_regions(archive):
-            namespace, name = topology.region(region).namespace, naming.topic_resource_name(archive)
-            path = f"/apis/kafka.strimzi.io/v1/namespaces/{namespace}/kafkatopics/{name}"
-            assert estate.clusters[region].get(path) is not None, f"{region}: the protected topic was deleted"
+        assert not refused["ok"] and protected == sorted(r.urn.rsplit("::", 1)[-1] for r in expected), refused[
+            "diagnostics"
+        ] or refused.get("error")
+        for reg in expected:
+            region, meta = region_of(reg, topology), reg.inputs["metadata"]
+            cluster = estate.clusters[region]
+            path = _path(cluster, reg.inputs["apiVersion"], reg.inputs["kind"], meta.get("namespace"), meta["name"])
+            assert cluster.get(path) is not None, f"{region}: the protected topic was deleted"
         # Retiring a protected environment: lift the protection first (protect: false also drops retainOnDelete).
         changed = {**changed, "protect": False}
         lifted = estate.run("up", changed, "up with protect: false")
