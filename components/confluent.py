@@ -156,7 +156,11 @@ def kafka(topology: Topology, region: Region) -> Manifest:
         for _name, extra in engines.of(topology).exporter_rules(topology, region.name):
             rules = rules + extra
         spec["metrics"] = {"prometheus": {"rules": [_cfk_rule(r) for r in rules]}}
-    return {"apiVersion": API, "kind": "Kafka", "metadata": _meta(topology, region, region.cluster_name, "kafka"), "spec": spec}
+    metadata = _meta(topology, region, region.cluster_name, "kafka")
+    # `up` waits until CFK reports the cluster deployed (its CRD's status.phase): the DNS component reads the
+    # load-balancer Services CFK creates for it, which do not exist before (the Strimzi flavor waits for Ready).
+    metadata["annotations"] = {**metadata.get("annotations", {}), "pulumi.com/waitFor": "jsonpath={.status.phase}=RUNNING"}
+    return {"apiVersion": API, "kind": "Kafka", "metadata": metadata, "spec": spec}
 
 
 def _cfk_rule(rule: dict[str, Any]) -> dict[str, Any]:

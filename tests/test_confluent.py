@@ -132,3 +132,13 @@ def test_the_plan_says_a_changed_acl_list_replaces_the_acl_job(tmp_path):
     regions = [r["name"] for r in data["regions"]]
     assert {actions[("kubernetes:batch/v1:Job", f"{r}-users-acl-job")] for r in regions} == {"replace"}
     assert {actions[("kubernetes:core/v1:ConfigMap", f"{r}-users-acls")] for r in regions} == {"update"}
+
+
+def test_dns_reads_cfk_services_only_once_cfk_reports_the_kafka_deployed(program):
+    """The Services DNS reads (their ids wait on the Kafka's id, ``components.dns``) exist only once CFK has deployed
+    the Kafka, so `up` must wait for its status.phase, as it waits for the Strimzi flavor's Ready."""
+    rec = program(ROOT / "examples/cluster-linking-active-passive.yaml")
+    kafkas = rec.of_type(f"{CFK}:Kafka")
+    assert kafkas and any(r.read and r.type == "kubernetes:core/v1:Service" for r in rec.registrations)
+    for k in kafkas:
+        assert unwrap(k.inputs["metadata"])["annotations"]["pulumi.com/waitFor"] == "jsonpath={.status.phase}=RUNNING"

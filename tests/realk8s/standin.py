@@ -10,7 +10,8 @@ Owns, per cluster, in a background thread, what those would write once their wor
   external ones, node ids in each ``KafkaNodePool``'s status, ``Ready`` with the listener addresses in the
   Kafka's status, and ``Ready`` in the status of every other Strimzi resource;
 - as the Apicurio Registry operator: ``Ready`` in the status of each ``ApicurioRegistry3`` (its Deployment
-  available), which the program waits for.
+  available), which the program waits for;
+- as Confluent for Kubernetes: ``phase: RUNNING`` in the status of each CFK ``Kafka``, which the program waits for.
 
 Deliberately not here: any spec, or any object the program itself creates (the stand-in writes only ``status``
 and the objects the operator itself would create); brokers, MirrorMaker or data (the Kafka end-to-end tests
@@ -31,6 +32,7 @@ from tests.realk8s.cluster import Cluster
 
 STRIMZI = "/apis/kafka.strimzi.io/v1"
 APICURIO = "/apis/registry.apicur.io/v1"
+CONFLUENT = "/apis/platform.confluent.io/v1beta1"
 # Kinds whose status is only "Ready" (plural → extra status fields the operator reports).
 SIMPLE_KINDS = ("kafkatopics", "kafkausers", "kafkamirrormaker2s", "kafkaconnects", "kafkaconnectors")
 PUBLIC_LISTENER_SERVICE_TYPES = {"loadbalancer": "LoadBalancer", "nodeport": "NodePort"}
@@ -99,6 +101,11 @@ class StandIn:
             for obj in self._list(cluster, s, f"{STRIMZI}/{plural}"):
                 if not obj["metadata"].get("deletionTimestamp") and not _ready(obj):
                     self._put_status(cluster, s, plural, obj, self._simple_status(plural, obj))
+        for obj in self._list(cluster, s, f"{CONFLUENT}/kafkas"):
+            # As CFK once the brokers are deployed (its CRD: phase PROVISIONING, then RUNNING).
+            if not obj["metadata"].get("deletionTimestamp") and (obj.get("status") or {}).get("phase") != "RUNNING":
+                status = {"phase": "RUNNING", "observedGeneration": obj["metadata"].get("generation")}
+                self._put_status(cluster, s, "kafkas", obj, status, api=CONFLUENT)
         for obj in self._list(cluster, s, f"{APICURIO}/apicurioregistries3"):
             if not obj["metadata"].get("deletionTimestamp") and not _ready(obj):
                 now = _now()
