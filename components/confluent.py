@@ -317,10 +317,6 @@ def basic_users(password: str) -> str:
     return f"{naming.ADMIN_USER}: {password},admin\n"
 
 
-def basic_client(password: str) -> str:
-    return f"username={naming.ADMIN_USER}\npassword={password}\n"
-
-
 def plain_login(user: str, password: str) -> str:
     """``plain.txt`` of a client login (a cluster link's credentials on its source)."""
     return f"username={user}\npassword={password}\n"

@@ -503,6 +503,11 @@ def run_failover(o: Operation) -> None:
             )
     step(Step.FORWARD_STOPPED, o.stop_forward)
     step(Step.TARGET_OPEN, o.open_target_writes)
+    finish_failover(o, step)
+
+
+def finish_failover(o: Operation, step: Callable[[Step, Callable[[], None]], None]) -> None:
+    """A failover's last steps, the same for every engine: DNS and clients move, then what to do next."""
     step(Step.DNS_MOVED, o.move_dns)
     step(Step.CLIENTS_MOVED, o.move_clients)
     o.record(Step.DONE)

@@ -32,10 +32,9 @@ from components.engines.cluster_linking import run_of
 from stacks import naming
 from stacks.model import Flow
 from tools.cluster_links import STOPPED, Links, Mirror
-from tools.failover_actions import command
 from tools.kafka_admin import KafkaError
 from tools.route53_zone import RefusedError
-from tools.switchover import Operation, Step, _stepper
+from tools.switchover import Operation, Step, _stepper, finish_failover
 
 
 class LinkSteps:
@@ -212,8 +211,4 @@ def run_failover(o: Operation, links: Links | None = None) -> None:
     step(Step.FENCED, lambda: s.fence(required=False))
     step(Step.FORWARD_STOPPED, s.fail_over)
     step(Step.TARGET_OPEN, s.open_target_writes)
-    step(Step.DNS_MOVED, o.move_dns)
-    step(Step.CLIENTS_MOVED, o.move_clients)
-    o.record(Step.DONE)
-    o.ctx.say(f"RTO: {o.progress.at - o.progress.started:.1f} s from the start until clients are sent to {o.progress.target}")
-    o.ctx.say(f"to bring {o.progress.source} back: {command('failback', '--stack', o.ctx.stack_file)}")
+    finish_failover(o, step)

@@ -11,6 +11,7 @@ Deliberately not here: the bodies (``components.confluent``), who exists with wh
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +109,7 @@ class ConfluentCluster(pulumi.ComponentResource):
             secret_resource(
                 f"{name}-rest-client",
                 _secret(t, region, naming.CFK_REST_CLIENT_SECRET, ("basic.txt",)),
-                {"basic.txt": admin.apply(confluent.basic_client)},
+                {"basic.txt": admin.apply(functools.partial(confluent.plain_login, ADMIN_USER))},
                 in_ns,
             ),
         ]
