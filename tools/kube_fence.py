@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Mapping
@@ -98,14 +99,19 @@ class KubeAccess:
         except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
             raise FailoverError(f"kubeconfig of {region} ({path}): {type(exc).__name__}: {exc}") from None
 
-    def _call(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
+    @functools.cached_property
+    def _session(self) -> requests.Session:
+        # One per region for the command: every read and patch reuses its TLS connection.
         s = requests.Session()
         s.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise replace the cluster's own CA
         s.verify, s.cert = self.verify, self.cert
         if self.token:
             s.headers["Authorization"] = f"Bearer {self.token}"
+        return s
+
+    def _call(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
         try:
-            return s.request(method, f"{self.server}{path}", timeout=self.timeout, **kwargs)
+            return self._session.request(method, f"{self.server}{path}", timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             raise KubeError(f"{self.region}: Kubernetes did not answer {what}: {type(exc).__name__}") from None
 
