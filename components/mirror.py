@@ -34,6 +34,7 @@ from components.strimzi import (
 )
 from stacks import naming, registry
 from stacks.model import Flow, ReplicationPolicy, Topology
+from stacks.replication import OnFlow
 
 POLICY_CLASS = {
     ReplicationPolicy.IDENTITY: "org.apache.kafka.connect.mirror.IdentityReplicationPolicy",
@@ -58,7 +59,7 @@ HEARTBEAT_CA_DIR = "/mnt/cluster-ca"
 
 
 @dataclass(frozen=True)
-class FlowPlan:
+class FlowPlan(OnFlow):
     """Everything one flow does, in plain data; both renderings read only this."""
 
     flow: Flow
@@ -77,14 +78,6 @@ class FlowPlan:
     # Topics copied under their own names although the flow's policy prefixes (the schema registry's journal):
     # a second mirror of the same resource, with the identity policy (``identity_mirror``).
     identity_topics: tuple[str, ...] = ()
-
-    @property
-    def source(self) -> str:
-        return self.flow.source
-
-    @property
-    def target(self) -> str:
-        return self.flow.target
 
     @functools.cached_property
     def _internal(self) -> tuple[str, ...]:

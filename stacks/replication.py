@@ -64,6 +64,20 @@ class Flow(Strict):
     target: str = Field(description="Target region.")
 
 
+class OnFlow:
+    """The two ends of a flow, for the plain-data views of one (``FlowPlan``, ``FlowRun``) that keep it as ``flow``."""
+
+    flow: Flow
+
+    @property
+    def source(self) -> str:
+        return self.flow.source
+
+    @property
+    def target(self) -> str:
+        return self.flow.target
+
+
 class ReplicationQuota(Strict):
     """A byte-rate limit on every replication principal, so a catch-up after an outage cannot starve local clients."""
 

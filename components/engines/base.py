@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import pulumi
 
 from stacks.model import Flow, Quotas, Topology
+from stacks.replication import OnFlow
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Principal:
 
 
 @dataclass(frozen=True)
-class FlowRun:
+class FlowRun(OnFlow):
     """One running flow as every consumer sees it (plan tool, diagrams, outputs, failover)."""
 
     flow: Flow
@@ -45,14 +46,6 @@ class FlowRun:
     topics: tuple[str, ...]  # source names
     remote_topics: tuple[str, ...]  # the same topics' names on the target
     policy: str  # identity | prefixed
-
-    @property
-    def source(self) -> str:
-        return self.flow.source
-
-    @property
-    def target(self) -> str:
-        return self.flow.target
 
 
 @dataclass(frozen=True)
