@@ -216,6 +216,24 @@ class Operation:
         self.ctx.say(f"  lag of {plan_.name}: {total} record(s) " + _per_partition(lag))
         if total > self.max_lag:
             raise RefusedError(f"{plan_.name} is {total} records behind (--max-lag {self.max_lag}): wait, or raise the bound")
+        # Before the fence, while clients still write: waiting here costs no write downtime.
+        self.wait_departed(src.groups(plan_))
+
+    def wait_departed(self, groups: list[str]) -> None:
+        """Wait until a fenced target lists no members in ``groups``.
+
+        A fenced cluster refuses its applications' heartbeats and LeaveGroup alike (DENY Read on every group), so
+        consumers that left it while it was fenced (a failback soon after a switchover) stay listed until their
+        session times out (45 s by default). They are gone, not live, but their group's offsets cannot be moved
+        while they are listed; left as they are, the group would re-read everything since it left.
+        """
+        src, dst = self.cluster(self.progress.source), self.cluster(self.progress.target)
+        if dst.fenced(self.t, self.flow(dst.region, src.region)) is not True:
+            return
+        for group in groups:
+            if dst.group_active(group):
+                self.ctx.say(f"  {group}: members that left fenced {dst.region} are listed until their session times out")
+                self.until(f"{group}'s members on fenced {dst.region} to time out", lambda: not dst.group_active(group))  # noqa: B023 (called at once)
 
     def lag(self, src: Cluster, dst: Cluster, plan_: mirror.FlowPlan) -> Positions:
         ends, copied = src.end_offsets(plan_.topics), dst.copied(plan_)
@@ -273,7 +291,9 @@ class Operation:
         src, dst, plan_ = self.cluster(self.progress.source), self.cluster(self.progress.target), self.forward
         ends, target_ends = src.end_offsets(plan_.topics), dst.end_offsets(plan_.remote_topics)
         syncs = dst.offset_syncs(plan_)
-        for group in src.groups(plan_):
+        groups = src.groups(plan_)
+        self.wait_departed(groups)  # done before the fence on a switchover; a failover (or a resumed run) waits here
+        for group in groups:
             committed = src.group_offsets(group, plan_.topics)
             if not committed:
                 continue

@@ -75,6 +75,7 @@ public class ClientApp {
         p.put("group.id", group);
         p.put("auto.offset.reset", "earliest");
         p.put("enable.auto.commit", "false");
+        p.put("session.timeout.ms", "75000");  // as client_app.py: members left behind outlive a switchover
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of("orders"));
             while (!Files.exists(stop) && System.currentTimeMillis() < until) {

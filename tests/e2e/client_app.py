@@ -76,7 +76,11 @@ def produce(conf: dict[str, Any], topic: str, prefix: str, rate: float, log: Any
 
 
 def consume(conf: dict[str, Any], topic: str, group: str, log: Any, stop: Path, until: float) -> None:
-    consumer = Consumer({**conf, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    # A session longer than the default 45 s: the members a switchover leaves on the old primary are then always
+    # still listed when the failback moves the groups back (tests/e2e/test_switchover.py waits for them).
+    consumer = Consumer(
+        {**conf, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False, "session.timeout.ms": 75000}
+    )
     consumer.subscribe([topic])
     while not stop.exists() and time.monotonic() < until:
         batch = [m for m in consumer.consume(num_messages=200, timeout=0.2) if not m.error()]

@@ -217,6 +217,11 @@ def test_switchover_and_back_loses_nothing_and_clients_follow(tmp_path, libs, na
         assert rc == 0, out_back
         back_steps = _step_times(out_back)
         assert estate.answering() == PRIMARY
+        # The consumers left the fenced primary less than their session (75 s) ago, so it still lists them: the
+        # failback waits them out (before its fence: no write downtime) and moves both groups' offsets, rather
+        # than keep the ones from before the switchover.
+        assert "members that left fenced us-east-1" in out_back, out_back
+        assert "offsets there are left" not in out_back and out_back.count(" committed {") == 2, out_back
         time.sleep(STEADY)
         traffic.stop_producers()
         _wait_idle([log for log, _ in traffic.producers], 3, 60)
