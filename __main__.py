@@ -18,6 +18,12 @@ except TopologyError as exc:
 # be reached (air-gapped clusters, the real-engine tests), the upstream OCI chart otherwise. apicurioBundle: the
 # same for the Apicurio Registry operator's install manifests (a local file or a mirror's URL). cfkChart: the same
 # for the Confluent for Kubernetes chart (a local chart directory, an OCI reference, or a mirror repository's URL).
+try:
+    # schema_registry.auth: each application user's client secret in the registry's realm (a secret setting).
+    registry_client_secrets = registry.client_secrets(topology, config)
+except registry.SettingError as exc:
+    raise pulumi.RunError(f"invalid stack settings: {exc}") from None
+
 estate = KafkaEstate(
     topology.environment,
     KafkaEstateArgs(
@@ -26,6 +32,7 @@ estate = KafkaEstate(
         strimzi_chart=config.get("strimziChart") or strimzi.STRIMZI_CHART,
         apicurio_bundle=config.get("apicurioBundle") or registry.OPERATOR_BUNDLE,
         cfk_chart=config.get("cfkChart") or confluent.CFK_REPO,
+        registry_client_secrets=registry_client_secrets,
     ),
 )
 

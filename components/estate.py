@@ -13,7 +13,8 @@ bodies (the builder modules).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -40,6 +41,9 @@ class KafkaEstateArgs:
     strimzi_chart: str = strimzi.STRIMZI_CHART  # the stack setting strimziChart (see __main__)
     apicurio_bundle: str = registry.OPERATOR_BUNDLE  # the stack setting apicurioBundle (see __main__)
     cfk_chart: str = confluent.CFK_REPO  # the stack setting cfkChart (see __main__)
+    # User -> its client secret in the registry's OIDC realm (Pulumi secrets; registry.client_secrets), with
+    # schema_registry.auth; empty otherwise.
+    registry_client_secrets: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
 
 
 def client_settings(topology: Topology, user: str) -> dict[str, Any]:
@@ -47,7 +51,7 @@ def client_settings(topology: Topology, user: str) -> dict[str, Any]:
 
     The bootstrap names are ``Topology.client_bootstrap``'s: only names that reach regions where the user exists.
     """
-    schema_registry = registry.client_settings(topology)
+    schema_registry = registry.client_settings(topology, user)
     flavor = flavors.of(topology)  # the port and SASL mechanism its listeners take
     return {
         "bootstrap_servers": ",".join(f"{name}:{flavor.external_port}" for name in topology.client_bootstrap(user)),
@@ -168,14 +172,12 @@ class KafkaEstate(pulumi.ComponentResource):
             }
             for r, c in clusters.items()
         }
-        self.clients = {
-            u: {
-                **client_settings(t, u),
-                "ca_cert_pem": pki.ca_cert_pem,
-                "password": credentials.passwords[u],
-            }
-            for u in sorted(t.users)
-        }
+        self.clients = {}
+        for u in sorted(t.users):
+            entry = {**client_settings(t, u), "ca_cert_pem": pki.ca_cert_pem, "password": credentials.passwords[u]}
+            if u in args.registry_client_secrets:
+                entry["schema_registry"] = {**entry["schema_registry"], "client_secret": args.registry_client_secrets[u]}
+            self.clients[u] = entry
         self.flows = pulumi.Output.from_input([f"{r.source} -> {r.target}" for r in runs])
         self.register_outputs(
             {

@@ -118,7 +118,7 @@ def apicurio_registry(topology: Topology, region: str) -> Manifest:
         {"name": "APICURIO_KAFKASQL_CONSUMER_GROUP_PREFIX", "value": naming.registry_group_prefix()},
         {"name": "APICURIO_STORAGE_READ_ONLY_ENABLED", "value": str(registry.read_only(topology, region)).lower()},
     ]
-    return {
+    body: Manifest = {
         "apiVersion": APICURIO_API,
         "kind": "ApicurioRegistry3",
         "metadata": {
@@ -147,6 +147,25 @@ def apicurio_registry(topology: Topology, region: str) -> Manifest:
             },
             "ui": {"enabled": False},
         },
+    }
+    if auth := app_auth(topology):
+        body["spec"]["app"]["auth"] = auth
+    return body
+
+
+def app_auth(topology: Topology) -> dict[str, Any] | None:
+    """``spec.app.auth`` with an ``auth`` section: OIDC bearer tokens from the declared realm, no anonymous calls,
+    reads for every authenticated client and writes for the realm role ``sr-developer`` (roles from the token)."""
+    assert topology.schema_registry is not None
+    auth = topology.schema_registry.auth
+    if auth is None:
+        return None
+    return {
+        "enabled": True,
+        "appClientId": auth.registry_client_id,
+        "authServerUrl": auth.issuer,
+        "anonymousReadsEnabled": False,
+        "authz": {"enabled": True, "readAccessEnabled": True, "roles": {"source": "token"}},
     }
 
 
@@ -224,19 +243,53 @@ def prometheus_rule(topology: Topology, region: str) -> Manifest:
 # ------------------------------------------------------------------------------------------ clients
 
 
-def client_settings(topology: Topology) -> dict[str, Any] | None:
-    """The registry clients use: under the shared name where it answers with the writer (active-passive, hub:
+def client_settings(topology: Topology, user: str) -> dict[str, Any] | None:
+    """The registry ``user`` uses: under the shared name where it answers with the writer (active-passive, hub:
     it fails over with the cluster), else the writer's regional name (several regions answer the shared name
-    there, and only the writer's registry accepts new schemas). Every registry region serves reads."""
+    there, and only the writer's registry accepts new schemas). Every registry region serves reads. With an
+    ``auth`` section, the serdes' client-credentials settings too, but not the secret (the component adds it)."""
     if not registry.enabled(topology):
         return None
     name = registry.shared_dns_name(topology) or host(topology, registry.writer(topology))
+    properties = {"apicurio.registry.url": f"https://{name}{API_PATH}"}
+    if endpoint := registry.token_endpoint(topology):
+        properties |= {"apicurio.registry.auth.service.token.endpoint": endpoint, "apicurio.registry.auth.client.id": user}
     return {
         "url": f"https://{name}{API_PATH}",
         "regional_urls": {r: f"https://{host(topology, r)}{API_PATH}" for r in registry.regions(topology)},
         "writer": registry.writer(topology),
-        "properties": {"apicurio.registry.url": f"https://{name}{API_PATH}"},
+        "properties": properties,
     }
+
+
+class SettingError(ValueError):
+    """A stack setting the topology needs is missing or unsafe (the program reports it without a traceback)."""
+
+
+def client_secrets(topology: Topology, config: pulumi.Config) -> dict[str, pulumi.Output[str]]:
+    """Each application user's client secret in the registry's realm, from the secret stack setting
+    ``registryClientSecrets`` (a map user -> secret); {} without an ``auth`` section. Read once here, checked
+    against the users, and held as Pulumi secrets from then on."""
+    sr = topology.schema_registry
+    if sr is None or sr.auth is None:
+        return {}
+    key = registry.CLIENT_SECRETS_SETTING
+    how = f"pulumi config set --secret --path '{key}.<user>' <the client secret from the realm>"
+    given = config.get_object(key)
+    if given is None:
+        raise SettingError(f"schema_registry.auth needs {key}: one client secret per application user; run `{how}`")
+    if not isinstance(given, dict) or not all(isinstance(v, str) and v for v in given.values()):
+        raise SettingError(f"{key} must map each application user to its client secret; run `{how}`")
+    if not pulumi.runtime.is_config_secret(config.full_key(key)):
+        raise SettingError(f"{key} is stored in plain text; remove it and set it again with `{how}`")
+    missing, unknown = sorted(set(topology.users) - set(given)), sorted(set(given) - set(topology.users))
+    if missing:
+        raise SettingError(f"{key} has no client secret for {', '.join(missing)}; run `{how}`")
+    if unknown:
+        raise SettingError(
+            f"{key} names {', '.join(unknown)}, not users of the topology; remove them (users: {sorted(topology.users)})"
+        )
+    return {u: pulumi.Output.secret(given[u]) for u in sorted(topology.users)}
 
 
 # ------------------------------------------------------------------------------------------ component

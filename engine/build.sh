@@ -82,7 +82,10 @@ build_kubernetes_provider() {
   if needs_build "$d" "$h" pulumi-resource-kubernetes; then
     log "pulumi-resource-kubernetes $KPROVIDER_VERSION (source $KPROVIDER_SOURCE): building"
     mkdir -p "$d"; src="$d/src"; rm -rf "$src"; cp -r kubernetes-provider "$src"; chmod -R u+w "$src"
+    # `go list -m` names no directory for a module not yet in the module cache (a cold machine): fetch it first.
+    (cd "$src" && go mod download github.com/pulumi/pulumi-kubernetes/provider/v4)
     mod=$(cd "$src" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+    [ -n "$mod" ] || { echo "engine/build.sh: github.com/pulumi/pulumi-kubernetes/provider/v4 is not in the module cache" >&2; exit 1; }
     # What upstream's `go generate` (cmd/pulumi-resource-kubernetes/generate.go) does: the module's
     # schema.json with the version set, and the compacted terraform mapping.
     python3 - "$mod/cmd/pulumi-resource-kubernetes" "$src" "$KPROVIDER_VERSION" <<'PY'

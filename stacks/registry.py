@@ -22,6 +22,10 @@ topics), since the registry reads exactly one journal topic. Registries outside 
 DNS names: ``registry.<region name>`` per registry region, and ``registry.<shared name>`` only where the shared
 name answers with the writer (``shared_dns_name``); their records are ``components.dns_records``'.
 
+Clients' credentials (``auth``): OIDC client credentials from one realm that every region's registry trusts, so
+they survive a failover unchanged; each application user is a client of that realm named after the user. Without
+``auth`` the API is open to whoever reaches it.
+
 Deliberately not here: the ApicurioRegistry3 bodies, ACLs and monitoring (``components.registry``), the names
 (``stacks.naming``), and the copying itself (``components.mirror``).
 """
@@ -31,7 +35,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stacks import naming
 
@@ -40,6 +44,39 @@ if TYPE_CHECKING:
 
 Errors = list[tuple[tuple[str | int, ...], str]]
 PATH = ("schema_registry",)
+
+
+HTTPS_URL_RE = re.compile(r"https://[a-z0-9.-]+(:[0-9]+)?(/[^\s]*)?")
+# The stack setting (a Pulumi secret) holding each application user's client secret in the OIDC realm.
+CLIENT_SECRETS_SETTING = "registryClientSecrets"
+
+
+class RegistryAuth(BaseModel):
+    """OIDC for the registry's API: the registry validates bearer tokens from one realm, which every region
+    trusts alike (so a client's credentials keep working when the shared name fails over). Each application user
+    is a confidential client of that realm whose client id is the user's name (client-credentials grant); its
+    secret comes from the stack setting ``registryClientSecrets`` and reaches the ``clients`` output as a secret.
+    Any authenticated client reads; registering a schema takes the realm role ``sr-developer``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    issuer: str = Field(
+        description="The OIDC realm's URL (Keycloak: 'https://<host>/realms/<realm>'); tokens are validated against it."
+    )
+    registry_client_id: str = Field(
+        default="registry-api", min_length=1, description="The registry's own client in the realm (the tokens' audience)."
+    )
+    token_endpoint: str | None = Field(
+        default=None,
+        description="Where clients get tokens; '<issuer>/protocol/openid-connect/token' (Keycloak's) when unset.",
+    )
+
+    @field_validator("issuer", "token_endpoint")
+    @classmethod
+    def _https(cls, v: str | None) -> str | None:
+        if v is not None and not HTTPS_URL_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not an https URL; give the realm's URL, e.g. 'https://sso.example.com/realms/kafka'")
+        return v.rstrip("/") if v else v
 
 
 class SchemaRegistry(BaseModel):
@@ -56,6 +93,13 @@ class SchemaRegistry(BaseModel):
         ),
     )
     replicas: int = Field(default=1, ge=1, le=10, description="Registry pods per region.")
+    auth: RegistryAuth | None = Field(
+        default=None,
+        description=(
+            "OIDC client credentials for the registry's API (one realm for every region). Unset: the API answers "
+            "anyone who reaches it (reads everywhere, schema registration at the writer)."
+        ),
+    )
 
 
 def enabled(topology: Topology) -> bool:
@@ -99,6 +143,14 @@ def shared_dns_name(topology: Topology) -> str | None:
     if not enabled(topology) or not follows_primary(topology) or topology.bootstrap_name is None:
         return None
     return naming.registry_dns_name(topology.bootstrap_name)
+
+
+def token_endpoint(topology: Topology) -> str | None:
+    """Where clients get their tokens, with an ``auth`` section; None without."""
+    sr = topology.schema_registry
+    if sr is None or sr.auth is None:
+        return None
+    return sr.auth.token_endpoint or f"{sr.auth.issuer}/protocol/openid-connect/token"
 
 
 def regions(topology: Topology) -> tuple[str, ...]:

@@ -639,6 +639,12 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "schema_registry",
         "engine cluster-linking does not copy it yet",
     ),
+    "a registry realm that is not an https URL": (
+        "examples/schema-registry.yaml",
+        _set("schema_registry/auth/issuer", "http://sso.example.com/realms/kafka"),
+        "schema_registry.auth.issuer",
+        "is not an https URL",
+    ),
     "a topic named like the registry's journal": (
         "examples/schema-registry.yaml",
         _set("topics/kafkasql-journal", {"partitions": 1, "replication_factor": 3}),

@@ -6,9 +6,11 @@ failover), and the program under mocks for what only a plan shows (clients outpu
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -21,7 +23,7 @@ from stacks.model import Topology
 from tests.conftest import raw, run_oracle, topology_of
 from tests.generated import topologies
 from tools import invariants
-from tools.harness import unwrap
+from tools.harness import is_secret, unwrap
 from tools.plan import Plan, write_plan
 
 JOURNAL, SNAPSHOTS, EVENTS = naming.REGISTRY_TOPICS
@@ -138,15 +140,51 @@ def test_failover_makes_the_promoted_region_the_writer_and_failback_returns_it()
 )
 def test_clients_get_the_registry_url_that_reaches_the_writer(architecture_file, writer, expected):
     t = topology_of(_with_registry(raw(architecture_file), writer))
-    settings_ = builders.client_settings(t)
+    settings_ = builders.client_settings(t, "app")
     assert settings_ is not None
     assert settings_["url"] == expected == settings_["properties"]["apicurio.registry.url"]
     assert set(settings_["regional_urls"]) == set(registry.regions(t))
 
 
+def test_clients_authenticate_to_every_registry_through_one_realm_and_get_their_secret_only_as_a_secret(program):
+    rec = program("examples/schema-registry.yaml")
+    realm = "https://sso.example.com/realms/payments"
+    auths = [unwrap(r.inputs)["spec"]["app"]["auth"] for r in rec.of_type("kubernetes:registry.apicur.io/v1:ApicurioRegistry3")]
+    # The same realm in every region: a token a client got keeps working after the shared name fails over.
+    assert len(auths) == len(registry.regions(rec.topology)) and all(a == auths[0] for a in auths)
+    assert auths[0]["authServerUrl"] == realm and auths[0]["enabled"] and not auths[0]["anonymousReadsEnabled"]
+    for user, entry in rec.outputs["clients"].items():
+        sr = entry["schema_registry"]
+        assert is_secret(sr["client_secret"]) and not is_secret(sr["properties"]), user
+        assert sr["properties"]["apicurio.registry.auth.client.id"] == user
+        assert sr["properties"]["apicurio.registry.auth.service.token.endpoint"] == f"{realm}/protocol/openid-connect/token"
+
+
+@pytest.mark.parametrize(
+    ("secrets", "secret", "fragment"),
+    [
+        (None, True, "schema_registry.auth needs registryClientSecrets"),
+        ({"payments-service": "s3cret-value"}, False, "stored in plain text"),
+        ({}, True, "no client secret for payments-service"),
+        ({"payments-service": "s3cret-value", "ghost": "other-value"}, True, "names ghost, not users"),
+    ],
+)
+def test_the_client_secrets_setting_is_checked_before_anything_is_registered(secrets, secret, fragment):
+    t = topology_of(raw("examples/schema-registry.yaml"))
+    key = f"kafka-multiregion:{registry.CLIENT_SECRETS_SETTING}"
+    config = {} if secrets is None else {key: json.dumps(secrets)}
+    pulumi.runtime.set_all_config(config, secret_keys=list(config) if secret else [])
+    try:
+        with pytest.raises(builders.SettingError, match=fragment) as info:
+            builders.client_secrets(t, pulumi.Config("kafka-multiregion"))
+        assert "s3cret-value" not in str(info.value)
+    finally:
+        pulumi.runtime.set_all_config({}, secret_keys=[])
+
+
 def test_registry_off_leaves_clients_and_flows_alone():
     t = topology_of(raw("stacks/dev.yaml"))
-    assert builders.client_settings(t) is None
+    assert builders.client_settings(t, "app") is None
     assert registry.regions(t) == ()
     assert all(JOURNAL not in p.topics for p in mirror.flow_plans(t))
 

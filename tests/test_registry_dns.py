@@ -66,7 +66,7 @@ def test_registry_names_add_no_check_and_no_failover_group_and_every_client_url_
             assert rec.name == registry.regional_dns_name(t, rec.target.region) and rec.health_check is None
     follows = {f for g in failover_groups(t) for f in g.followers}
     assert follows == ({shared} & {r.name for r in added if r.health_check is not None})
-    client = builders.client_settings(t)
+    client = builders.client_settings(t, "app")
     assert client is not None
     names = {r.name for r in records(t)}
     assert client["url"].split("/")[2] in names

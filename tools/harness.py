@@ -14,7 +14,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from stacks.model import ContextAccess, Topology
+from stacks.registry import CLIENT_SECRETS_SETTING
 
 PROJECT = "kafka-multiregion"
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,7 +226,14 @@ def fake_config(topology: Topology, stack_file: str) -> dict[str, str]:
             config[f"{PROJECT}:{region.kubernetes.secret_key}"] = (
                 f"apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: kubeconfig-secret-{token}\n"
             )
+    if topology.schema_registry is not None and topology.schema_registry.auth is not None:
+        config[f"{PROJECT}:{CLIENT_SECRETS_SETTING}"] = json.dumps(fake_registry_client_secrets(topology.users))
     return config
+
+
+def fake_registry_client_secrets(users: Iterable[str]) -> dict[str, str]:
+    """What an OIDC realm would have issued each user: recognisable and unique, for the secret-hygiene checks."""
+    return {u: "registry-client-secret-" + hashlib.sha256(f"registry:{u}".encode()).hexdigest()[:20] for u in sorted(users)}
 
 
 def run_program(stack_file: str | Path, topology: Topology, *, real_pki: bool = False) -> Recording:
@@ -236,6 +245,8 @@ def run_program(stack_file: str | Path, topology: Topology, *, real_pki: bool = 
     monitor = RecordingMonitor(mocks)
     config = fake_config(topology, str(stack_file))
     mocks.secrets_seen.update(v for k, v in config.items() if not k.endswith(":topology"))
+    if secrets := config.get(f"{PROJECT}:{CLIENT_SECRETS_SETTING}"):
+        mocks.secrets_seen.update(json.loads(secrets).values())
     main = ROOT / "__main__.py"
     code = compile(main.read_text(encoding="utf-8"), str(main), "exec")
 

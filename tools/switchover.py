@@ -540,8 +540,14 @@ def prepare_failback(o: Operation) -> None:
     rev_into_primary = o.forward  # SOURCE (promoted) -> TARGET (primary)
     primary = o.cluster(o.progress.target)
     o.open_target()
-    if primary.reachable() and primary.worker_members(rev_into_primary):
-        return
+    if primary.reachable():
+        # Back after a failover, it was never fenced: clients still resolving it by an old answer would write
+        # records nobody copies, and the consumers it lists from before are gone. Fenced like a switchover leaves
+        # its source; the failback lifts it at target-open.
+        if how := o.set_fence(primary.region, o.flow(primary.region, o.progress.source), on=True):
+            o.ctx.say(f"  {primary.region} refuses application writes and commits until the failback opens it ({how})")
+        if primary.worker_members(rev_into_primary):
+            return
     promoted = o.cluster(o.progress.source)
     start = promoted.group_offsets(
         naming.reverse_start_group(rev_into_primary.source, rev_into_primary.target), rev_into_primary.topics

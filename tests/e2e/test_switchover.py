@@ -12,8 +12,9 @@ through everything:
    (duplicates within what they had read but could not commit); seconds from the start to the first record
    acknowledged by the new side.
 2. failover to us-west-2 with us-east-1 killed: the acknowledged records lost are no more than the lag at the
-   kill; then us-east-1 comes back and ``failback`` returns to it: nothing written on us-west-2 is lost, and the
-   reverse flow copied no record us-east-1 already had (0 duplicates made by the failback).
+   kill; then us-east-1 comes back and ``failback`` returns to it: nothing written on us-west-2 is lost, the
+   reverse flow copied no record us-east-1 already had (0 duplicates made by the failback), and the consumer
+   groups' offsets are moved back (the consumers us-east-1 still lists from before the kill are waited out).
 Figures go to ``tests/e2e/.cache/report.json``.
 """
 
@@ -283,6 +284,10 @@ def _failover_and_failback(estate: Estate) -> None:
     assert rc == 0, out_back
     back_steps = _step_times(out_back)
     assert estate.answering() == PRIMARY
+    # Back from the dead, the primary still lists the consumers it had at the kill: the failback fences it, waits
+    # them out and moves the groups (left as they were, each would re-read everything since the kill).
+    assert f"{PRIMARY} refuses application writes and commits until the failback opens it" in out_back, out_back
+    assert "offsets there are left" not in out_back and out_back.count(" committed {") == 2, out_back
     time.sleep(STEADY)
     traffic.stop_producers()
     _wait_idle([log for log, _ in traffic.producers], 3, 60)

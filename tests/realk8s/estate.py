@@ -21,10 +21,12 @@ from typing import Any
 import yaml
 
 from components.confluent import CFK_CHART, CFK_CHART_VERSION_PINNED
+from stacks.registry import CLIENT_SECRETS_SETTING
 from tests.realk8s.cluster import Cluster
 from tests.realk8s.drive import PROJECT
 from tests.realk8s.engine import Binaries
 from tests.realk8s.standin import StandIn
+from tools.harness import fake_registry_client_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -135,7 +137,16 @@ class Estate:
             access = region["kubernetes"]
             if access["kind"] == "kubeconfig":
                 config[f"{PROJECT}:{access['secret_key']}"] = [self.clusters[region["name"]].kubeconfig(), True]
+        if (topology.get("schema_registry") or {}).get("auth"):
+            config[f"{PROJECT}:{CLIENT_SECRETS_SETTING}"] = [json.dumps(self.registry_client_secrets(topology)), True]
         return config
+
+    @staticmethod
+    def registry_client_secrets(topology: dict[str, Any]) -> dict[str, str]:
+        """The stack setting registryClientSecrets, where the topology's registry has ``auth`` (empty otherwise)."""
+        if not (topology.get("schema_registry") or {}).get("auth"):
+            return {}
+        return fake_registry_client_secrets(topology.get("users") or {})
 
     def context_kubeconfig(self, topology: dict[str, Any]) -> Path:
         """One kubeconfig with a context per `kind: context` region, named as the topology names it."""

@@ -245,7 +245,7 @@ def assert_secrets_encrypted(estate: Estate, topology: dict[str, Any]) -> int:
     assert generated.get("random:index/randomPassword:RandomPassword"), "no generated password found in the export"
     assert generated.get("tls:index/privateKey:PrivateKey"), "no generated private key found in the export"
     text = estate.state_file().read_text()
-    values = [v for vs in generated.values() for v in vs]
+    values = [v for vs in generated.values() for v in vs] + list(estate.registry_client_secrets(topology).values())
     leaked = [
         i for i, v in enumerate(values)
         if v in text or base64.b64encode(v.encode()).decode() in text or v.replace("\n", "\\n") in text
