@@ -292,7 +292,7 @@ class Operation:
         ends, target_ends = src.end_offsets(plan_.topics), dst.end_offsets(plan_.remote_topics)
         syncs = dst.offset_syncs(plan_)
         groups = src.groups(plan_)
-        self.wait_departed(groups)  # done before the fence on a switchover; a failover (or a resumed run) waits here
+        self.wait_departed(groups)  # done at `checked`, before the fence; a run resumed after the fence waits here
         for group in groups:
             committed = src.group_offsets(group, plan_.topics)
             if not committed:
