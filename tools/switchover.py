@@ -219,21 +219,23 @@ class Operation:
         # Before the fence, while clients still write: waiting here costs no write downtime.
         self.wait_departed(src.groups(plan_))
 
-    def wait_departed(self, groups: list[str]) -> None:
-        """Wait until a fenced target lists no members in ``groups``.
+    def wait_departed(self, groups: list[str]) -> set[str]:
+        """Wait until a fenced target lists no members in ``groups``; the groups with members it keeps (live ones,
+        on a target that is not fenced).
 
         A fenced cluster refuses its applications' heartbeats and LeaveGroup alike (DENY Read on every group), so
         consumers that left it while it was fenced (a failback soon after a switchover) stay listed until their
         session times out (45 s by default). They are gone, not live, but their group's offsets cannot be moved
         while they are listed; left as they are, the group would re-read everything since it left.
         """
-        src, dst = self.cluster(self.progress.source), self.cluster(self.progress.target)
-        if dst.fenced(self.t, self.flow(dst.region, src.region)) is not True:
-            return
-        for group in groups:
-            if dst.group_active(group):
-                self.ctx.say(f"  {group}: members that left fenced {dst.region} are listed until their session times out")
-                self.until(f"{group}'s members on fenced {dst.region} to time out", lambda: not dst.group_active(group))  # noqa: B023 (called at once)
+        dst = self.cluster(self.progress.target)
+        listed = {g for g in groups if dst.group_active(g)}
+        if not listed or dst.fenced(self.t, self.reverse) is not True:
+            return listed
+        for group in sorted(listed):
+            self.ctx.say(f"  {group}: members that left fenced {dst.region} are listed until their session times out")
+            self.until(f"{group}'s members on fenced {dst.region} to time out", lambda: not dst.group_active(group))  # noqa: B023 (called at once)
+        return set()
 
     def lag(self, src: Cluster, dst: Cluster, plan_: mirror.FlowPlan) -> Positions:
         ends, copied = src.end_offsets(plan_.topics), dst.copied(plan_)
@@ -292,7 +294,7 @@ class Operation:
         ends, target_ends = src.end_offsets(plan_.topics), dst.end_offsets(plan_.remote_topics)
         syncs = dst.offset_syncs(plan_)
         groups = src.groups(plan_)
-        self.wait_departed(groups)  # done at `checked`, before the fence; a run resumed after the fence waits here
+        live = self.wait_departed(groups)  # waited at `checked`, before the fence; a run resumed after it waits here
         for group in groups:
             committed = src.group_offsets(group, plan_.topics)
             if not committed:
@@ -303,7 +305,7 @@ class Operation:
                 got = translate(c, ends.get((topic, p), 0), target_ends.get(remote, 0), syncs.get((topic, p), []))
                 if got is not None:
                     moved[remote] = got
-            if dst.group_active(group):
+            if group in live:
                 self.ctx.say(f"  {group}: members already on {dst.region}; its offsets there are left as they are")
                 continue
             dst.set_group_offsets(group, moved)
@@ -544,7 +546,7 @@ def prepare_failback(o: Operation) -> None:
         # Back after a failover, it was never fenced: clients still resolving it by an old answer would write
         # records nobody copies, and the consumers it lists from before are gone. Fenced like a switchover leaves
         # its source; the failback lifts it at target-open.
-        if how := o.set_fence(primary.region, o.flow(primary.region, o.progress.source), on=True):
+        if how := o.set_fence(primary.region, o.reverse, on=True):
             o.ctx.say(f"  {primary.region} refuses application writes and commits until the failback opens it ({how})")
         if primary.worker_members(rev_into_primary):
             return
