@@ -271,7 +271,7 @@ def client_secrets(topology: Topology, config: pulumi.Config) -> dict[str, pulum
     ``registryClientSecrets`` (a map user -> secret); {} without an ``auth`` section. Read once here, checked
     against the users, and held as Pulumi secrets from then on."""
     sr = topology.schema_registry
-    if sr is None or sr.auth is None:
+    if sr is None or sr.auth is None or not topology.users:
         return {}
     key = registry.CLIENT_SECRETS_SETTING
     how = f"pulumi config set --secret --path '{key}.<user>' <the client secret from the realm>"

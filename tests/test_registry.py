@@ -182,6 +182,13 @@ def test_the_client_secrets_setting_is_checked_before_anything_is_registered(sec
         pulumi.runtime.set_all_config({}, secret_keys=[])
 
 
+def test_an_estate_without_application_users_needs_no_client_secrets():
+    data = raw("examples/schema-registry.yaml")
+    data["users"] = {}
+    pulumi.runtime.set_all_config({}, secret_keys=[])
+    assert builders.client_secrets(topology_of(data), pulumi.Config("kafka-multiregion")) == {}
+
+
 def test_registry_off_leaves_clients_and_flows_alone():
     t = topology_of(raw("stacks/dev.yaml"))
     assert builders.client_settings(t, "app") is None

@@ -226,7 +226,7 @@ def fake_config(topology: Topology, stack_file: str) -> dict[str, str]:
             config[f"{PROJECT}:{region.kubernetes.secret_key}"] = (
                 f"apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: kubeconfig-secret-{token}\n"
             )
-    if topology.schema_registry is not None and topology.schema_registry.auth is not None:
+    if topology.schema_registry is not None and topology.schema_registry.auth is not None and topology.users:
         config[f"{PROJECT}:{CLIENT_SECRETS_SETTING}"] = json.dumps(fake_registry_client_secrets(topology.users))
     return config
 

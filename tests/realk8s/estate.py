@@ -137,8 +137,8 @@ class Estate:
             access = region["kubernetes"]
             if access["kind"] == "kubeconfig":
                 config[f"{PROJECT}:{access['secret_key']}"] = [self.clusters[region["name"]].kubeconfig(), True]
-        if (topology.get("schema_registry") or {}).get("auth"):
-            config[f"{PROJECT}:{CLIENT_SECRETS_SETTING}"] = [json.dumps(self.registry_client_secrets(topology)), True]
+        if secrets := self.registry_client_secrets(topology):
+            config[f"{PROJECT}:{CLIENT_SECRETS_SETTING}"] = [json.dumps(secrets), True]
         return config
 
     @staticmethod
