@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -23,7 +25,7 @@ from stacks.model import Topology
 from tests.conftest import raw, run_oracle, topology_of
 from tests.generated import topologies
 from tools import invariants
-from tools.harness import is_secret, unwrap
+from tools.harness import is_secret, run_program, unwrap
 from tools.plan import Plan, write_plan
 
 JOURNAL, SNAPSHOTS, EVENTS = naming.REGISTRY_TOPICS
@@ -180,6 +182,37 @@ def test_the_client_secrets_setting_is_checked_before_anything_is_registered(sec
         assert "s3cret-value" not in str(info.value)
     finally:
         pulumi.runtime.set_all_config({}, secret_keys=[])
+
+
+def _public(value: Any) -> Any:
+    if is_secret(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _public(v) for k, v in value.items()}
+    return [_public(v) for v in value] if isinstance(value, list) else value
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topologies(), st.sampled_from(["https://sso.example.com/realms/kafka", "https://id.corp.example:8443/auth/realms/x/"]))
+def test_every_generated_estate_with_registry_auth_gives_each_user_its_secret_as_a_secret_only(data, issuer):
+    names = [r["name"] for r in data["regions"] if not r.get("decommission")]
+    writer = names[0] if data["architecture"] in ("active-active", "partitioned-domain") else None
+    data = _with_registry(data, writer)
+    data["schema_registry"]["auth"] = {"issuer": issuer}
+    t = topology_of(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stack.yaml"
+        path.write_text(yaml.safe_dump(data))
+        rec = run_program(str(path), t)
+    assert invariants.check(rec) == []
+    auths = [unwrap(r.inputs)["spec"]["app"]["auth"] for r in rec.of_type("kubernetes:registry.apicur.io/v1:ApicurioRegistry3")]
+    assert len(auths) == len(registry.regions(t)) and all(a["authServerUrl"] == issuer.rstrip("/") for a in auths)
+    assert set(rec.outputs["clients"]) == set(t.users)
+    plain = json.dumps(_public(rec.outputs["clients"]))  # every leaf not marked secret
+    for user, entry in rec.outputs["clients"].items():
+        assert is_secret(entry["schema_registry"]["client_secret"]), user
+        assert entry["schema_registry"]["properties"]["apicurio.registry.auth.client.id"] == user
+    assert not [s for s in rec.secrets if len(s) >= 12 and s in plain]
 
 
 def test_an_estate_without_application_users_needs_no_client_secrets():
