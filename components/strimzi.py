@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stacks import naming
+from stacks import naming, ownership
 from stacks.model import (
     SUPER_USERS,
     Acl,
     AclResourceType,
     Quotas,
     Region,
-    ReplicationPolicy,
     Topology,
 )
 
@@ -344,26 +343,18 @@ def application_acls(topology: Topology, name: str) -> list[dict[str, Any]]:
     """
     user = topology.users[name]
     rendered = [acl(a) for a in user.acls]
-    if not rendered and user.tenant in topology.tenants:
-        prefix = topology.tenants[user.tenant].prefix
+    if not rendered:
+        # What its tenant owns, as ``stacks.ownership`` says (a default tenant's un-prefixed topics by name).
         rendered = [
-            _prefixed("topic", prefix, ["Describe", "DescribeConfigs", "Read", "Write"]),
-            _prefixed("group", prefix, ["Describe", "Read"]),
-            _prefixed("transactionalId", prefix, ["Describe", "Write"]),
+            {
+                "type": "allow",
+                "resource": {"type": g.kind, "name": g.name, "patternType": "prefix" if g.prefix else "literal"},
+                "operations": list(g.operations),
+                "host": "*",
+            }
+            for g in ownership.tenant_grants(topology, name)
         ]
-        regions = sorted(topology.tenant_regions(user.tenant))
-        if topology.policy is ReplicationPolicy.PREFIXED and len(regions) > 1:  # copies only move between its regions
-            rendered += [_prefixed("topic", f"{r}{naming.SEPARATOR}{prefix}", ["Describe", "Read"]) for r in regions]
     return sorted(rendered, key=lambda a: json.dumps(a, sort_keys=True))
-
-
-def _prefixed(rtype: str, name: str, operations: list[str]) -> dict[str, Any]:
-    return {
-        "type": "allow",
-        "resource": {"type": rtype, "name": name, "patternType": "prefix"},
-        "operations": operations,
-        "host": "*",
-    }
 
 
 def secret(topology: Topology, region: Region, name: str, component: str, keys: tuple[str, ...]) -> Manifest:

@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from stacks import naming
+from stacks import naming, ownership
 from stacks.base import CPU_RE, QUANTITY_RE, ReplicationPolicy, Resources, Strict
 from stacks.registry import SchemaRegistry
 from stacks.replication import (
@@ -806,6 +806,12 @@ class Topology(Strict):
         if owners:
             return max(owners)[1]
         return next((name for name, t in sorted(self.tenants.items()) if t.default), None)
+
+    @cached_property
+    def name_claims(self) -> dict[str, tuple[ownership.Claim, ...]]:
+        """Per region, every owner's claims on topic, group and transactional-id names (``stacks.ownership``);
+        asked for every grant, so derived once (the model is frozen)."""
+        return {r: ownership.derive_claims(self, r) for r in self.region_names}
 
     def tenant_regions(self, tenant: str | None) -> frozenset[str]:
         regions = self.tenants[tenant].regions if tenant in self.tenants else None

@@ -12,7 +12,8 @@ Deliberately not here: the classes and derived facts (``stacks.model``: ``Tenant
 
 from __future__ import annotations
 
-from stacks.model import AclResourceType, Topology
+from stacks import naming, ownership
+from stacks.model import AclEffect, PatternType, Topology
 
 Errors = list[tuple[tuple[str | int, ...], str]]
 
@@ -21,7 +22,7 @@ def check(topology: Topology, errors: Errors) -> None:
     _tenants(topology, errors)
     if topology.tenants:
         _topics(topology, errors)
-        _users(topology, errors)
+    _users(topology, errors)  # without tenants, still off the platform's names
     _replication_quota(topology, errors)
 
 
@@ -45,9 +46,34 @@ def _tenants(topology: Topology, errors: Errors) -> None:
                 )
             )
         prefixes.setdefault(tenant.prefix, name)
+        if tenant.prefix not in prefixes or prefixes[tenant.prefix] == name:
+            _prefix_reach(topology, name, errors)
         unknown = [r for r in tenant.regions or () if r not in names]
         if unknown:
             errors.append((("tenants", name, "regions"), f"regions {unknown} are not declared; use some of {sorted(names)}"))
+
+
+def _prefix_reach(topology: Topology, name: str, errors: Errors) -> None:
+    """Every prefix the tenant's users are given (its own, and its copies' '<region>.<prefix>') reaches only its
+    names, in every region: not another tenant's (nested prefixes), not a region's copies, not the platform's."""
+    prefix = topology.tenants[name].prefix
+    for r in topology.region_names:
+        for kind in ownership.KINDS:
+            granted = [prefix] + [naming.remote_topic(True, x, prefix) for x in topology.region_names if kind == ownership.TOPIC]
+            for p in granted:
+                what = ownership.reach(topology, r, ownership.Grant(kind, p, True, ()), name)
+                if what is None:
+                    continue
+                errors.append(
+                    (
+                        ("tenants", name, "prefix"),
+                        f"tenant {name!r}'s {kind} prefix {p!r} reaches {what} in {r}: Kafka matches a PREFIXED ACL "
+                        "by plain string prefix, so its users would read and write them; choose a prefix that no "
+                        "other tenant's prefix, region name + '.' or platform name starts with, and that starts none "
+                        f"of them (such as '{name}.')",
+                    )
+                )
+                return
 
 
 def _topics(topology: Topology, errors: Errors) -> None:
@@ -84,54 +110,88 @@ def _topics(topology: Topology, errors: Errors) -> None:
 def _users(topology: Topology, errors: Errors) -> None:
     for uname, user in sorted(topology.users.items()):
         path: tuple[str | int, ...] = ("users", uname)
-        if user.tenant is None:
-            if topology.tenants:
-                errors.append(
-                    (
-                        (*path, "tenant"),
-                        f"with tenants declared every user belongs to one; set tenant to one of {sorted(topology.tenants)}",
-                    )
-                )
+        if topology.tenants and not _member(topology, uname, path, errors):
             continue
-        if user.tenant not in topology.tenants:
-            errors.append(((*path, "tenant"), f"tenant {user.tenant!r} is not declared; use one of {sorted(topology.tenants)}"))
-            continue
-        tenant = topology.tenants[user.tenant]
-        allowed = topology.tenant_regions(user.tenant)
-        outside = sorted(set(topology.user_regions(uname)) - allowed)
-        if outside:
-            errors.append(
-                (
-                    (*path, "regions"),
-                    f"tenant {user.tenant!r} uses {sorted(allowed)}, so {uname!r} cannot exist in {outside}; list regions of its tenant",
-                )
-            )
+        owner = user.tenant if topology.tenants else None
+        prefix = topology.tenants[user.tenant].prefix if user.tenant in topology.tenants else ""
+        regions = topology.user_regions(uname)
         for i, acl in enumerate(user.acls):
             res = acl.resource
-            if res.type not in (AclResourceType.TOPIC, AclResourceType.GROUP) or acl.effect.value == "deny":
+            if res.type.value not in ownership.KINDS or acl.effect is AclEffect.DENY:
                 continue
-            if not _within(topology, res.name, tenant.prefix):
-                errors.append(
-                    (
-                        (*path, "acls", i, "resource", "name"),
-                        f"{res.type.value} {res.name!r} is outside tenant {user.tenant!r}'s prefix {tenant.prefix!r}; a tenant's users act on its own topics and groups (and their remote copies)",
-                    )
+            grant = ownership.Grant(res.type.value, res.name, res.pattern is PatternType.PREFIX, ())
+            hit = _first_reach(topology, regions, grant, owner)
+            if hit is None:
+                continue
+            region, what = hit
+            shape = f"prefix {res.name!r}" if grant.prefix else f"{res.type.value} {res.name!r}"
+            if owner is None:
+                fix = "name the application's own resources, literally or by a prefix none of those start with"
+            else:
+                fix = (
+                    f"it is outside tenant {owner!r}'s prefix {prefix!r}; a tenant's users act on its own topics and "
+                    "groups (and their remote copies): "
+                    + (f"start the prefix with {prefix!r}" if grant.prefix else "name one of its own")
                 )
+            errors.append(
+                (
+                    (*path, "acls", i, "resource", "name"),
+                    f"{shape} reaches {what} in {region}"
+                    + (" (Kafka matches a PREFIXED ACL by plain string prefix)" if grant.prefix else "")
+                    + (" ('*' matches every name)" if res.name == "*" else "")
+                    + f"; {fix}",
+                )
+            )
         for group in user.groups:
-            if not group.startswith(tenant.prefix):
-                errors.append(
-                    (
-                        (*path, "groups"),
-                        f"group {group!r} is outside tenant {user.tenant!r}'s prefix {tenant.prefix!r}; name it '{tenant.prefix}{group}'",
-                    )
+            hit = _first_reach(topology, regions, ownership.Grant(ownership.GROUP, group, False, ()), owner)
+            if hit is None:
+                continue
+            fix = f"name it '{prefix}{group}'" if owner is not None else "rename it"
+            errors.append(
+                (
+                    (*path, "groups"),
+                    f"group {group!r} falls under {hit[1]} in {hit[0]}"
+                    + (f", outside tenant {owner!r}'s prefix {prefix!r}" if owner is not None else "")
+                    + f"; {fix}",
                 )
+            )
 
 
-def _within(topology: Topology, name: str, prefix: str) -> bool:
-    """A name inside a tenant's prefix, directly or as a remote copy ('<region>.<prefix>...')."""
-    if name == "*":
+def _member(topology: Topology, uname: str, path: tuple[str | int, ...], errors: Errors) -> bool:
+    """The user belongs to a declared tenant and stays in its regions; False when there is no tenant to judge by."""
+    user = topology.users[uname]
+    if user.tenant is None:
+        errors.append(
+            (
+                (*path, "tenant"),
+                f"with tenants declared every user belongs to one; set tenant to one of {sorted(topology.tenants)}",
+            )
+        )
         return False
-    return name.startswith(prefix) or any(name.startswith(f"{r}.{prefix}") for r in topology.region_names)
+    if user.tenant not in topology.tenants:
+        errors.append(((*path, "tenant"), f"tenant {user.tenant!r} is not declared; use one of {sorted(topology.tenants)}"))
+        return False
+    allowed = topology.tenant_regions(user.tenant)
+    outside = sorted(set(topology.user_regions(uname)) - allowed)
+    if outside:
+        errors.append(
+            (
+                (*path, "regions"),
+                f"tenant {user.tenant!r} uses {sorted(allowed)}, so {uname!r} cannot exist in {outside}; list regions of its tenant",
+            )
+        )
+    return True
+
+
+def _first_reach(
+    topology: Topology, regions: tuple[str, ...], grant: ownership.Grant, owner: str | None
+) -> tuple[str, str] | None:
+    """(region, what) of the first name of another owner ``grant`` reaches in one of ``regions``."""
+    for r in regions:
+        what = ownership.reach(topology, r, grant, owner)
+        if what is not None:
+            return r, what
+    return None
 
 
 def _replication_quota(topology: Topology, errors: Errors) -> None:

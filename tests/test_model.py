@@ -344,6 +344,85 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "users.payments-ledger.groups",
         "name it 'payments.ledger'",
     ),
+    "a tenant prefix nested in another's": (
+        "examples/multi-tenant.yaml",
+        _set("tenants/analytics/prefix", "pay"),
+        "tenants.analytics.prefix",
+        "prefix 'pay' reaches names starting 'payments.' (tenant 'payments''s prefix)",
+    ),
+    "a tenant prefix that starts a region's remote copies": (
+        "examples/multi-tenant.yaml",
+        _set("tenants/analytics/prefix", "us-"),
+        "tenants.analytics.prefix",
+        "reaches names starting 'us-east-1.' (the copies and MirrorMaker topics from us-east-1)",
+    ),
+    "a tenant prefix over the schema registry's topics": (
+        "examples/multi-tenant.yaml",
+        _set("tenants/analytics/prefix", "kafkasql"),
+        "tenants.analytics.prefix",
+        "reaches 'kafkasql-journal' (the schema registry's topic)",
+    ),
+    "a tenant prefix over MirrorMaker's own topics, groups and transactional ids": (
+        "examples/multi-tenant.yaml",
+        _set("tenants/analytics/prefix", "mm"),
+        "tenants.analytics.prefix",
+        "reaches names starting 'mm2-' (MirrorMaker 2's Connect storage and offset-sync topics)",
+    ),
+    "a tenant prefix over the heartbeat Connect's topics": (
+        "examples/multi-tenant.yaml",
+        _set("tenants/analytics/prefix", "heart"),
+        "tenants.analytics.prefix",
+        "reaches names starting 'heartbeats-'",
+    ),
+    "a tenant's user whose prefix ACL reaches another tenant": (
+        "examples/multi-tenant.yaml",
+        _set("users/payments-ledger/acls/0/resource", {"type": "topic", "name": "a", "pattern": "prefix"}),
+        "users.payments-ledger.acls[0].resource.name",
+        "prefix 'a' reaches names starting 'analytics.' (tenant 'analytics''s prefix)",
+    ),
+    "a tenant's user whose transactional-id prefix is another tenant's": (
+        "examples/multi-tenant.yaml",
+        _set("users/payments-ledger/acls/0/resource", {"type": "transactionalId", "name": "analytics.", "pattern": "prefix"}),
+        "users.payments-ledger.acls[0].resource.name",
+        "start the prefix with 'payments.'",
+    ),
+    "a tenant's user reading every name with '*'": (
+        "examples/multi-tenant.yaml",
+        _set("users/payments-ledger/acls/0/resource", {"type": "topic", "name": "*"}),
+        "users.payments-ledger.acls[0].resource.name",
+        "('*' matches every name)",
+    ),
+    "a user's prefix ACL over MirrorMaker's topics, without tenants": (
+        "stacks/prod.yaml",
+        _set("users/analytics/acls/0/resource/name", "mm"),
+        "users.analytics.acls[0].resource.name",
+        "prefix 'mm' reaches names starting 'mm2-'",
+    ),
+    "a user's prefix ACL over a region's copies and MirrorMaker's checkpoints": (
+        "stacks/prod.yaml",
+        _set("users/analytics/acls/0/resource/name", "us-east-1."),
+        "users.analytics.acls[0].resource.name",
+        "reaches names starting 'us-east-1.' (the copies and MirrorMaker topics from us-east-1)",
+    ),
+    "a user's group named like MirrorMaker's Connect group": (
+        "stacks/dev.yaml",
+        _both(
+            _set("users/orders-service/groups", ["mm2-us-east-1-to-us-west-2"]),
+            _set("users/orders-service/acls/1/resource/name", "mm2-us-east-1-to-us-west-2"),
+        ),
+        "users.orders-service.groups",
+        "falls under 'mm2-us-east-1-to-us-west-2' (the group of mm2-us-east-1-to-us-west-2)",
+    ),
+    "another tenant's user naming the default tenant's topic": (
+        "examples/multi-tenant.yaml",
+        _both(
+            _set("tenants/payments/default", True),
+            _set("topics/orders", {"partitions": 3}),
+            _set("users/analytics-etl/acls", [{"resource": {"type": "topic", "name": "orders"}, "operations": ["Read"]}]),
+        ),
+        "users.analytics-etl.acls[0].resource.name",
+        "reaches 'orders' (tenant 'payments''s topic)",
+    ),
     "a tenant's topic hosted outside its regions": (
         "examples/multi-tenant.yaml",
         _set("topics/analytics.clicks/regions", ["eu-west-1"]),
@@ -760,3 +839,25 @@ def test_the_config_key_tables_are_kafka_4_3_1s_own():
     assert {k: ours[k] for k in ("kafka_version", "topic", "broker")} == {
         k: theirs[k] for k in ("kafka_version", "topic", "broker")
     }
+
+
+def test_a_default_tenants_user_uses_the_unprefixed_topics_its_tenant_owns():
+    # Found by issue 24: its user without ACLs was given only the tenant's prefix, and one naming such a topic
+    # was refused; it must get them by name (and their copies), never a prefix reaching another tenant.
+    from components.strimzi import application_acls
+
+    data = raw("examples/multi-tenant.yaml")
+    data["tenants"]["payments"]["default"] = True
+    data["topics"]["orders"] = {"partitions": 3}
+    data["users"]["payments-ledger"]["acls"].append({"resource": {"type": "topic", "name": "orders"}, "operations": ["Read"]})
+    t = validate_data(data, "default-tenant")
+    acls = {
+        (a["resource"]["type"], a["resource"]["name"], a["resource"]["patternType"]): a["operations"]
+        for a in application_acls(t, "payments-api")
+    }
+    assert acls[("topic", "orders", "literal")] == ["Describe", "DescribeConfigs", "Read", "Write"]
+    assert acls[("topic", "us-east-1.orders", "literal")] == ["Describe", "Read"]
+    assert acls[("topic", "payments.", "prefix")] == ["Describe", "DescribeConfigs", "Read", "Write"]
+    assert not [
+        k for k in acls if k[2] == "prefix" and not k[1].startswith(("payments.", "us-east-1.payments.", "eu-west-1.payments."))
+    ]
