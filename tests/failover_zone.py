@@ -13,11 +13,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from components.dns_records import TAG_ENV, TAG_REGION, TAG_ROLE
+from components.dns_records import TAG_ENV, TAG_REGION, TAG_ROLE, TAG_SWITCHED_OFF
 from stacks.loader import validate_data
 from tests.fault_proxy import FaultProxy
 from tests.moto_server import CREDENTIALS, MotoServer, seed, switch_state
@@ -87,6 +88,22 @@ class Zone:
     def switches(self) -> dict[str, tuple[bool, bool]]:
         """Each check's (inverted, marked as switched off by the tool), read straight from the server."""
         return {i: (inv, mark is not None) for i, (inv, mark) in switch_state(self.r53).items()}
+
+    def read_back(self) -> tuple[Any, dict[str, tuple[bool, bool]]]:
+        """The whole of Route53 as the server holds it: every zone's record sets with each check's configuration
+        and tags (all but the switches' state), and each check's (inverted, marked) as ``switches`` reads it."""
+        zones = self.r53.list_hosted_zones()["HostedZones"]
+        records = {
+            z["Id"]: self.r53.list_resource_record_sets(HostedZoneId=z["Id"], MaxItems="300")["ResourceRecordSets"] for z in zones
+        }
+        checks = {
+            hc["Id"]: (
+                {k: v for k, v in hc["HealthCheckConfig"].items() if k != "Inverted"},
+                {k: v for k, v in self._tags(hc["Id"]).items() if k != TAG_SWITCHED_OFF},
+            )
+            for hc in self.r53.list_health_checks()["HealthChecks"]
+        }
+        return (records, checks), self.switches()
 
     def answers(self, text: str) -> list[str]:
         return [line.strip() for line in text.splitlines() if " answers with " in line]

@@ -3,8 +3,11 @@
 Owns: forwarding each request to the server (loopback only, every upstream call with a timeout), and per rule
 doing something else with the Nth matching request: ``lose`` (forward it, so the server applies it, then close
 the connection without an answer), ``refuse`` (answer with a Route53 error without forwarding), ``hang`` (never
-answer; held at most ``HANG_SECONDS``), ``garbage`` (answer 200 with a body that is not XML), ``die`` (stop
-the whole proxy: the server is gone, later connections are refused). ``down`` lists health checks whose
+answer; held at most ``HANG_SECONDS``), ``garbage`` (answer 200 with a body that is not XML), ``html`` (answer
+``page_status``, 200 by default, with a well-formed HTML page without forwarding, as a proxy or captive portal
+does: botocore parses it into an empty result, or an error without a code), ``ack`` (answer 200 with an empty body without forwarding, the way moto answers a tag change:
+an answer that looks like Route53's for a change never made), ``die`` (stop the whole proxy: the server is gone,
+later connections are refused). ``down`` lists health checks whose
 checkers report failure, the way Route53 answers GetHealthCheckStatus for an endpoint that is really down
 (moto always reports success). Each request is logged as "METHOD path".
 
@@ -26,6 +29,10 @@ UPDATE_CHECK = r"POST /2013-04-01/healthcheck/[^/]+$"
 TAG_CHECK = r"POST /2013-04-01/tags/healthcheck/[^/]+$"
 LIST_CHECKS = r"GET /2013-04-01/healthcheck(\?.*)?$"
 ANY_READ = r"GET "
+ANY_CALL = r"^"
+
+# Well-formed, so it parses as XML: what a proxy's or captive portal's page looks like to botocore.
+HTML_PAGE = b"<html><head><title>Sign in</title></head><body><p>Sign in to the guest network</p></body></html>"
 
 
 def error_xml(code: str, message: str) -> bytes:
@@ -38,12 +45,13 @@ def error_xml(code: str, message: str) -> bytes:
 
 @dataclass
 class Rule:
-    action: str  # lose | refuse | hang | garbage | die
+    action: str  # lose | refuse | hang | garbage | html | ack | die
     pattern: str  # matched against "METHOD path"
     nth: int = 1  # the first matching request it applies to
     times: int = 1  # how many matching requests from there on (0: all)
     status: int = 403
     code: str = "AccessDenied"
+    page_status: int = 200  # html
     seen: int = 0
 
     def applies(self, line: str) -> bool:
@@ -111,6 +119,13 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 return
             if action == "garbage":
                 self._answer(200, b"<html><body>502 Bad Gateway from a captive portal</body></html", "text/html")
+                return
+            if action == "html":
+                assert rule is not None
+                self._answer(rule.page_status, HTML_PAGE, "text/html; charset=utf-8")
+                return
+            if action == "ack":
+                self._answer(200, b"")
                 return
             status, payload, ctype = self._forward(body)
             if action == "lose":

@@ -1,8 +1,9 @@
 """``python -m tools.failover`` as an operator runs it: a process, over HTTP, against a moto server seeded with
 the Route53 the program declares, through a proxy that injects faults, and against zones edited by hand.
 
-After every fault, Route53 read straight from the server is either as it was or as asked, and what the tool
-printed as read back is what a fresh ``status`` reads.
+After every fault, Route53 read straight from the server (the whole zone: records, checks, each switch's
+inversion and mark) is either as it was or as asked, the exit status says which (0 only when as asked), and what
+the tool printed as read back is what a fresh ``status`` reads.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
+from components.dns_records import TAG_SWITCHED_OFF
 from tests.conftest import raw
 from tests.failover_zone import Zone
-from tests.fault_proxy import ANY_READ, LIST_CHECKS, TAG_CHECK, UPDATE_CHECK, FaultProxy, Rule
+from tests.fault_proxy import ANY_CALL, ANY_READ, LIST_CHECKS, TAG_CHECK, UPDATE_CHECK, FaultProxy, Rule
 from tests.moto_server import free_port
 
 # ----------------------------------------------------------------------------------------- every architecture
@@ -188,14 +190,15 @@ def test_rollback_undoes_only_what_the_tool_did(zone):
 
 ORIGINAL, INTENDED, EITHER, PRINTED = "original", "intended", "either", "printed"
 
-# route-all us-east-1 on prod turns two switches off: tag, invert, tag, invert.
+# route-all us-east-1 on prod turns two switches off: tag, invert, tag, invert. An answer lost after Route53
+# applied the change is not a failure: the read-back decides.
 FAULTS: dict[str, tuple[list[Rule], int, str, str]] = {
     "answer lost once, botocore retries": ([Rule("lose", UPDATE_CHECK)], 0, INTENDED, "done; Route53 read back"),
     "every answer lost after the change was applied": (
-        [Rule("lose", UPDATE_CHECK, times=0)], 6, ORIGINAL, "the change had been applied, and is undone: read back, Route53 is as it was",
+        [Rule("lose", UPDATE_CHECK, times=0)], 0, INTENDED, "invert it: the connection to Route53 broke before an answer arrived; read back, it is applied",
     ),
     "the read after the change lost: the change stands": (
-        [Rule("lose", LIST_CHECKS, nth=2, times=3)], 6, INTENDED, "read back: the change is complete, Route53 is as asked",
+        [Rule("lose", LIST_CHECKS, nth=2, times=3)], 0, INTENDED, "read back, Route53 holds what was asked",
     ),
     "the second change refused": ([Rule("refuse", UPDATE_CHECK, nth=2)], 5, ORIGINAL, "AWS refused UpdateHealthCheck: AccessDenied"),
     "the second change throttled on every attempt": (
@@ -206,6 +209,19 @@ FAULTS: dict[str, tuple[list[Rule], int, str, str]] = {
     ),
     "a tag write refused": ([Rule("refuse", TAG_CHECK, nth=2)], 5, ORIGINAL, "Route53 is as it was"),
     "garbage instead of an answer": ([Rule("garbage", UPDATE_CHECK, nth=2)], 6, ORIGINAL, "something that is not its API"),
+    "an HTML page (200) for the change only, its mark left to undo": (
+        [Rule("html", UPDATE_CHECK, times=0)], 6, ORIGINAL,
+        "answered UpdateHealthCheck with HTTP 200 and a <html> document (text/html; charset=utf-8), not UpdateHealthCheckResponse",
+    ),
+    "an HTML page (403) for the change: not AWS refusing": (
+        [Rule("html", UPDATE_CHECK, times=0, page_status=403)], 6, ORIGINAL, "Route53 answered HTTP 403 without an API error",
+    ),
+    "an HTML page (200) for every call": (
+        [Rule("html", ANY_CALL, times=0)], 6, ORIGINAL, "answered ListHostedZonesByName with HTTP 200 and a <html> document",
+    ),
+    "the marks acknowledged, never written": (
+        [Rule("ack", TAG_CHECK, times=0)], 6, ORIGINAL, "the read-back differs: switch",
+    ),
     "a server that never answers a change": ([Rule("hang", UPDATE_CHECK, times=0)], 6, ORIGINAL, "did not answer in time"),
     "a server that never answers a read": ([Rule("hang", ANY_READ, times=0)], 6, ORIGINAL, "did not answer in time"),
     "garbage to the first read": ([Rule("garbage", LIST_CHECKS)], 6, ORIGINAL, "something that is not its API"),
@@ -217,12 +233,13 @@ FAULTS: dict[str, tuple[list[Rule], int, str, str]] = {
 def test_after_a_fault_route53_is_as_it_was_or_as_asked_and_the_tool_says_which(fault, zone, server):
     rules, code, outcome, said = FAULTS[fault]
     z = zone("stacks/prod.yaml")
-    original = z.switches()
+    rest, original = z.read_back()
     intended = {**original, **{z.check_id("switch", r): (True, True) for r in ("eu-west-1", "ap-southeast-1")}}
     z.proxy.reset(*rules)
     got, text, seconds = z.run("route-all", "us-east-1")
     assert (got, said in text) == (code, True), text
     assert seconds < 25, "every call is bounded"
+    assert "no public hosted zone" not in text, "an answer that is not Route53's is not a diagnosis of the zone"
     printed = z.answers(text.split("Route53 read back:" if got == 0 else "Route53 as read back:")[-1])
     if printed:  # what the tool printed as read back is what a fresh read says
         z.proxy.reset()
@@ -241,7 +258,61 @@ def test_after_a_fault_route53_is_as_it_was_or_as_asked_and_the_tool_says_which(
         z.proxy.reset()
         assert z.run("rollback")[0] == 0
         outcome = ORIGINAL
-    assert z.switches() == (original if outcome == ORIGINAL else intended)
+    assert z.read_back() == (rest, original if outcome == ORIGINAL else intended)
+
+
+# ----------------------------------------------------------------------------------------- marks and rollback
+
+
+@pytest.mark.parametrize("lost", [UPDATE_CHECK, TAG_CHECK], ids=["un-invert", "unmark"])
+def test_a_switch_turned_on_through_lost_answers_loses_its_mark_and_a_later_hand_off_stays_off(lost, zone):
+    """rollback's answers are lost after Route53 applied them; a switch it turned on carries no mark, so when an
+    operator later turns it off by hand, the next rollback leaves it off."""
+    z = zone("stacks/prod.yaml")
+    rest, seeded = z.read_back()
+    eu = z.check_id("switch", "eu-west-1")
+    assert z.run("drain", "eu-west-1")[0] == 0
+    assert z.read_back() == (rest, {**seeded, eu: (True, True)})
+    z.proxy.reset(Rule("lose", lost, times=0))
+    code, text, _ = z.run("rollback")
+    assert code == 0 and "read back, it is applied" in text and "done; Route53 read back" in text, text
+    assert z.read_back() == (rest, seeded), "on, and its mark gone"
+    z.proxy.reset()
+    z.r53.update_health_check(HealthCheckId=eu, Inverted=True)  # an operator turns it off by hand
+    code, text, _ = z.run("rollback")
+    assert code == 0 and "left alone: eu-west-1's switch for prod.kafka.example.com was turned off by hand" in text, text
+    assert z.read_back() == (rest, {**seeded, eu: (True, False)})
+
+
+def test_rollback_removes_a_leftover_mark_from_a_switch_that_is_on(zone):
+    """A mark on a switch that is on (left by an older tool, or by hand) is shown, and rollback removes it before
+    a hand inversion could make the switch read as this tool's."""
+    z = zone("stacks/prod.yaml")
+    rest, seeded = z.read_back()
+    eu = z.check_id("switch", "eu-west-1")
+    z.r53.change_tags_for_resource(
+        ResourceType="healthcheck", ResourceId=eu, AddTags=[{"Key": TAG_SWITCHED_OFF, "Value": "tools.failover drain eu-west-1"}]
+    )
+    assert "eu-west-1 on (leftover mark 'tools.failover drain eu-west-1': rollback removes it)" in z.run("status")[1]
+    code, text, _ = z.run("rollback")
+    assert code == 0 and "on: its leftover mark removed" in text, text
+    assert z.read_back() == (rest, seeded)
+
+
+def test_a_switch_turned_on_whose_mark_cannot_be_removed_is_turned_back_off_as_it_was(zone):
+    """The un-invert applied, the unmark refused: on with a mark is not what rollback asked, so it is undone
+    (exit 5, off and marked, as before) rather than reported done."""
+    z = zone("stacks/prod.yaml")
+    rest, seeded = z.read_back()
+    eu = z.check_id("switch", "eu-west-1")
+    assert z.run("drain", "eu-west-1")[0] == 0
+    z.proxy.reset(Rule("refuse", TAG_CHECK, times=0))
+    code, text, _ = z.run("rollback")
+    assert code == 5 and "the change had been applied in part, and is undone" in text, text
+    assert z.read_back() == (rest, {**seeded, eu: (True, True)})
+    z.proxy.reset()
+    assert z.run("rollback")[0] == 0
+    assert z.read_back() == (rest, seeded)
 
 
 def test_a_drill_whose_roll_back_fails_says_so_and_what_to_run(zone):

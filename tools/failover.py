@@ -18,14 +18,22 @@ health; turning one back on is refused while that region's endpoint check says i
 zone must match the stack exactly, and the answer the change would produce (computed from the whole zone) must
 be what the verb promises; afterwards Route53 is read back and shown as read. Records are never edited.
 
-Every call is bounded (``--call-timeout`` per attempt, three attempts, ``--deadline`` for the command). After
-any error Route53 is read back; whatever the read-back shows this command changed is undone; the state as read
-and the commands that finish or undo it are printed. Exit status, one per class:
+Every call is bounded (``--call-timeout`` per attempt, three attempts, ``--deadline`` for the command), and
+an answer counts only when it is Route53's by its content (the XML document of the call's type), whatever its
+HTTP status. A change succeeds only when Route53 read back holds what was asked, switch by switch, inversion and
+``kafka-multiregion/switched-off-by`` mark together. After any error (or a read-back that differs) Route53 is
+read back and decides: holding what was asked, the command is done (an answer lost after Route53 applied the
+change is not a failure); holding what was there before, the error's class; anything in between is undone
+from the read-back, and if that fails, exit 7. The state as read and the commands that finish or undo it are
+printed. Exit status, one per class:
 
-    0  done (or nothing to do)               4  refused: acting would not do what was asked (target down...)
-    1  a drill did not verify                5  AWS refused: credentials, profile, permissions, throttling
-    2  bad input (arguments, stack file)     6  AWS unreachable: closed port, timeout, deadline, garbage answers
-    3  the zone does not match the stack     7  Route53 left changed or unknown: run the printed commands
+    0  done, read back as asked (or nothing to do)
+    1  a drill did not verify                4  refused: acting would not do what was asked (target down...)
+    2  bad input (arguments, stack file)     5  AWS refused: credentials, profile, permissions, throttling
+    3  the zone does not match the stack     6  AWS unreachable or not the API: closed port, timeout, deadline,
+                                                answers that are not Route53's, a change not read back as asked
+                                                (Route53 read back as it was)
+    7  Route53 left changed, or not readable: run the printed commands
     8  waiting for a step the operator does (no --hook): do it, then run the same command again
     9  Kafka refused or did not answer in time (switchover, failover, failback)
    10  Kubernetes refused or did not answer in time (the write fence in KafkaUsers, with "kubeconfig" in --kafka)
@@ -76,7 +84,8 @@ def shared_names(topology: Topology) -> list[str]:
 
 def _switch_word(s: Switch) -> str:
     if not s.off:
-        return "on"
+        # A mark on a switch that is on is a leftover: inverted by hand later, it would read as this tool's.
+        return "on" if s.state.mark is None else f"on (leftover mark {s.state.mark!r}: rollback removes it)"
     return f"OFF ({s.by_tool})" if s.by_tool else "OFF (by hand)"
 
 
@@ -227,6 +236,14 @@ def _ask_route53(ctx: Context, snap: Snapshot, names: list[str]) -> bool:
 # ----------------------------------------------------------------------------------------- entry
 
 
+def _epilog() -> str:
+    """What ``--help`` says about outcomes and exit statuses: the module docstring's paragraph on them (which the
+    README's Failover section repeats), so the two cannot drift apart."""
+    doc = __doc__ or ""
+    start, end = doc.find("Every call is bounded"), doc.find("Deliberately not here")
+    return doc[start:end].replace("``", "").rstrip() if 0 <= start < end else ""
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--stack", required=True, help="the stack file, e.g. stacks/prod.yaml")
@@ -234,18 +251,21 @@ def _parser() -> argparse.ArgumentParser:
         "--call-timeout", type=float, default=10.0, help="seconds per attempt to connect and to read (default 10)"
     )
     common.add_argument("--deadline", type=float, default=120.0, help="seconds for the whole command (default 120)")
-    parser = argparse.ArgumentParser(prog="python -m tools.failover", description="Route53 failover for a stack.")
+    epilog, raw = _epilog(), argparse.RawDescriptionHelpFormatter  # the verbs that change Route53 say what follows
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.failover", description="Route53 failover for a stack.", epilog=epilog, formatter_class=raw
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("status", parents=[common])
     for verb in VERBS:
-        p = sub.add_parser(verb, parents=[common])
+        p = sub.add_parser(verb, parents=[common], epilog=epilog, formatter_class=raw)
         p.add_argument("region")
         p.add_argument("--domain", help="partitioned domain: only this domain's name")
         p.add_argument("--dry-run", action="store_true", help="print the changes, make none")
-    sub.add_parser("rollback", parents=[common]).add_argument(
+    sub.add_parser("rollback", parents=[common], epilog=epilog, formatter_class=raw).add_argument(
         "--dry-run", action="store_true", help="print the changes, make none"
     )
-    d = sub.add_parser("drill", parents=[common])
+    d = sub.add_parser("drill", parents=[common], epilog=epilog, formatter_class=raw)
     d.add_argument("verb", choices=list(VERBS))
     d.add_argument("region")
     d.add_argument("--domain", help="partitioned domain: only this domain's name")

@@ -3,9 +3,13 @@
 
 Owns: the verbs (per verb, which members of each failover group to switch on or off and what the group must
 answer afterwards), refusing a plan whose predicted answer (computed from the whole zone as it would be) is not
-what was asked, applying switch changes (turning off: tag who did it, then invert; turning on: un-invert, then
-untag, so every switch this tool inverted carries its mark), and after any error reading Route53 back and
-undoing what the read-back shows changed (never what the answers said), then reporting the state as read.
+what was asked, and applying switch changes. A switch's state is one value, its inversion and its mark (turning
+off: mark who did it, then invert; turning on: un-invert, then unmark, so every switch this tool inverted
+carries its mark, and one it turned on carries none). A command is done only when Route53 read back holds what
+it asked, switch by switch, state by state; after any error the read-back decides, never the answers: what was
+asked is done (an answer lost after Route53 applied a call is no failure), what was there before is the error,
+anything else is undone from the read-back or, failing that, reported as left changed with the state as read
+and the commands that finish or undo it.
 
 Deliberately not here: parsing arguments and printing (``tools.failover``), reading and judging Route53
 (``tools.route53_zone``, ``tools.route53_answer``).
@@ -15,10 +19,10 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from components.dns_records import TAG_SWITCHED_OFF, CheckRef, CheckRole, FailoverGroup, Routing, failover_groups
 from stacks.model import Topology
@@ -30,6 +34,7 @@ from tools.route53_zone import (
     LeftChangedError,
     RefusedError,
     Snapshot,
+    UnreachableError,
     ZoneMismatchError,
     call,
     classify,
@@ -68,6 +73,25 @@ class Context:
 # ----------------------------------------------------------------------------------------- switches
 
 
+class State(NamedTuple):
+    """A switch as Route53 holds it, one value: inverted (off) or not, and this tool's mark (who turned it off).
+
+    Compared whole everywhere (what a command asks, what it reads back, what it restores): a switch turned back
+    on that kept its mark is not on as asked, since a later hand inversion would then read as this tool's doing.
+    """
+
+    off: bool
+    mark: str | None
+
+    def describe(self) -> str:
+        if self.off:
+            return f"off (marked {self.mark!r})" if self.mark is not None else "off (unmarked)"
+        return "on" if self.mark is None else f"on with a leftover mark {self.mark!r}"
+
+
+ON = State(off=False, mark=None)
+
+
 @dataclass(frozen=True)
 class Switch:
     group: FailoverGroup
@@ -79,9 +103,13 @@ class Switch:
         return self.check.inverted
 
     @property
+    def state(self) -> State:
+        return State(self.check.inverted, self.check.tags.get(TAG_SWITCHED_OFF))
+
+    @property
     def by_tool(self) -> str | None:
         """Who turned it off, when this tool did (its mark); None when on, or turned off by hand."""
-        return self.check.tags.get(TAG_SWITCHED_OFF) if self.off else None
+        return self.state.mark if self.off else None
 
 
 def switches(topology: Topology, found: Match) -> list[Switch]:
@@ -93,27 +121,68 @@ def switches(topology: Topology, found: Match) -> list[Switch]:
 @dataclass(frozen=True)
 class Change:
     switch: Switch
-    off: bool  # the state after
+    off: bool  # the state after; on also means unmarked
+
+    def wanted(self, mark: str) -> State:
+        return State(True, mark) if self.off else ON
+
+    @property
+    def turns_on(self) -> bool:
+        """Un-inverts the switch (a switch already on only loses a leftover mark, which moves no answer)."""
+        return not self.off and self.switch.off
 
     def describe(self) -> str:
         s = self.switch
-        return f"  switch {s.check.id} ({s.region} in {s.group.name}): {'on -> off' if self.off else 'off -> on'}"
+        what = "on -> off" if self.off else "off -> on" if s.off else "on: its leftover mark removed"
+        return f"  switch {s.check.id} ({s.region} in {s.group.name}): {what}"
 
 
-def _set(r53: Any, check_id: str, off: bool, mark: str | None) -> None:
-    """Set a switch; the mark is written before inverting and removed after, so an inverted switch is marked."""
-    if off:
-        if mark is not None:
-            call(
-                r53.change_tags_for_resource,
-                ResourceType="healthcheck",
-                ResourceId=check_id,
-                AddTags=[{"Key": TAG_SWITCHED_OFF, "Value": mark}],
-            )
-        call(r53.update_health_check, HealthCheckId=check_id, Inverted=True)
-    else:
-        call(r53.update_health_check, HealthCheckId=check_id, Inverted=False)
-        call(r53.change_tags_for_resource, ResourceType="healthcheck", ResourceId=check_id, RemoveTagKeys=[TAG_SWITCHED_OFF])
+@dataclass(frozen=True)
+class Step:
+    """One Route53 call that moves a switch towards a state, and how a read-back shows it applied."""
+
+    check_id: str
+    what: str
+    kwargs: dict[str, Any]
+    applied: Callable[[State], bool]
+
+    def run(self, r53: Any) -> None:
+        fn = r53.update_health_check if "HealthCheckId" in self.kwargs else r53.change_tags_for_resource
+        call(fn, **self.kwargs)
+
+
+def steps(check_id: str, have: State, want: State) -> list[Step]:
+    """The calls from ``have`` to ``want``: ending off, the mark is set before inverting; ending on, it is set
+    after un-inverting. So every switch this tool inverted carries its mark at every moment in between."""
+    tag: list[Step] = []
+    if have.mark != want.mark:
+        change: dict[str, Any] = (
+            {"AddTags": [{"Key": TAG_SWITCHED_OFF, "Value": want.mark}]}
+            if want.mark is not None
+            else {"RemoveTagKeys": [TAG_SWITCHED_OFF]}
+        )
+        what = "write its mark" if want.mark is not None else "remove its mark"
+        tag.append(
+            Step(check_id, what, {"ResourceType": "healthcheck", "ResourceId": check_id, **change},
+                 lambda st: st.mark == want.mark)
+        )  # fmt: skip
+    invert: list[Step] = []
+    if have.off != want.off:
+        what = "invert it" if want.off else "un-invert it"
+        invert.append(Step(check_id, what, {"HealthCheckId": check_id, "Inverted": want.off}, lambda st: st.off == want.off))
+    return tag + invert if want.off else invert + tag
+
+
+def cli(check_id: str, want: State) -> list[str]:
+    """The AWS CLI commands that put a switch in ``want`` (in the order ``steps`` uses)."""
+    base = ["aws", "route53", "change-tags-for-resource", "--resource-type", "healthcheck", "--resource-id", check_id]
+    tag = shlex.join(
+        [*base, "--add-tags", f"Key={TAG_SWITCHED_OFF},Value={want.mark}"]
+        if want.mark is not None
+        else [*base, "--remove-tag-keys", TAG_SWITCHED_OFF]
+    )
+    invert = f"aws route53 update-health-check --health-check-id {check_id} {'--inverted' if want.off else '--no-inverted'}"
+    return [tag, invert] if want.off else [invert, tag]
 
 
 # ----------------------------------------------------------------------------------------- verbs
@@ -196,16 +265,16 @@ def plan(verb_name: str, region: str, domain: str | None, topology: Topology, *,
     for g in groups:
         for member, on in verb.wants(g, region).items():
             s = by_key[(g.name, member)]
-            if s.off != on:
-                continue  # already so
-            if on and s.by_tool is None:
+            if (s.state == ON) if on else s.off:
+                continue  # already so (off by hand is off too; on means unmarked as well)
+            if on and s.off and s.by_tool is None:
                 raise RefusedError(
                     f"{member}'s switch for {g.name} was turned off by hand, not by this tool; turn it on yourself if "
                     f"you mean to: aws route53 update-health-check --health-check-id {s.check.id} --no-inverted"
                 )
             changes.append(Change(s, not on))
     targets = {region} if verb.expect is _answers_only else set()
-    _require_up(found, targets | {c.switch.region for c in changes if not c.off}, f"{verb_name} {region} refused")
+    _require_up(found, targets | {c.switch.region for c in changes if c.turns_on}, f"{verb_name} {region} refused")
     predicted = snap.assuming({c.switch.check.id: c.off for c in changes})
     for name in (n for g in groups for n in g.names):  # a name following a group's gates moves with it
         for a in answers(topology, predicted, found.endpoints, name):
@@ -219,7 +288,9 @@ def plan(verb_name: str, region: str, domain: str | None, topology: Topology, *,
 
 
 def plan_rollback(topology: Topology, found: Match, say: Callable[[str], None]) -> list[Change]:
-    """Turn on every switch this tool turned off; switches turned off by hand are left, and said so."""
+    """Turn on every switch this tool turned off, and remove the marks left on switches already on (a mark on a
+    switch someone later inverts by hand would make it read as this tool's); switches turned off by hand are left,
+    and said so."""
     changes = []
     for s in switches(topology, found):
         if s.off and s.by_tool is None:
@@ -227,119 +298,148 @@ def plan_rollback(topology: Topology, found: Match, say: Callable[[str], None]) 
                 f"  left alone: {s.region}'s switch for {s.group.name} was turned off by hand; to undo: "
                 f"aws route53 update-health-check --health-check-id {s.check.id} --no-inverted"
             )
-        elif s.off:
+        elif s.state != ON:
             changes.append(Change(s, False))
-    _require_up(found, {c.switch.region for c in changes}, "rollback refused")
+    _require_up(found, {c.switch.region for c in changes if c.turns_on}, "rollback refused")
     return changes
 
 
 # ----------------------------------------------------------------------------------------- applying
 
 
-def switch_states(snap: Snapshot) -> dict[str, tuple[bool, str | None]]:
+def switch_states(snap: Snapshot) -> dict[str, State]:
     return {
-        i: (c.inverted, c.tags.get(TAG_SWITCHED_OFF))
+        i: State(c.inverted, c.tags.get(TAG_SWITCHED_OFF))
         for i, c in snap.checks.items()
         if c.ref is not None and c.ref.role is CheckRole.SWITCH
     }
 
 
+def _differences(have: dict[str, State], want: dict[str, State]) -> list[str]:
+    return [
+        f"switch {i}: {have[i].describe() if i in have else 'missing'}, not {w.describe()}"
+        for i, w in sorted(want.items())
+        if have.get(i) != w
+    ]
+
+
 def apply(ctx: Context, changes: list[Change], original: Snapshot, mark: str, retry: str) -> Snapshot:
-    """Make the changes; on any error, restore what the read-back shows changed. Returns Route53 as read after."""
+    """Make the changes and return Route53 as read after, which holds exactly what was asked, switch by switch
+    (inversion and mark); otherwise ``settle`` decides from the read-back and raises."""
+    have = switch_states(original)
+    asked = {c.switch.check.id: c.wanted(mark) for c in changes}
     try:
-        for c in changes:
-            _set(ctx.r53, c.switch.check.id, c.off, mark)
-        return read(ctx.r53, ctx.topology)
+        for check_id, want in asked.items():
+            for step in steps(check_id, have[check_id], want):
+                _run(ctx, step)
+        after = read(ctx.r53, ctx.topology)
     except FailoverError as exc:
-        asked = {c.switch.check.id: c.off for c in changes}
-        raise recover(ctx, exc, original, retry, asked=asked) from None
+        return settle(ctx, exc, original, asked, retry)
+    wrong = _differences(switch_states(after), asked)
+    if wrong:
+        # Every call was answered as done, yet Route53 does not hold it: the answers were not Route53's truth (a
+        # proxy answering in its place) or another writer was at work. The read-back is what counts.
+        contradicted = UnreachableError(f"Route53 answered every change as done, but the read-back differs: {'; '.join(wrong)}")
+        return settle(ctx, contradicted, original, asked, retry)
+    return after
 
 
-def restore(ctx: Context, original: Snapshot) -> Snapshot:
-    """Put every switch back as ``original`` had it, judged by what Route53 reads back (an undo whose answer was
-    lost may well have been applied); returns the read-back."""
-    want = switch_states(original)
+def _run(ctx: Context, step: Step) -> None:
+    """One call; when it fails, the read-back says whether Route53 applied it all the same (an answer lost after
+    the change, a proxy's page in its place): then it is done, and the next call follows."""
+    try:
+        step.run(ctx.r53)
+    except FailoverError as exc:
+        try:
+            now = switch_states(read(ctx.r53, ctx.topology)).get(step.check_id)
+        except FailoverError:
+            raise exc from None  # settle reads back again, with a budget of its own
+        if now is None or not step.applied(now):
+            raise
+        ctx.say(f"  switch {step.check_id}, {step.what}: {exc}; read back, it is applied")
+
+
+def restore(ctx: Context, original: Snapshot, only: Collection[str] | None = None) -> Snapshot:
+    """Put every switch (or those in ``only``) back as ``original`` had it, inversion and mark, judged by what
+    Route53 reads back (an undo whose answer was lost may well have been applied); returns the read-back."""
+    want = {i: w for i, w in switch_states(original).items() if only is None or i in only}
     failure: FailoverError | None = None
     for _ in range(3):
         now = read(ctx.r53, ctx.topology)
         have = switch_states(now)
-        wrong = {i: w for i, w in want.items() if i in have and have[i] != w}
-        if not wrong:
+        if not _differences(have, want):
             return now
-        for check_id, (inverted, mark) in wrong.items():
-            # Judged by the next read-back, not by the answers. The mark stays while the switch is inverted and
-            # is written before it is inverted, so an inverted switch never loses the sign this tool made it.
-            steps: list[dict[str, Any]] = []
-            if have[check_id][1] != mark and (mark is not None or have[check_id][0] == inverted):
-                tags: dict[str, Any] = (
-                    {"AddTags": [{"Key": TAG_SWITCHED_OFF, "Value": mark}]} if mark else {"RemoveTagKeys": [TAG_SWITCHED_OFF]}
-                )
-                steps.append(
-                    {"fn": ctx.r53.change_tags_for_resource, "ResourceType": "healthcheck", "ResourceId": check_id, **tags}
-                )
-            if have[check_id][0] != inverted:
-                steps.append({"fn": ctx.r53.update_health_check, "HealthCheckId": check_id, "Inverted": inverted})
-            for step in steps:
+        for check_id, w in want.items():
+            if check_id not in have or have[check_id] == w:
+                continue
+            # Judged by the next read-back, not by the answers; one call at a time in ``steps``' order.
+            for step in steps(check_id, have[check_id], w):
                 try:
-                    call(**step)
+                    step.run(ctx.r53)
                 except FailoverError as exc:
                     failure = exc
                     break
     now = read(ctx.r53, ctx.topology)
-    have = switch_states(now)
-    if all(have.get(i, w) == w for i, w in want.items()):
+    wrong = _differences(switch_states(now), want)
+    if not wrong:
         return now
-    raise failure or LeftChangedError("switches still differ from how they were after restoring them three times")
+    raise failure or LeftChangedError(f"after restoring three times: {'; '.join(wrong)}")
 
 
-def _back_commands(ctx: Context, original: Snapshot) -> list[str]:
-    """How to return to ``original``: this tool's rollback when nothing was switched off before."""
+def _back_commands(ctx: Context, original: Snapshot, ids: Collection[str]) -> list[str]:
+    """How to return to ``original``: this tool's rollback when no switch was off before (it turns on and unmarks
+    every switch this tool marked), else the commands that put each switch in ``ids`` back as it was."""
     states = switch_states(original)
-    if not any(inverted for inverted, _ in states.values()):
+    if not any(w.off for w in states.values()):
         return [f"to return to how it was: {command('rollback', '--stack', ctx.stack_file)}"]
-    return [
-        f"to return to how it was: aws route53 update-health-check --health-check-id {i} {'--inverted' if inv else '--no-inverted'}"
-        for i, (inv, _) in sorted(states.items())
-    ]
+    return [f"to return to how it was: {c}" for i, w in sorted(states.items()) if i in ids for c in cli(i, w)]
 
 
-def recover(
-    ctx: Context, exc: FailoverError, original: Snapshot, retry: str, *, asked: dict[str, bool] | None = None
-) -> FailoverError:
-    """After ``exc``: read back, undo what changed (unless all of ``asked`` is already done: a change is not
-    undone because only the answer or the read after it was lost), and say how Route53 was left (as read)."""
+def settle(ctx: Context, exc: FailoverError, original: Snapshot, asked: dict[str, State], retry: str) -> Snapshot:
+    """After ``exc``, Route53 read back decides, switch by switch (inversion and mark together):
+
+    - it holds what was asked: done (an answer lost after the change was applied is not a failure); returned;
+    - it holds what was there before: ``exc``'s class, "as it was";
+    - anything else: undone from the read-back to how it was (``exc``'s class, "undone"), or, when that fails or
+      Route53 cannot be read, ``LeftChangedError`` (exit 7) with the state as read and the commands that finish
+      or undo it.
+    """
     ctx.deadline.extend(RECOVERY_SECONDS)
-    back = _back_commands(ctx, original)
+    back = _back_commands(ctx, original, asked)
     try:
         before = read(ctx.r53, ctx.topology)
     except FailoverError as again:
-        return LeftChangedError(
+        raise LeftChangedError(
             f"{exc}; then Route53 could not be read back ({again}): whether the change was applied is unknown",
             commands=[
                 f"see what Route53 holds: {command('status', '--stack', ctx.stack_file)}",
                 f"to finish what was asked: {retry}",
                 *back,
             ],
-        )
-    if switch_states(before) == switch_states(original):
-        return type(exc)(f"{exc}; read back: Route53 is as it was", state=before, commands=[f"to try again: {retry}"])
+        ) from None
     have = switch_states(before)
-    if asked and all(have.get(i, (None, None))[0] == off for i, off in asked.items()):
-        return type(exc)(f"{exc}; read back: the change is complete, Route53 is as asked", state=before)
+    if not _differences(have, asked):
+        ctx.say(f"  {exc}; read back, Route53 holds what was asked")
+        return before
+    if not _differences(have, {i: w for i, w in switch_states(original).items() if i in asked}):
+        raise type(exc)(f"{exc}; read back: Route53 is as it was", state=before, commands=[f"to try again: {retry}"])
     try:
-        after = restore(ctx, original)
+        after = restore(ctx, original, asked)
     except FailoverError as again:
         try:
-            now: Snapshot | None = read(ctx.r53, ctx.topology)
+            now = read(ctx.r53, ctx.topology)
         except FailoverError:
             now = before
-        return LeftChangedError(
+        raise LeftChangedError(
             f"{exc}; Route53 had changed, and undoing it failed ({again}): it is left as shown below",
             state=now,
             commands=[f"to finish what was asked: {retry}", *back],
-        )
-    return type(exc)(f"{exc}; the change had been applied, and is undone: read back, Route53 is as it was", state=after,
-                     commands=[f"to try again: {retry}"])  # fmt: skip
+        ) from None
+    raise type(exc)(
+        f"{exc}; the change had been applied in part, and is undone: read back, Route53 is as it was",
+        state=after,
+        commands=[f"to try again: {retry}"],
+    )
 
 
 def mark(verb: str, region: str) -> str:

@@ -1,10 +1,11 @@
 """Reading one stack's Route53 state, every call bounded; the errors an operator sees, one class per exit status.
 
-Owns: the boto3 client ``tools.failover`` uses (connect and read timeouts, three attempts, and an overall
-deadline checked before every attempt), turning whatever botocore raises into one ``FailoverError`` line with
-its exit status, and ``read``: the stack's public hosted zone (private zones of the same name are not the
-stack's), its record sets, and every health check tagged for the environment with its configuration, tags and
-what Route53's checkers observe.
+Owns: the boto3 client ``tools.failover`` uses (connect and read timeouts, three attempts, an overall deadline
+checked before every attempt, and every successful answer recognised as Route53's by its content: the XML
+document of the operation's type, whatever the HTTP status says), turning whatever botocore raises into one
+``FailoverError`` line with its exit status, and ``read``: the stack's public hosted zone (private zones of the
+same name are not the stack's), its record sets, and every health check tagged for the environment with its
+configuration, tags and what Route53's checkers observe.
 
 Deliberately not here: judging that state (``tools.route53_answer``) or changing it (``tools.failover``).
 """
@@ -15,6 +16,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree import ElementTree
 
 from components.dns_records import TAG_ENV, CheckRef, CheckRole
 from stacks.model import Topology
@@ -58,7 +60,8 @@ class AwsRefusedError(FailoverError):
 
 
 class UnreachableError(FailoverError):
-    """No usable answer: closed port, timeouts, the deadline, an answer that is not Route53's API."""
+    """No usable answer: closed port, timeouts, the deadline, an answer that is not Route53's API (by its content), or
+    changes answered as done that the read-back does not show."""
 
     status = EXIT_UNREACHABLE
 
@@ -106,7 +109,50 @@ def client(call_timeout: float, deadline: Deadline) -> Any:
             raise UnreachableError("Route53 did not answer within the command's deadline (--deadline)")
 
     r53.meta.events.register("before-send.route53", check_deadline)
+    r53.meta.events.register("before-parse.route53", require_route53_answer)
     return r53
+
+
+def _root_element(body: bytes) -> str | None:
+    """The local name of an XML document's root element; None when the body does not start as XML."""
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(events=("start",))
+    try:
+        parser.feed(body)
+        for event in parser.read_events():  # the first start event is the root, before any later error
+            element = event[-1]
+            if isinstance(element, ElementTree.Element):
+                return str(element.tag).rpartition("}")[2]
+    except ElementTree.ParseError:
+        return None
+    return None
+
+
+def require_route53_answer(operation_model: Any, response_dict: Mapping[str, Any], **_: Any) -> None:
+    """Refuse a successful answer that is not Route53's document for the operation (``before-parse`` hook).
+
+    botocore parses any well-formed body, an HTML page from a proxy or a captive portal included, into an empty
+    result with no error: a change would look done and a listing empty ("no hosted zone"). So a 2xx answer
+    counts only when its root element is the operation's response (``UpdateHealthCheckResponse``...). An
+    operation whose answer carries nothing (``ChangeTagsForResource``) may also answer with an empty body, as moto
+    does; what it changed is judged by the read-back anyway. Error answers (3xx and above) are left to botocore,
+    which retries the transient ones; ``classify`` judges them by whether they carry an API error code.
+    """
+    status = int(response_dict.get("status_code") or 0)
+    if not 200 <= status < 300:
+        return
+    shape = operation_model.output_shape
+    expected = shape.name if shape is not None else f"{operation_model.name}Response"
+    body = bytes(response_dict.get("body") or b"")
+    if not body.strip() and (shape is None or not shape.members):
+        return
+    root = _root_element(body)
+    if root != expected:
+        ctype = (response_dict.get("headers") or {}).get("content-type") or "no content type"  # case-insensitive
+        got = f"a <{root}> document" if root else ("an empty body" if not body.strip() else "a body that is not XML")
+        raise UnreachableError(
+            f"Route53's endpoint answered {operation_model.name} with HTTP {status} and {got} ({ctype}), "
+            f"not {expected}: something that is not its API answered (a proxy or captive portal?)"
+        )
 
 
 def classify(exc: BaseException) -> FailoverError:
@@ -124,9 +170,11 @@ def classify(exc: BaseException) -> FailoverError:
         return AwsRefusedError("no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
     if isinstance(exc, bx.ClientError):
         err = exc.response.get("Error", {})
-        code, message = str(err.get("Code", "?")), str(err.get("Message") or "").strip()
+        code, message = str(err.get("Code") or "").strip(), str(err.get("Message") or "").strip()
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code.isdigit() or (isinstance(status, int) and status >= 500 and not message):
+        # An error is AWS's when it carries an API error code; botocore fills in the HTTP status, or nothing, when
+        # the body had none (a proxy's error page): that is the "not the API" class, whatever the status.
+        if not code or code.isdigit() or (isinstance(status, int) and status >= 500 and not message):
             return UnreachableError(f"Route53 answered HTTP {status or code} without an API error; is the endpoint Route53?")
         kind = "throttled" if "throttl" in code.lower() or "rate exceeded" in message.lower() else "refused"
         return AwsRefusedError(f"AWS {kind} {exc.operation_name}: {code}: {message}")
