@@ -109,7 +109,9 @@ def topic_resource_name(topic: str) -> str:
 
     A hash suffix keeps two topics that only differ by case or punctuation apart and keeps the name stable.
     """
-    if re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", topic) and ".." not in topic:
+    # Kept as it is only where it is a DNS-1123 subdomain: every '.'-separated part starts and ends alphanumeric
+    # (a tenant prefix such as 'us-east-1-x.' before a topic '-k' would otherwise make the invalid '.-').
+    if len(topic) <= 63 and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", topic):
         return topic
     clean = re.sub(r"[^a-z0-9-]+", "-", topic.lower()).strip("-")[:50] or "topic"
     return f"{clean}-{hashlib.sha256(topic.encode()).hexdigest()[:8]}"
@@ -132,13 +134,18 @@ def remote_topic(prefixed: bool, source: str, topic: str) -> str:
 def mm2_internal_topics(source: str, target: str) -> tuple[str, ...]:
     """Topics a flow's MirrorMaker 2 keeps on its target: Connect storage, offset syncs, checkpoints."""
     name = flow_principal(source, target)
+    return (f"{name}-configs", f"{name}-offsets", f"{name}-status", *mm2_source_topics(source)[:2])
+
+
+def mm2_source_topics(source: str) -> tuple[str, ...]:
+    """Topics MirrorMaker 2 names after a source alone, on any target a flow from it reaches: offset syncs, its
+    checkpoints and its heartbeats' copy. Claimed for the platform in every region (``stacks.ownership``), since
+    a flow added later makes them."""
     return (
-        f"{name}-configs",
-        f"{name}-offsets",
-        f"{name}-status",
         # MirrorSourceConfig.offsetSyncsTopic with offset-syncs.topic.location=target: named after the source.
         f"mm2-offset-syncs.{source}.internal",
         f"{source}.checkpoints.internal",
+        remote_topic(True, source, HEARTBEATS_TOPIC),
     )
 
 

@@ -113,6 +113,7 @@ def derive_claims(topology: Topology, region: str) -> tuple[Claim, ...]:
         # Every remote copy from r is named '<r>.<topic>', and MirrorMaker keeps '<r>.checkpoints.internal' and
         # '<r>.heartbeats': nobody but replication owns the space as a whole (tenants own their part of it below).
         out.append(Claim(TOPIC, naming.remote_topic(True, r, ""), True, PLATFORM, f"the copies and MirrorMaker topics from {r}"))
+        out += [Claim(TOPIC, t, False, PLATFORM, f"MirrorMaker 2's topic for {r}") for t in naming.mm2_source_topics(r)]
     # The topics this region really has that the platform keeps (whatever a future engine names them).
     internal = [t for f in topology.flows if f.target == region for t in topology.replication.internal_topics(f)]
     if topology.heartbeats:

@@ -67,7 +67,9 @@ def _prefix_reach(topology: Topology, name: str, errors: Errors) -> None:
                 errors.append(
                     (
                         ("tenants", name, "prefix"),
-                        f"tenant {name!r}'s {kind} prefix {p!r} reaches {what} in {r}: Kafka matches a PREFIXED ACL "
+                        f"tenant {name!r}'s {kind} prefix {p!r}"
+                        + (" (its remote copies')" if p != prefix else "")
+                        + f" reaches {what} in {r}: Kafka matches a PREFIXED ACL "
                         "by plain string prefix, so its users would read and write them; choose a prefix that no "
                         "other tenant's prefix, region name + '.' or platform name starts with, and that starts none "
                         f"of them (such as '{name}.')",

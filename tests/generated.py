@@ -176,20 +176,62 @@ def topologies(draw: st.DrawFn, architecture: str | None = None) -> dict[str, An
     replication = {k: v for k, v in replication.items() if v is not None}
     data["replication"] = replication
     if draw(st.integers(0, 2)) == 0:
-        # Tenants: distinct prefixes (one may extend another: the longest wins), maybe a default, maybe quotas.
-        labels = draw(st.lists(dns_label(12), min_size=1, max_size=3, unique=True))
-        data["tenants"] = {
-            f"t{i}-{label}": {
-                "prefix": f"{label}.",
-                **({"quotas": {"producer_byte_rate": draw(st.integers(1000, 10**8))}} if draw(st.booleans()) else {}),
-            }
-            for i, label in enumerate(labels)
-        }
-        if draw(st.booleans()):
-            data["tenants"][next(iter(data["tenants"]))]["default"] = True
+        data["tenants"] = draw(_tenants(names))
     data["topics"] = draw(_topics(data, names, domains))
     data["users"] = draw(_users(data, names))
     return data
+
+
+# Words the platform's own names are made of: a tenant prefix may sit right next to them ("kafkasql." is not
+# "kafkasql-journal"), never start one of them or be started by one (README, tenants).
+NEAR_PLATFORM = ("kafkasql", "registry", "heartbeats", "mm2", "checkpoints", "connect", "confluent", "link")
+PLATFORM_PREFIXES = ("__", "_confluent", "mm2-", "heartbeats-")
+PLATFORM_NAMES = ("heartbeats", "kafkasql-journal", "kafkasql-snapshots", "registry-events")
+
+
+def keeps_off(prefix: str, regions: list[str]) -> bool:
+    """A prefix (granted, or a tenant's) that reaches no name of the platform's and no region's copies: nothing the
+    platform owns starts with it, and it does not start inside a platform family or a region's copies."""
+    owned = [*PLATFORM_NAMES, *PLATFORM_PREFIXES, *(f"{r}." for r in regions)]
+    return not any(o.startswith(prefix) for o in owned) and not prefix.startswith(
+        (*PLATFORM_PREFIXES, *(f"{r}." for r in regions))
+    )
+
+
+def copies_keep_off(prefix: str, regions: list[str]) -> bool:
+    """A tenant's copies '<region>.<prefix>' reach none of MirrorMaker's topics named after a region."""
+    mirror = [f"{r}.{n}" for r in regions for n in ("checkpoints.internal", "heartbeats")]
+    return not any(m.startswith(f"{r}.{prefix}") for m in mirror for r in regions)
+
+
+@st.composite
+def _tenants(draw: st.DrawFn, names: list[str]) -> dict[str, Any]:
+    """Tenants whose prefixes sit close to each other, to region names and to the platform's names, without any
+    prefix starting another (Kafka's PREFIXED ACLs match by plain string prefix), maybe a default, maybe quotas."""
+    count = draw(st.integers(1, 4))
+    prefixes: list[str] = []
+    for _ in range(count):
+        label = draw(dns_label(12))
+        options = [f"{label}.", f"{draw(st.sampled_from(names))}-{label}.", f"{draw(st.sampled_from(NEAR_PLATFORM))}."]
+        if prefixes:
+            near = prefixes[-1][:-1]
+            options += [f"{near}x.", f"{near}-{label}.", f"{near}_{label}."]
+        candidate = draw(st.sampled_from(options))
+        clash = any(candidate.startswith(p) or p.startswith(candidate) for p in prefixes)
+        if not clash and keeps_off(candidate, names) and copies_keep_off(candidate, names):
+            prefixes.append(candidate)
+    if not prefixes:
+        prefixes = ["t."]
+    tenants: dict[str, Any] = {
+        f"t{i}-{draw(dns_label(12))}": {
+            "prefix": prefix,
+            **({"quotas": {"producer_byte_rate": draw(st.integers(1000, 10**8))}} if draw(st.booleans()) else {}),
+        }
+        for i, prefix in enumerate(prefixes)
+    }
+    if draw(st.booleans()):
+        tenants[next(iter(tenants))]["default"] = True
+    return tenants
 
 
 def _serving(data: dict[str, Any], domain: str) -> list[str]:
@@ -266,22 +308,29 @@ def _users(draw: st.DrawFn, data: dict[str, Any], names: list[str]) -> dict[str,
             tenant = draw(st.sampled_from(sorted(tenants)))
             entry["tenant"] = tenant
             prefix = tenants[tenant]["prefix"]
-            topics = [t for t in topics if _owner(tenants, t) == tenant and t.startswith(prefix)]
+            default = bool(tenants[tenant].get("default"))
+            # A default tenant's users also name its un-prefixed topics (it owns them, README).
+            topics = [t for t in topics if _owner(tenants, t) == tenant and (default or t.startswith(prefix))]
             if draw(st.booleans()):
                 users[user] = entry  # no ACLs: the tenant's prefixes
                 continue
         if draw(st.booleans()):
             entry["regions"] = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
-        group = prefix + draw(dns_label(40))
+        group = prefix + draw(dns_label(40).filter(lambda g: keeps_off(g, names) and not g.startswith("mm2")))
         entry["groups"] = [group]
         acls: list[dict[str, Any]] = [{"resource": {"type": "group", "name": group}, "operations": ["Read"]}]
         for topic in draw(st.lists(st.sampled_from(topics), unique=True)) if topics else []:
             ops = draw(st.lists(st.sampled_from(["Read", "Write", "Describe", "DescribeConfigs"]), min_size=1, unique=True))
             acls.append({"resource": {"type": "topic", "name": topic}, "operations": ops})
-        if draw(st.booleans()):
-            acls.append(
-                {"resource": {"type": "topic", "name": prefix + draw(dns_label(30)), "pattern": "prefix"}, "operations": ["Read"]}
-            )
+        granted = prefix + draw(dns_label(30))
+        # Without tenants a prefix may still reach no platform name (nor a tenant's, with tenants: it starts with its
+        # own prefix, and no other tenant's starts with it).
+        if (
+            draw(st.booleans())
+            and keeps_off(granted, names)
+            and not any(p.startswith(granted) for p in (t["prefix"] for t in tenants.values()))
+        ):
+            acls.append({"resource": {"type": "topic", "name": granted, "pattern": "prefix"}, "operations": ["Read"]})
         entry["acls"] = acls
         users[user] = entry
     return users

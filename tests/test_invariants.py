@@ -149,3 +149,38 @@ def test_a_user_left_only_in_a_region_being_decommissioned_still_gets_a_bootstra
     data["users"]["analytics"]["regions"] = [data["regions"][2]["name"]]
     t = topology_of(data)
     assert client_settings(t, "analytics")["bootstrap_servers"] == f"{data['regions'][2]['name']}.prod.kafka.example.com:9094"
+
+
+def _acl_changed(rec: Recording, user: str, region: str, resource: dict) -> Recording:
+    regs = copy.deepcopy(rec.registrations)
+    for reg in regs:
+        body = reg.inputs
+        if (
+            reg.type == "kubernetes:kafka.strimzi.io/v1:KafkaUser"
+            and body["metadata"]["name"] == user
+            and body["metadata"]["labels"]["kafka-multiregion.io/region"] == region
+        ):
+            body["spec"]["authorization"]["acls"][0]["resource"] = resource
+    return dataclasses.replace(rec, registrations=regs)
+
+
+@pytest.mark.parametrize(
+    ("resource", "reached"),
+    [
+        ({"type": "topic", "name": "pay", "patternType": "prefix"}, "'payments.orders', which is tenant 'payments''s"),
+        ({"type": "topic", "name": "us-", "patternType": "prefix"}, "which is the platform's"),
+        (
+            {"type": "topic", "name": "eu-west-1.pay", "patternType": "prefix"},
+            "'eu-west-1.payments.orders', which is tenant 'payments''s",
+        ),
+        ({"type": "topic", "name": "kafkasql", "patternType": "prefix"}, "'kafkasql-journal', which is the platform's"),
+        ({"type": "group", "name": "mm2-", "patternType": "prefix"}, "which is the platform's"),
+        ({"type": "transactionalId", "name": "payments.", "patternType": "prefix"}, "'payments.probe'"),
+        ({"type": "topic", "name": "*", "patternType": "literal"}, "reaches"),
+    ],
+    ids=["another tenant", "a region's copies", "another tenant's copies", "registry", "mm2 group", "txn id", "wildcard"],
+)
+def test_a_grant_reaching_another_owners_name_is_caught(resource, reached):
+    rec = recording("examples/multi-tenant.yaml")
+    problems = invariants.check(_acl_changed(rec, "analytics-etl", "us-east-1", resource))
+    assert any(p.startswith("client analytics-etl in us-east-1:") and reached in p for p in problems), problems

@@ -16,6 +16,7 @@ and schema validation of manifests (the upstream oracle).
 from __future__ import annotations
 
 import re
+import shlex
 from collections import defaultdict
 from typing import Any
 
@@ -58,6 +59,7 @@ def check(recording: Recording) -> list[str]:
     problems += _unique_records(recording)
     problems += _residency(recording, t)
     problems += _registry_journal(recording, t)
+    problems += _grants_stay_with_their_owner(recording, t)
     if recording.of_type(RECORD):
         problems += _dns_answers(recording, t)
     return problems
@@ -249,6 +251,134 @@ def _registry_journal(recording: Recording, t: Topology) -> list[str]:
             out.append(f"registry region {r} receives the journal {len(received.get(r, []))} times, not once")
     for r in sorted(set(received) - set(expected)):
         out.append(f"{r} receives the registry journal but runs no read-only registry")
+    return out
+
+
+# ------------------------------------------------------------------------------------ who may touch which name
+
+PLATFORM = "the platform"
+DEFAULT_POLICY = "org.apache.kafka.connect.mirror.DefaultReplicationPolicy"
+# Names Kafka and Confluent Server keep in every cluster, whether or not the plan shows them.
+KAFKA_OWN_TOPICS = ("__consumer_offsets", "__transaction_state", "_confluent-link-metadata", "_confluent-command")
+
+
+def _readme_owner(t: Topology, name: str) -> str | None:
+    """The README's rule, read independently of the model: the tenant with the longest prefix the name starts
+    with, else the default tenant, else nobody's (an estate without tenants)."""
+    matches = sorted((len(x.prefix), n) for n, x in t.tenants.items() if name.startswith(x.prefix))
+    if matches:
+        return matches[-1][1]
+    return next((n for n, x in sorted(t.tenants.items()) if x.default), None)
+
+
+def _region_of(body: dict[str, Any]) -> str:
+    return str(((body.get("metadata") or {}).get("labels") or {}).get("kafka-multiregion.io/region", ""))
+
+
+def _names_in(recording: Recording, t: Topology) -> dict[str, dict[str, dict[str, str | None]]]:
+    """Per region, per name space (topic, group, transactionalId): every name the plan makes or Kafka keeps there,
+    plus one probe name inside each tenant's prefix and each region's copies of it (a PREFIXED ACL matches names
+    that do not exist yet), each with its owner."""
+    names: dict[str, dict[str, dict[str, str | None]]] = {
+        r: {"topic": {}, "group": {}, "transactionalId": {}} for r in t.region_names
+    }
+    for r in t.region_names:
+        topics, groups, txns = names[r]["topic"], names[r]["group"], names[r]["transactionalId"]
+        topics.update(dict.fromkeys(KAFKA_OWN_TOPICS, PLATFORM))
+        topics.update(dict.fromkeys((naming.HEARTBEATS_TOPIC, *naming.REGISTRY_TOPICS), PLATFORM))
+        groups["__probe"] = PLATFORM
+        for source in t.region_names:
+            topics[f"{source}.checkpoints.internal"] = PLATFORM
+            topics[f"{source}.heartbeats"] = PLATFORM
+            topics[f"mm2-offset-syncs.{source}.internal"] = PLATFORM
+        for tenant_name, tenant in t.tenants.items():
+            for space in (topics, groups, txns):
+                space.setdefault(f"{tenant.prefix}probe", tenant_name)
+            for source in t.region_names:
+                topics.setdefault(f"{source}.{tenant.prefix}probe", tenant_name)
+        for topic in t.topics:
+            topics.setdefault(topic, _readme_owner(t, topic))
+        for user in t.users.values():
+            for group in user.groups:
+                groups.setdefault(group, _readme_owner(t, group))
+    for _, body in _k8s_objects(recording):
+        kind, r = body.get("kind"), _region_of(body)
+        spec = body.get("spec") or {}
+        if kind == "KafkaMirrorMaker2":
+            target = spec["target"]
+            r = target["alias"]
+            if r not in names:
+                continue
+            for key in ("configStorageTopic", "offsetStorageTopic", "statusStorageTopic"):
+                names[r]["topic"][target[key]] = PLATFORM
+            names[r]["group"][target["groupId"]] = PLATFORM
+            names[r]["transactionalId"][f"{target['groupId']}-0"] = PLATFORM
+            for source, _, copied in _copied(body, t):
+                for mirror in spec["mirrors"]:
+                    policy = mirror["sourceConnector"]["config"].get("replication.policy.class")
+                    if mirror["source"]["alias"] not in (source, naming.identity_alias(source)):
+                        continue
+                    for topic in copied:
+                        remote = f"{source}.{topic}" if policy == DEFAULT_POLICY else topic
+                        names[r]["topic"].setdefault(remote, _readme_owner(t, topic))
+        elif kind == "KafkaConnect" and r in names:
+            config = spec.get("config") or {}
+            for key in ("config.storage.topic", "offset.storage.topic", "status.storage.topic"):
+                if key in config:
+                    names[r]["topic"][str(config[key])] = PLATFORM
+            if "groupId" in spec:
+                names[r]["group"][str(spec["groupId"])] = PLATFORM
+        elif kind == "ApicurioRegistry3" and r in names:
+            for env in ((spec.get("app") or {}).get("env")) or []:
+                if env.get("name") == "APICURIO_KAFKASQL_CONSUMER_GROUP_PREFIX":
+                    names[r]["group"][f"{env.get('value')}probe"] = PLATFORM
+    return names
+
+
+def _application_grants(recording: Recording, t: Topology) -> list[tuple[str, str, str, str, str]]:
+    """(region, user, name space, name, patternType) of every ALLOW an application user holds in the plan: the
+    KafkaUsers' ACLs (Strimzi) and the kafka-acls commands of the ACL job (Confluent for Kubernetes)."""
+    out = []
+    for _, body in _k8s_objects(recording):
+        kind, r = body.get("kind"), _region_of(body)
+        name = str((body.get("metadata") or {}).get("name"))
+        if kind == "KafkaUser" and name in t.users:
+            for acl in ((body.get("spec") or {}).get("authorization") or {}).get("acls", []):
+                res = acl["resource"]
+                if acl.get("type", "allow") == "allow" and res["type"] in ("topic", "group", "transactionalId"):
+                    out.append((r, name, res["type"], res["name"], res.get("patternType", "literal")))
+        elif kind == "ConfigMap" and name == naming.CFK_ACLS:
+            flags = {"--topic": "topic", "--group": "group", "--transactional-id": "transactionalId"}
+            for line in str((body.get("data") or {}).get("apply-acls.sh", "")).splitlines():
+                words = shlex.split(line)
+                if "--allow-principal" not in words:
+                    continue
+                user = words[words.index("--allow-principal") + 1].removeprefix("User:")
+                flag = next((w for w in words if w in flags), None)
+                if user not in t.users or flag is None:
+                    continue
+                resource = words[words.index(flag) + 1]
+                pattern = words[words.index("--resource-pattern-type") + 1] if "--resource-pattern-type" in words else "literal"
+                out.append((r, user, flags[flag], resource, "prefix" if pattern == "prefixed" else "literal"))
+    return out
+
+
+def _grants_stay_with_their_owner(recording: Recording, t: Topology) -> list[str]:
+    """No grant reaches a name of another owner, in any region, copies included: an application user's ACLs match
+    (by Kafka's rule: literal, PREFIXED by plain string prefix, '*') only its tenant's names there (without tenants:
+    no name of the platform's)."""
+    names = _names_in(recording, t)
+    out = []
+    for region, user, space, resource, pattern in _application_grants(recording, t):
+        owner = t.users[user].tenant if t.tenants else None
+        for name, whose in sorted(names.get(region, {}).get(space, {}).items()):
+            matched = name.startswith(resource) if pattern == "prefix" else resource in ("*", name)
+            if matched and whose != owner and (owner is not None or whose == PLATFORM):
+                out.append(
+                    f"client {user} in {region}: {pattern} {space} ACL {resource!r} reaches {name!r}, which is "
+                    + ("the platform's" if whose == PLATFORM else f"tenant {whose!r}'s")
+                )
+                break
     return out
 
 
