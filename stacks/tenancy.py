@@ -12,8 +12,10 @@ Deliberately not here: the classes and derived facts (``stacks.model``: ``Tenant
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from stacks import naming, ownership
-from stacks.model import AclEffect, PatternType, Topology
+from stacks.model import AclEffect, PatternType, Quotas, Topology
 
 Errors = list[tuple[tuple[str | int, ...], str]]
 
@@ -24,6 +26,7 @@ def check(topology: Topology, errors: Errors) -> None:
         _topics(topology, errors)
     _users(topology, errors)  # without tenants, still off the platform's names
     _replication_quota(topology, errors)
+    _producer_quotas(topology, errors)
 
 
 def _tenants(topology: Topology, errors: Errors) -> None:
@@ -196,6 +199,24 @@ def _first_reach(
     return None
 
 
+def leader_load(topics: list[tuple[str, int, Fraction]], brokers: int) -> tuple[Fraction, str]:
+    """What lands on the busiest broker when each topic's bytes enter through its partitions' leaders only:
+    (bytes/s, the arithmetic). A topic of p partitions has leaders on at most min(p, brokers) brokers, the busiest
+    leading ceil(p / brokers) of them, each carrying 1/p of its rate; leaders of several topics may share a broker,
+    so per broker the shares add up."""
+    load = Fraction(0)
+    terms = []
+    for name, partitions, rate in topics:
+        led = -(-partitions // brokers)
+        load += rate * led / partitions
+        terms.append(f"{name} {_bps(rate)} B/s x {led}/{partitions}")
+    return load, " + ".join(terms)
+
+
+def _bps(value: Fraction) -> int:
+    return -(-value.numerator // value.denominator)  # rounded up: a quota must be at least this
+
+
 def _replication_quota(topology: Topology, errors: Errors) -> None:
     if topology.replication.quota is None:
         return
@@ -210,24 +231,80 @@ def _replication_quota(topology: Topology, errors: Errors) -> None:
                 )
             )
             return
-        written = sum(topology.topics[t].bytes_per_second or 0 for t in topology.copies(flow))
-        if not written:
+        copied = [
+            (t, topology.topics[t].partitions, Fraction(topology.topics[t].bytes_per_second or 0))
+            for t in topology.copies(flow)
+            if topology.topics[t].bytes_per_second
+        ]
+        if not copied:
             continue
-        # Quotas are per broker; a flow's partitions spread over the brokers of the smaller end.
-        brokers = min(topology.region(flow.source).kafka.brokers, topology.region(flow.target).kafka.brokers)
-        carried = rate * brokers
-        # A backlog of one RPO (written * RPO bytes) must drain within another RPO while writes go on:
-        # written * RPO / (carried - written) <= RPO, that is carried >= 2 * written.
-        if carried < 2 * written:
+        # The quota is per broker: MirrorMaker fetches from the source's leaders and produces to the target's, so
+        # each end's busiest broker bounds the flow (not the quota times the broker count).
+        for end in (flow.source, flow.target):
+            brokers = topology.region(end).kafka.brokers
+            load, terms = leader_load(copied, brokers)
+            # A backlog of one RPO (load * RPO bytes on that broker) must drain within another RPO while writes go
+            # on: load * RPO / (rate - load) <= RPO, that is rate >= 2 * load.
+            if rate >= 2 * load:
+                continue
+            spare = rate - load
             errors.append(
                 (
                     ("replication", "quota"),
-                    f"the flow {flow.source} → {flow.target} may move {rate} B/s per broker x {brokers} brokers = {carried} B/s, but its topics are written at {written} B/s: a backlog of one RPO ({written} B/s x {rpo} s) drains at {carried} - {written} = {carried - written} B/s, "
+                    f"the flow {flow.source} → {flow.target} may move {rate} B/s per broker, and a partition is served "
+                    f"by its leader only: in {end} ({brokers} brokers) the busiest broker leads {terms} = {_bps(load)} "
+                    f"B/s; a backlog of one RPO ({_bps(load)} B/s x {rpo} s) drains at {rate} - {_bps(load)} = "
                     + (
-                        f"taking {written * rpo // max(1, carried - written)} s, more than the RPO {rpo} s"
-                        if carried > written
-                        else "never"
+                        f"{_bps(spare)} B/s, taking {_bps(load * rpo / spare)} s, more than the RPO {rpo} s"
+                        if spare > 0
+                        else f"{-_bps(-spare)} B/s, never"
                     )
-                    + f"; raise the quota to at least {-(-2 * written // brokers)} B/s per broker or lower the declared write rates",
+                    + f"; raise the quota to at least {_bps(2 * load)} B/s per broker, give the busiest topics more "
+                    f"partitions (up to {brokers}, one leader per broker), or lower the declared write rates",
                 )
             )
+            break
+
+
+def _producer_quotas(topology: Topology, errors: Errors) -> None:
+    """A user's producer_byte_rate is per broker too: the declared write rates of the topics it may write (shared
+    evenly among their writers when every writer has a quota) must fit through the busiest broker leading them."""
+    for uname in sorted(topology.users):
+        quotas = topology.user_quotas(uname)
+        q = quotas.producer_byte_rate if quotas is not None else None
+        if q is None:
+            continue
+        for r in topology.user_regions(uname):
+            brokers = topology.region(r).kafka.brokers
+            written = []
+            for t in topology.topics_in(r):
+                rate = topology.topics[t].bytes_per_second
+                writers = ownership.writers(topology, r, t)
+                if not rate or uname not in writers:
+                    continue
+                if any((topology.user_quotas(w) or Quotas()).producer_byte_rate is None for w in writers):
+                    continue  # a writer without a quota can carry the topic's bytes whatever this one may
+                written.append((t, topology.topics[t].partitions, Fraction(rate, len(writers))))
+            if not written:
+                continue
+            load, terms = leader_load(written, brokers)
+            if q >= load:
+                continue
+            user = topology.users[uname]
+            own = user.quotas is not None and user.quotas.producer_byte_rate is not None
+            path: tuple[str | int, ...] = (
+                ("users", uname, "quotas", "producer_byte_rate")
+                if own or user.tenant is None
+                else ("tenants", user.tenant, "quotas", "producer_byte_rate")
+            )
+            errors.append(
+                (
+                    path,
+                    f"{uname} may produce {q} B/s per broker, and a partition is served by its leader only: in {r} "
+                    f"({brokers} brokers) the busiest broker leading the topics it writes takes {terms} = "
+                    f"{_bps(load)} B/s of their declared write rates (each shared among its writers); raise "
+                    f"producer_byte_rate to at least {_bps(load)}, give the topics more partitions (up to {brokers}), "
+                    "or lower the declared write rates",
+                )
+            )
+            break

@@ -433,7 +433,31 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "examples/multi-tenant.yaml",
         _set("topics/payments.orders/bytes_per_second", 40000000),
         "replication.quota",
-        "25000000 B/s per broker x 3 brokers = 75000000 B/s, but its topics are written at 40500000 B/s",
+        "in eu-west-1 (3 brokers) the busiest broker leads payments.orders 40000000 B/s x 4/12 + payments.refunds "
+        "500000 B/s x 2/6 = 13500000 B/s; a backlog of one RPO (13500000 B/s x 60 s) drains at 25000000 - 13500000 = "
+        "11500000 B/s, taking 71 s",
+    ),
+    "a replication quota a topic with fewer partitions than brokers cannot get through": (
+        "examples/multi-tenant.yaml",
+        _both(_set("topics/payments.orders/partitions", 1), _set("topics/payments.orders/bytes_per_second", 15000000)),
+        "replication.quota",
+        "payments.orders 15000000 B/s x 1/1 + payments.refunds 500000 B/s x 2/6 = 15166667 B/s; a backlog of one RPO "
+        "(15166667 B/s x 60 s) drains at 25000000 - 15166667 = 9833334 B/s, taking 93 s, more than the RPO 60 s; "
+        "raise the quota to at least 30333334 B/s per broker",
+    ),
+    "a tenant's producer quota its topics' leaders cannot carry": (
+        "examples/multi-tenant.yaml",
+        _both(_set("topics/payments.refunds/partitions", 1), _set("topics/payments.refunds/bytes_per_second", 6000000)),
+        "tenants.payments.quotas.producer_byte_rate",
+        "payments-api may produce 5000000 B/s per broker, and a partition is served by its leader only: in eu-west-1 "
+        "(3 brokers) the busiest broker leading the topics it writes takes payments.orders 4000000 B/s x 4/12 + "
+        "payments.refunds 6000000 B/s x 1/1 = 7333334 B/s",
+    ),
+    "a user's own producer quota below one partition's declared rate": (
+        "examples/multi-tenant.yaml",
+        _both(_set("users/payments-api/quotas", {"producer_byte_rate": 1000000}), _set("topics/payments.orders/partitions", 3)),
+        "users.payments-api.quotas.producer_byte_rate",
+        "payments.orders 4000000 B/s x 1/3 + payments.refunds 500000 B/s x 2/6 = 1500000 B/s",
     ),
     "a replication quota with nothing to take a share of": (
         "examples/multi-tenant.yaml",
