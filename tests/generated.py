@@ -179,7 +179,30 @@ def topologies(draw: st.DrawFn, architecture: str | None = None) -> dict[str, An
         data["tenants"] = draw(_tenants(names))
     data["topics"] = draw(_topics(data, names, domains))
     data["users"] = draw(_users(data, names))
+    if data["topics"] and draw(st.booleans()):
+        _rates_against_quotas(draw, data)
     return data
+
+
+def _rates_against_quotas(draw: st.DrawFn, data: dict[str, Any]) -> None:
+    """Declared write rates, and quotas at the edge of what carries them (README, quotas): a quota is per broker and
+    a topic of p partitions enters through ceil(p / brokers) leaders on the busiest broker, so the busiest broker of
+    the smallest cluster takes rate x ceil(p / brokers) / p of each topic. Few partitions on many brokers included."""
+    fewest = min(r["kafka"]["brokers"] for r in data["regions"])
+    busiest = 0
+    for topic in data["topics"].values():
+        rate = draw(st.integers(1, 10**7))
+        topic["bytes_per_second"] = rate
+        if draw(st.booleans()):
+            topic["partitions"] = draw(st.integers(1, 2))  # fewer partitions than brokers
+        p = topic.get("partitions", 6)
+        busiest += rate * -(-p // fewest) / p
+    need = -(-int(busiest * 1000) // 1000) + 1
+    if draw(st.booleans()):
+        data["replication"]["quota"] = {"byte_rate": 2 * need}
+    for tenant in data.get("tenants", {}).values():
+        if "quotas" in tenant:
+            tenant["quotas"]["producer_byte_rate"] = max(tenant["quotas"]["producer_byte_rate"], need)
 
 
 # Words the platform's own names are made of: a tenant prefix may sit right next to them ("kafkasql." is not

@@ -115,10 +115,36 @@ def test_a_client_bootstrap_reaching_a_region_without_the_user_is_caught():
     assert any("where device-gateway does not exist" in p for p in problems), problems
 
 
-def test_an_edge_only_user_is_handed_its_edges_not_the_hub():
+def test_an_edge_only_user_is_handed_its_edges_not_the_hub_one_cluster_per_bootstrap():
+    # Issue 24: it was handed one list naming three clusters; a client rebootstraps to any address of its list.
     t = recording("examples/aggregation-hub.yaml").topology
-    servers = client_settings(t, "device-gateway")["bootstrap_servers"].split(",")
-    assert servers == [f"{r}.iot.kafka.example.com:9094" for r in ("ap-northeast-1", "eu-west-1", "us-east-1")]
+    settings = client_settings(t, "device-gateway")
+    assert settings["bootstrap_servers"] == "ap-northeast-1.iot.kafka.example.com:9094"
+    assert settings["bootstrap_servers_by_region"] == {
+        r: f"{r}.iot.kafka.example.com:9094" for r in ("ap-northeast-1", "eu-west-1", "us-east-1")
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (
+            lambda c: c.update(bootstrap_servers="eu-west-1.iot.kafka.example.com:9094,us-east-1.iot.kafka.example.com:9094"),
+            "names 2 addresses, not one cluster",
+        ),
+        (
+            lambda c: c["bootstrap_servers_by_region"].update({"eu-west-1": "us-east-1.iot.kafka.example.com:9094"}),
+            "bootstrap_servers_by_region[eu-west-1] us-east-1.iot.kafka.example.com:9094 answers ['us-east-1']",
+        ),
+    ],
+    ids=["a list of clusters", "another region's cluster"],
+)
+def test_a_client_bootstrap_naming_several_clusters_is_caught(change, fragment):
+    rec = recording("examples/aggregation-hub.yaml")
+    outputs = copy.deepcopy(rec.outputs)
+    change(outputs["clients"]["device-gateway"])
+    problems = invariants.check(dataclasses.replace(rec, outputs=outputs))
+    assert any(fragment in p for p in problems), problems
 
 
 def test_two_environments_in_one_account_share_no_global_name(tmp_path):
@@ -184,3 +210,28 @@ def test_a_grant_reaching_another_owners_name_is_caught(resource, reached):
     rec = recording("examples/multi-tenant.yaml")
     problems = invariants.check(_acl_changed(rec, "analytics-etl", "us-east-1", resource))
     assert any(p.startswith("client analytics-etl in us-east-1:") and reached in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("user", "key", "fragment"),
+    [
+        ("mm2-us-east-1-to-eu-west-1", "consumerByteRate", "mm2-us-east-1-to-eu-west-1 in us-east-1: consumerByteRate 1000000"),
+        ("payments-api", "producerByteRate", "client payments-api in us-east-1: producerByteRate 1000000"),
+    ],
+    ids=["replication", "producer"],
+)
+def test_a_quota_the_busiest_leader_cannot_carry_is_caught(user, key, fragment):
+    # 4000000 B/s over 12 partitions and 500000 over 6 on 3 brokers: the busiest leads 1500000 B/s.
+    rec = recording("examples/multi-tenant.yaml")
+    assert invariants.check(rec) == []
+    regs = copy.deepcopy(rec.registrations)
+    for reg in regs:
+        meta = reg.inputs.get("metadata", {})
+        if (
+            reg.type.endswith(":KafkaUser")
+            and meta["name"] == user
+            and meta["labels"]["kafka-multiregion.io/region"] == "us-east-1"
+        ):
+            reg.inputs["spec"]["quotas"][key] = 1000000
+    problems = invariants.check(dataclasses.replace(rec, registrations=regs))
+    assert any(fragment in p and "1500000 B/s" in p for p in problems), problems

@@ -60,6 +60,8 @@ def check(recording: Recording) -> list[str]:
     problems += _residency(recording, t)
     problems += _registry_journal(recording, t)
     problems += _grants_stay_with_their_owner(recording, t)
+    problems += _bytes_fit_through_leaders(recording, t)
+    problems += _one_cluster_per_bootstrap(recording, t)
     if recording.of_type(RECORD):
         problems += _dns_answers(recording, t)
     return problems
@@ -382,6 +384,85 @@ def _grants_stay_with_their_owner(recording: Recording, t: Topology) -> list[str
     return out
 
 
+# ------------------------------------------------------------------------------------- bytes against quotas
+
+
+def _busiest(topics: list[tuple[int, float]], brokers: int) -> float:
+    """Bytes/s landing on the busiest broker: each topic (partitions, rate) enters through its partitions' leaders,
+    at most min(partitions, brokers) brokers, the busiest leading ceil(partitions / brokers) of them."""
+    return sum(rate * -(-p // brokers) / p for p, rate in topics)
+
+
+def _bytes_fit_through_leaders(recording: Recording, t: Topology) -> list[str]:
+    """Every flow's declared bytes fit through its leaders' quotas: a quota is per broker, so the busiest broker of
+    each end must let the MirrorMaker principal fetch (source) and produce (target) what its topics' leaders there
+    carry; the same for an application user's producer quota and the topics its ACLs let it write (their rates
+    shared among their writers). Read from the plan: node pools, KafkaTopics, KafkaUsers, KafkaMirrorMaker2s."""
+    brokers: dict[str, int] = defaultdict(int)
+    partitions: dict[tuple[str, str], int] = {}
+    users: dict[tuple[str, str], dict[str, Any]] = {}
+    mirrors: list[dict[str, Any]] = []
+    for _, body in _k8s_objects(recording):
+        kind, r, spec = body.get("kind"), _region_of(body), body.get("spec") or {}
+        if kind == "KafkaNodePool" and "broker" in spec.get("roles", []):
+            brokers[r] += int(spec.get("replicas", 0))
+        elif kind == "KafkaTopic":
+            name = str(spec.get("topicName") or body["metadata"]["name"])
+            partitions[(r, name)] = int(spec.get("partitions", 1))
+        elif kind == "KafkaUser":
+            users[(r, str(body["metadata"]["name"]))] = spec
+        elif kind == "KafkaMirrorMaker2":
+            mirrors.append(body)
+    rate = {name: float(topic.bytes_per_second) for name, topic in t.topics.items() if topic.bytes_per_second}
+    out = []
+    for body in mirrors:
+        principal = str(body["spec"]["target"]["groupId"])
+        for source, target, copied in _copied(body, t):
+            load = [(partitions.get((source, c), 1), rate[c]) for c in copied if c in rate]
+            for end, key in ((source, "consumerByteRate"), (target, "producerByteRate")):
+                quota = (users.get((end, principal), {}).get("quotas") or {}).get(key)
+                if quota is None or not load or not brokers.get(end):
+                    continue
+                busiest = _busiest(load, brokers[end])
+                if quota < busiest:
+                    out.append(
+                        f"{principal} in {end}: {key} {quota} B/s per broker, but the busiest of its {brokers[end]} "
+                        f"brokers leads {busiest:.0f} B/s of the declared rates of what it copies"
+                    )
+    for (r, user), spec in sorted(users.items()):
+        quota = (spec.get("quotas") or {}).get("producerByteRate")
+        if user not in t.users or quota is None or not brokers.get(r):
+            continue
+        load = []
+        for topic, topic_rate in sorted(rate.items()):
+            if (r, topic) not in partitions:
+                continue
+            writers = [u for (rr, u), sp in users.items() if rr == r and u in t.users and _may_write(sp, topic)]
+            if user not in writers or any((users[(r, w)].get("quotas") or {}).get("producerByteRate") is None for w in writers):
+                continue
+            load.append((partitions[(r, topic)], topic_rate / len(writers)))
+        busiest = _busiest(load, brokers[r])
+        if load and quota < busiest - 1e-6:
+            out.append(
+                f"client {user} in {r}: producerByteRate {quota} B/s per broker, but the busiest of its {brokers[r]} "
+                f"brokers leads {busiest:.0f} B/s of the declared rates of the topics it writes"
+            )
+    return out
+
+
+def _may_write(spec: dict[str, Any], topic: str) -> bool:
+    for acl in (spec.get("authorization") or {}).get("acls", []):
+        res = acl["resource"]
+        if acl.get("type", "allow") != "allow" or res["type"] != "topic":
+            continue
+        if not {"Write", "All"} & set(acl.get("operations", [])):
+            continue
+        name = res["name"]
+        if topic.startswith(name) if res.get("patternType") == "prefix" else name in ("*", topic):
+            return True
+    return False
+
+
 def resolve(recording: Recording) -> dict[str, frozenset[str]]:
     """Each record name → the regions Route53 may answer with, following CNAMEs to other names of the plan."""
     endpoints = {str(h): region for region, h in (recording.outputs.get("endpoints") or {}).items()}
@@ -417,6 +498,28 @@ def _dns_answers(recording: Recording, t: Topology) -> list[str]:
                 out.append(f"client {user}: bootstrap {host} has no record")
             elif not reached <= where:
                 out.append(f"client {user}: bootstrap {host} reaches {sorted(reached - where)}, where {user} does not exist")
+    return out
+
+
+def _one_cluster_per_bootstrap(recording: Recording, t: Topology) -> list[str]:
+    """Every client bootstrap names one cluster: ``bootstrap_servers`` is one address (a client treats every
+    address of the list as one cluster and rebootstraps to any of them), and each entry of
+    ``bootstrap_servers_by_region`` answers exactly its own region. Names are resolved through the plan's Route53
+    records, or (DNS managed elsewhere) are the regions' own published names."""
+    answers = resolve(recording) if recording.of_type(RECORD) else dict(t.dns_answers)
+    out = []
+    for user, client in sorted((recording.outputs.get("clients") or {}).items()):
+        servers = [s for s in str(client.get("bootstrap_servers", "")).split(",") if s]
+        if len(servers) != 1:
+            out.append(f"client {user}: bootstrap_servers names {len(servers)} addresses, not one cluster: {servers}")
+        for region, server in sorted((client.get("bootstrap_servers_by_region") or {}).items()):
+            reached = answers.get(str(server).rsplit(":", 1)[0], frozenset())
+            if reached != {region}:
+                out.append(f"client {user}: bootstrap_servers_by_region[{region}] {server} answers {sorted(reached)}")
+        if set(client.get("bootstrap_servers_by_region") or {}) != set(client.get("regions") or ()) - {
+            r for r in t.region_names if not t.live(r)
+        } and any(t.live(r) for r in client.get("regions") or ()):
+            out.append(f"client {user}: bootstrap_servers_by_region does not list one bootstrap per live region of it")
     return out
 
 
