@@ -49,12 +49,15 @@ class KafkaEstateArgs:
 def client_settings(topology: Topology, user: str) -> dict[str, Any]:
     """Connection settings of an application user (no password, no CA: the component adds both as outputs).
 
-    The bootstrap names are ``Topology.client_bootstrap``'s: only names that reach regions where the user exists.
+    The bootstrap names are ``Topology.client_bootstrap``'s and ``client_bootstrap_by_region``'s: each names one
+    cluster (the shared name DNS gates, or one region's), and only names that reach regions where the user exists.
     """
     schema_registry = registry.client_settings(topology, user)
     flavor = flavors.of(topology)  # the port and SASL mechanism its listeners take
+    port = flavor.external_port
     return {
-        "bootstrap_servers": ",".join(f"{name}:{flavor.external_port}" for name in topology.client_bootstrap(user)),
+        "bootstrap_servers": f"{topology.client_bootstrap(user)}:{port}",
+        "bootstrap_servers_by_region": {r: f"{n}:{port}" for r, n in topology.client_bootstrap_by_region(user).items()},
         "regions": list(topology.user_regions(user)),
         "username": user,
         "properties": dict(flavor.client_properties),

@@ -762,21 +762,31 @@ class Topology(Strict):
             answers[self.bootstrap_name] = shared
         return answers
 
-    def client_bootstrap(self, user: str) -> tuple[str, ...]:
-        """The names a user's clients bootstrap from: the shared name when everything it answers hosts the user,
-        else a domain's name, else the names of the user's own regions (without a dns section: those it may write
-        in, as secondaries are standbys and moving clients is the job of whoever manages DNS)."""
+    def client_bootstrap(self, user: str) -> str:
+        """The one name a user's clients bootstrap from, naming one cluster at a time (a client takes every address
+        of ``bootstrap.servers`` for one cluster, and with ``metadata.recovery.strategy=rebootstrap`` would jump to
+        any of them, standbys and other regions' clusters included, with no health gate): the shared name when
+        everything it answers hosts the user (DNS gates it), else a domain's name on the same terms, else the user's
+        first region that takes writes (secondaries are standbys)."""
         regions = frozenset(self.user_regions(user))
         shared = [self.bootstrap_name, *(self.domain_dns_name(d) for d in sorted(self.domains))]
         for name in filter(None, shared):
             answer = self.dns_answers.get(name)
             if answer and answer <= regions:
-                return (name,)
+                return name
+        own = self._own_regions(user)
+        writable = [r for r in own if self.region(r).role is not Role.SECONDARY] or own
+        return self.region_dns_name(writable[0])
+
+    def client_bootstrap_by_region(self, user: str) -> dict[str, str]:
+        """Region → the name of that region's own cluster, for each region of the user: an application instance
+        running in several regions connects each to its own (one cluster per bootstrap)."""
+        return {r: self.region_dns_name(r) for r in self._own_regions(user)}
+
+    def _own_regions(self, user: str) -> list[str]:
         # Live regions first; a user left only in regions being decommissioned still reaches them until removed.
-        own = [r for r in sorted(regions) if self.live(r)] or sorted(regions)
-        if self.dns is None:
-            own = [r for r in own if self.region(r).role is not Role.SECONDARY] or own
-        return tuple(self.region_dns_name(r) for r in own)
+        regions = sorted(self.user_regions(user))
+        return [r for r in regions if self.live(r)] or regions
 
     def hosting_regions(self, topic_name: str) -> tuple[str, ...]:
         """Regions that hold a topic as a local (non-mirrored) topic with its own KafkaTopic resource.
