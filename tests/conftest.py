@@ -20,6 +20,7 @@ import yaml
 from stacks.loader import validate_data
 from stacks.model import Topology
 from tests.failover_zone import recordings, server, zone  # noqa: F401 - fixtures shared by the failover tests
+from tests.realk8s.engine import finish_background_build, start_background_build
 from tools.harness import Recording, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +56,29 @@ def run_oracle(path: Path) -> subprocess.CompletedProcess[str]:
             pytest.fail(f"{ORACLE} is missing: the upstream schemas are needed to judge the manifests")
         pytest.skip(f"{ORACLE} not found: the upstream schema checks need ../shared next to the project")
     return subprocess.run([sys.executable, str(ORACLE / "validate.py"), str(path)], capture_output=True, text=True, check=False)
+
+
+# Under `make test`'s `pytest -n 2 --dist loadgroup`, each expensive kind of test is one xdist group, so one worker
+# owns the Kafka brokers (fixed loopback addresses and ports) and one the API servers, and neither kind ever runs
+# twice at once; the unit tests fill both workers around them.
+XDIST_GROUPS = {"e2e": "kafka", "realk8s": "engine"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controlling process, not an xdist worker
+        start_background_build()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        finish_background_build()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.parent.name
+        if folder in XDIST_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[folder]))
 
 
 @pytest.fixture

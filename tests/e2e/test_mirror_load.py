@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from components import mirror
@@ -26,6 +27,9 @@ from stacks.loader import validate_data
 from tests.e2e.cluster import ADMIN, CACHE, MirrorMaker, client_config, provision
 from tests.e2e.conftest import start_brokers
 from tests.e2e.estate import PARTITIONS, PRIMARY, SECONDARY, TOPIC, stack
+
+# Sustained load runs in `make test-all` (minutes of saturation; `make test` keeps the switchover proofs).
+pytestmark = pytest.mark.full
 
 LOAD_SECONDS = float(os.environ.get("KMR_LOAD_SECONDS", "60"))
 VALUE = b"x" * 200

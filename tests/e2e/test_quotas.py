@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from components import mirror
@@ -22,6 +23,9 @@ from stacks.model import Topology
 from tests.e2e.cluster import ADMIN, CACHE, Broker, MirrorMaker, client_config, provision
 from tests.e2e.conftest import start_brokers
 from tests.e2e.test_replication import _read_all, _region
+
+# Quotas on real Kafka run in `make test-all`.
+pytestmark = pytest.mark.full
 
 QUOTA = 200_000  # bytes/s per broker for tenant a's producer
 REPLICATION = 400_000  # bytes/s per broker for the flow

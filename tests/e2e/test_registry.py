@@ -30,6 +30,9 @@ from tests.e2e.conftest import start_brokers
 from tests.e2e.test_replication import _report
 from tools.kafka_admin import Cluster, KafkaAccess, MirrorDeployment
 
+# The registry journal on real Kafka runs in `make test-all`.
+pytestmark = pytest.mark.full
+
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 JOURNAL, SNAPSHOTS, _EVENTS = naming.REGISTRY_TOPICS
 REGISTRY = naming.REGISTRY_PRINCIPAL

@@ -28,6 +28,9 @@ from stacks.model import Topology
 from tests.e2e.cluster import ADMIN, CACHE, Broker, MirrorMaker, client_config, provision, stop_process
 from tests.e2e.conftest import start_brokers
 
+# The longer drills on real Kafka (all four flows, ACL refusals) run in `make test-all`.
+pytestmark = pytest.mark.full
+
 RECORDS = 10_000
 LOCAL_RECORDS = 100
 PARTITIONS = 3
