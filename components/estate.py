@@ -73,7 +73,8 @@ class KafkaEstate(pulumi.ComponentResource):
     regions: dict[str, dict[str, pulumi.Output[str]]]
     """Per region: cluster name, namespace, internal and external bootstrap addresses."""
     clients: dict[str, dict[str, Any]]
-    """Per application user: failover bootstrap, SASL settings, client properties, CA, and the password as a
+    """Per application user: its bootstrap (one cluster: the name DNS gates, or one region's), one bootstrap per
+    region, SASL settings, client properties, CA, and the password as a
     secret. A plain mapping of outputs, so only the password is secret, not the whole entry."""
     flows: pulumi.Output[list[str]]
     """Replication flows as 'source -> target'."""

@@ -1,13 +1,16 @@
 """Tenants: which team owns which topics, users and regions, and what their quotas and replication's allow.
 
-Owns: the rules of the ``tenants`` section and of the replication quota, reported like every other rule (path,
-the value, the fix): prefix ownership (each topic carries a tenant's prefix or falls to the declared default),
-tenant membership of users and the reach of their ACLs, tenant residency (a tenant's topics and users stay in
-its regions; ``Topology.carries`` keeps its flows there too), and the replication-quota arithmetic against the
-declared write rates and the RPO.
+Owns: the rules of the ``tenants`` section and of the quotas, reported like every other rule (path, the value,
+the fix): prefix ownership (each topic carries a tenant's prefix or falls to the declared default), tenant
+membership of users, the reach of every grant (a tenant's prefix, its copies' '<region>.<prefix>', each user's
+ACLs and groups, with or without tenants) against the names ``stacks.ownership`` says others own, tenant residency
+(a tenant's topics and users stay in its regions; ``Topology.carries`` keeps its flows there too), and the quota
+arithmetic per broker through partition leaders: the replication quota against the declared write rates and the
+RPO, and each producer quota against the topics its holder may write.
 
-Deliberately not here: the classes and derived facts (``stacks.model``: ``Tenant``, ``Quotas``,
-``tenant_of``, ``user_quotas``, ``replication_byte_rate``) and the rendering (``components``).
+Deliberately not here: who owns which name (``stacks.ownership``), the classes and derived facts
+(``stacks.model``: ``Tenant``, ``Quotas``, ``tenant_of``, ``user_quotas``, ``replication_byte_rate``) and the
+rendering (``components``).
 """
 
 from __future__ import annotations

@@ -267,11 +267,13 @@ def _topics(draw: st.DrawFn, data: dict[str, Any], names: list[str], domains: di
     limit = 249 - LONGEST_REGION - 1
     tenants = data.get("tenants", {})
     prefixes = [t["prefix"] for t in tenants.values()]
+    # A tenant's topic: its prefix, then a name that keeps the whole (and its copies' names) within Kafka's limit.
+    prefixed = st.sampled_from(prefixes or ["-"]).flatmap(lambda p: topic_names(limit - len(p)).map(lambda n: p + n))
     if tenants and not any(t.get("default") for t in tenants.values()):
         # Every topic carries a tenant's prefix when there is no default tenant.
-        base = st.tuples(st.sampled_from(prefixes), topic_names(limit - 14)).map("".join).filter(_topic_ok)
+        base = prefixed.filter(_topic_ok)
     elif tenants:
-        base = st.one_of(topic_names(limit), st.tuples(st.sampled_from(prefixes), topic_names(limit - 14)).map("".join))
+        base = st.one_of(topic_names(limit), prefixed)
     else:
         base = topic_names(limit)
     wanted = draw(st.lists(base.filter(_topic_ok), max_size=6, unique_by=lambda s: s.replace(".", "_")))

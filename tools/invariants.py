@@ -5,7 +5,12 @@ builders got there: one URN per resource; one Kubernetes object per (cluster, ap
 name); one Route53 record per (zone, name, type, set identifier) and per (name, type, location); every name
 within the limits of the system that receives it (CFK's secretRef names too); every MirrorMaker 2 flow and every
 cluster link copying only topics residency allows; every DNS name answering exactly the regions the model says; every client's bootstrap reaching only
-regions where that user exists; and the account-global names two environments must not share. ``tools.plan``
+regions where that user exists, and naming one cluster (``bootstrap_servers`` one address, each
+``bootstrap_servers_by_region`` entry its own region only); no application grant (KafkaUser ACLs, CFK ACL
+commands) reaching a name of another owner, in any region, copies included (owners read from the README's rule
+and the plan's own objects, not from ``stacks.ownership``); every flow's and every producer's declared bytes
+fitting through the quotas of the brokers leading them; and the account-global names two environments must not
+share. ``tools.plan``
 refuses to present a plan that breaks one (it is a defect of ours, not of the topology); the tests run the
 checks over every shipped file and over generated topologies.
 
