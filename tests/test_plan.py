@@ -224,3 +224,21 @@ def test_a_component_change_shows_in_the_diff_of_an_unchanged_stack_file(tmp_pat
     assert all(c["details"] == ["spec.kafka.config.unclean.leader.election.enable: false -> true"] for c in changes)
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True, check=True).stdout
     assert len(worktrees.splitlines()) == 1, "the base worktree was not removed"
+
+
+def test_out_refuses_a_folder_the_tool_did_not_write_unless_forced(tmp_path):
+    mine = tmp_path / "mine"
+    (mine / "notes").mkdir(parents=True)
+    (mine / "notes" / "keep.txt").write_text("not a plan")
+    result = _run("stacks/dev.yaml", "--out", str(mine))
+    assert result.returncode == 2 and "was not written by tools.plan" in result.stderr and "--force" in result.stderr
+    assert (mine / "notes" / "keep.txt").read_text() == "not a plan", "the refused folder was left as it was"
+    assert "Traceback" not in result.stderr
+    written = tmp_path / "plan"
+    assert _run("stacks/dev.yaml", "--out", str(written)).returncode == 0
+    assert (written / plan_tool.OUT_MARKER).is_file()
+    (written / "stale.yaml").write_text("from an earlier plan")
+    assert _run("stacks/dev.yaml", "--out", str(written)).returncode == 0, "a folder it wrote is replaced"
+    assert not (written / "stale.yaml").exists()
+    assert _run("stacks/dev.yaml", "--out", str(mine), "--force").returncode == 0
+    assert not (mine / "notes").exists() and (mine / "plan.json").is_file()

@@ -1,6 +1,6 @@
 """Offline plan and pull-request diff: the whole estate previewed without cloud credentials.
 
-    python -m tools.plan STACK_FILE [--out DIR] [--format text|markdown|json]
+    python -m tools.plan STACK_FILE [--out DIR [--force]] [--format text|markdown|json]
     python -m tools.plan --diff OLD NEW [--format text|markdown|json] [--fail-on-destructive]
 
 Owns: running the real program (``__main__.py``) under mocks via ``tools.harness`` and presenting what it
@@ -13,7 +13,8 @@ ref's own code (``tools.refplan``), so a component change shows in the diff of a
 
 Deliberately not here: validation rules (``stacks``), resource bodies (``components``).
 Every plan is held to ``tools.invariants`` before anything is shown or written.
-Exit status: 0 done, 2 bad input (nothing written), 3 destructive changes with ``--fail-on-destructive``,
+``--out`` replaces only a folder this tool wrote (it leaves a marker file), or an empty one, unless ``--force``.
+Exit status: 0 done, 2 bad input or a refused ``--out`` (nothing written), 3 destructive changes with ``--fail-on-destructive``,
 4 the plan broke an invariant (a defect of kafka-multiregion, not of the topology; nothing written).
 """
 
@@ -55,6 +56,10 @@ REPLACE_KEYS = ("metadata.name", "metadata.namespace", "apiVersion", "kind", "sp
 # a Job's pod template, for one, so the confluent flavor's ACL job is replaced whenever its script changes.
 REPLACE_PREFIXES = {"kubernetes:batch/v1:Job": ("spec.template", "spec.selector", "spec.completions", "spec.parallelism")}
 SKIP_KINDS_IN_MANIFESTS = {"Release"}
+# Written into every --out folder: only a folder carrying it (or holding nothing but what the tool writes) is
+# replaced, so a mistyped --out (`examples`, `.`) is refused rather than wiped.
+OUT_MARKER = ".kafka-multiregion-plan"
+OUT_PARTS = {OUT_MARKER, "manifests", "helm", "mm2", "plan.json", "outputs.json", "summary.json", "tree.txt", "plan.md"}
 
 
 @dataclass
@@ -236,10 +241,36 @@ def _node(region: str) -> str:
     return region.replace("-", "_")
 
 
-def write_plan(plan: Plan, out: Path) -> None:
-    if out.exists():
+class OutRefusedError(Exception):
+    """``--out`` names a folder the tool did not write: replacing it would delete someone's files."""
+
+
+def check_out(out: Path, *, force: bool = False) -> None:
+    """Raise ``OutRefusedError`` unless ``out`` is absent, empty, or a plan folder this tool wrote (or ``force``).
+
+    A folder from before the marker existed is recognised by holding nothing but the tool's own parts.
+    """
+    if force or not out.exists():
+        return
+    if not out.is_dir():
+        raise OutRefusedError(f"--out {out}: it is a file, not a plan folder; choose another path")
+    entries = {p.name for p in out.iterdir()}
+    if not entries or OUT_MARKER in entries or (entries <= OUT_PARTS and "plan.json" in entries):
+        return
+    raise OutRefusedError(
+        f"--out {out}: the folder exists and was not written by tools.plan (no {OUT_MARKER} in it); "
+        "writing the plan replaces the folder, so choose a new or empty one, or pass --force to replace it"
+    )
+
+
+def write_plan(plan: Plan, out: Path, *, force: bool = False) -> None:
+    check_out(out, force=force)
+    if out.is_dir():
         shutil.rmtree(out)
+    elif out.exists():
+        out.unlink()
     (out / "manifests").mkdir(parents=True)
+    (out / OUT_MARKER).write_text("written by python -m tools.plan; the next --out here replaces this folder\n")
     for reg in plan.registrations:
         body = manifest_of(reg)
         region = region_of(reg, plan.topology)
@@ -453,7 +484,8 @@ def _side(spec: str, workdir: Path) -> Plan:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("stack", nargs="?", help="stack file to plan")
-    parser.add_argument("--out", type=Path, help="folder to write the plan into (replaced)")
+    parser.add_argument("--out", type=Path, help="folder to write the plan into (replaced only if tools.plan wrote it)")
+    parser.add_argument("--force", action="store_true", help="with --out: replace the folder even if tools.plan did not write it")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"), help="compare two stack files or GIT_REF:path")
     parser.add_argument("--fail-on-destructive", action="store_true", help="exit 3 when the diff deletes or replaces data")
@@ -468,7 +500,12 @@ def main(argv: list[str] | None = None) -> int:
             return 3 if args.fail_on_destructive and any(c.destructive for c in changes) else 0
         if not args.stack:
             parser.error("give a stack file, or --diff OLD NEW")
+        if args.out:
+            check_out(args.out, force=args.force)  # before planning: a refused folder costs nothing
         plan = make_plan(args.stack)
+    except OutRefusedError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except TopologyError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -476,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 4
     if args.out:
-        write_plan(plan, args.out)
+        write_plan(plan, args.out, force=args.force)
     sys.stdout.write(render(plan, args.format))
     return 0
 
