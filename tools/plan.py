@@ -36,8 +36,8 @@ import yaml
 from components import dns_records, engines
 from stacks.loader import Problem, TopologyError, load_topology
 from stacks.model import Topology
-from tools import invariants, refplan
-from tools.harness import Recording, Registration, redact, run_program
+from tools import invariants, refplan, review
+from tools.harness import Recording, Registration, redact, run_program, unwrap
 
 # Resources whose deletion or replacement loses data (or everything inside them).
 DATA_TYPES = {
@@ -418,13 +418,24 @@ def diff(old: Plan, new: Plan) -> list[Change]:
             )
     changes += [Change(u, new_by[u].type, "create", []) for u in added if u not in paired]
     for urn in sorted(old_by.keys() & new_by.keys()):
-        a, b = _flatten(redact(old_by[urn].inputs)), _flatten(redact(new_by[urn].inputs))
+        was, now = old_by[urn], new_by[urn]
+        a, b = _flatten(redact(was.inputs)), _flatten(redact(now.inputs))
         details = []
         replace = False
         for key in sorted(a.keys() | b.keys()):
             if a.get(key) != b.get(key):
                 details.append(f"{key}: {json.dumps(a.get(key))} -> {json.dumps(b.get(key))}")
-                replace |= replaces(new_by[urn].type, key)
+                replace |= replaces(now.type, key)
+        if not details and unwrap(was.inputs) != unwrap(now.inputs):
+            # Redaction hides which secret changed, not that one did: a rotation must not read as "no change".
+            details.append("[secret]: its value changes")
+        # Resource options are not inputs, but lifting protection is what makes the next change able to delete.
+        for option, before, after in (
+            ("protect", was.protect, now.protect),
+            ("retainOnDelete", was.retain_on_delete, now.retain_on_delete),
+        ):
+            if before != after:
+                details.append(f"{option}: {json.dumps(before)} -> {json.dumps(after)}")
         if details:
             changes.append(Change(urn, new_by[urn].type, "replace" if replace else "update", details))
     return changes
@@ -473,6 +484,9 @@ def check_removals(old: Topology, new: Topology, source: str) -> None:
         )
 
 
+NO_BASE = "/dev/null"  # as OLD: the stack is new, so everything in NEW is a create
+
+
 def _side(spec: str, workdir: Path) -> Plan:
     """A stack file planned with today's code, or GIT_REF:path planned with that ref's code."""
     if ":" in spec and not Path(spec).exists():
@@ -486,17 +500,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack", nargs="?", help="stack file to plan")
     parser.add_argument("--out", type=Path, help="folder to write the plan into (replaced only if tools.plan wrote it)")
     parser.add_argument("--force", action="store_true", help="with --out: replace the folder even if tools.plan did not write it")
-    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "markdown", "json", "review"), default="text")
     parser.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"), help="compare two stack files or GIT_REF:path")
     parser.add_argument("--fail-on-destructive", action="store_true", help="exit 3 when the diff deletes or replaces data")
+    review_args = parser.add_argument_group("the review (--diff with --format review; OLD may be /dev/null for a new stack)")
+    review_args.add_argument("--json", type=Path, metavar="FILE", help="also write the review's sections as JSON to FILE")
+    review_args.add_argument("--label", help="the stack's name in the review (default: NEW)")
+    review_args.add_argument(
+        "--stack-config", type=Path, metavar="FILE", help="settings file to check (default: Pulumi.<environment>.yaml)"
+    )
+    review_args.add_argument("--max-chars", type=int, default=review.MAX_CHARS, help="cap on the Markdown (0: none)")
+    review_args.add_argument("--artifact", default="the workflow artifact offline-plan", help="where the full review is")
     args = parser.parse_args(argv)
+    if args.format == "review" and not args.diff:
+        parser.error("--format review needs --diff OLD NEW")
     try:
         if args.diff:
             with tempfile.TemporaryDirectory() as tmp:
-                old, new = (_side(s, Path(tmp)) for s in args.diff)
+                new = _side(args.diff[1], Path(tmp))
+                fresh = args.diff[0] == NO_BASE
+                old = Plan(new.topology, Recording(new.topology, [], {}, set())) if fresh else _side(args.diff[0], Path(tmp))
                 check_removals(old.topology, new.topology, args.diff[1])
             changes = diff(old, new)
-            sys.stdout.write(render_diff(changes, args.format))
+            if args.format == "review" or args.json:
+                label = args.label or args.diff[1].rpartition(":")[2]
+                r = review.review(old, new, changes, stack=label, stack_config=args.stack_config, new_stack=fresh)
+                if args.json:
+                    args.json.write_text(review.as_json(r))
+            if args.format == "review":
+                sys.stdout.write(review.markdown(r, max_chars=args.max_chars, artifact=args.artifact))
+            else:
+                sys.stdout.write(render_diff(changes, args.format))
             return 3 if args.fail_on_destructive and any(c.destructive for c in changes) else 0
         if not args.stack:
             parser.error("give a stack file, or --diff OLD NEW")
