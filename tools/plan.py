@@ -510,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         "--stack-config", type=Path, metavar="FILE", help="settings file to check (default: Pulumi.<environment>.yaml)"
     )
     review_args.add_argument("--max-chars", type=int, default=review.MAX_CHARS, help="cap on the Markdown (0: none)")
+    review_args.add_argument("--full", type=Path, metavar="FILE", help="also write the review uncapped to FILE")
     review_args.add_argument("--artifact", default="the workflow artifact offline-plan", help="where the full review is")
     args = parser.parse_args(argv)
     if args.format == "review" and not args.diff:
@@ -522,11 +523,22 @@ def main(argv: list[str] | None = None) -> int:
                 old = Plan(new.topology, Recording(new.topology, [], {}, set())) if fresh else _side(args.diff[0], Path(tmp))
                 check_removals(old.topology, new.topology, args.diff[1])
             changes = diff(old, new)
-            if args.format == "review" or args.json:
+            if args.format == "review" or args.json or args.full:
                 label = args.label or args.diff[1].rpartition(":")[2]
                 r = review.review(old, new, changes, stack=label, stack_config=args.stack_config, new_stack=fresh)
+                # The JSON also carries the URN-level changes, so the artifact holds everything the diff knows.
+                urns = json.loads(render_diff(changes, "json"))
+                extra: list[tuple[Path, str]] = []
                 if args.json:
-                    args.json.write_text(review.as_json(r))
+                    extra.append((args.json, review.as_json(r | {"changes": urns})))
+                if args.full:
+                    extra.append((args.full, review.markdown(r, max_chars=0)))
+                for target, text in extra:
+                    try:
+                        target.write_text(text)
+                    except OSError as exc:
+                        print(f"{target}: cannot write it ({exc.strerror})", file=sys.stderr)
+                        return 2
             if args.format == "review":
                 sys.stdout.write(review.markdown(r, max_chars=args.max_chars, artifact=args.artifact))
             else:

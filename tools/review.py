@@ -16,6 +16,7 @@ destructive (``tools.plan``); posting the comment (the workflow). Values are rea
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,9 @@ def what(reg: Registration) -> str:
     if reg.type == "aws:route53/record:Record":
         set_id = f", {inputs['setIdentifier']}" if inputs.get("setIdentifier") else ""
         return f"DNS record {inputs.get('name', reg.name)} ({inputs.get('type', '?')}{set_id})"
+    if reg.type == "aws:route53/healthCheck:HealthCheck" and inputs.get("type") == "CALCULATED":
+        children = inputs.get("childHealthchecks") or []
+        return f"healthy while {inputs.get('childHealthThreshold', '?')} of {len(children) if isinstance(children, list) else '?'} health checks are"
     if reg.type == "aws:route53/healthCheck:HealthCheck":
         return f"health check {reg.name}"
     if reg.type == "random:index/randomPassword:RandomPassword":
@@ -168,7 +172,8 @@ def _acl_lines(changes: list[AclChange]) -> list[str]:
         else:
             parts = [f"+ {', '.join(c.added)}"] if c.added else []
             parts += [f"- {', '.join(c.removed)}"] if c.removed else []
-            lines.append(f"~ ACL {c.acl}: operations {'; '.join(parts)}")
+            sign = "~" if c.added and c.removed else "+" if c.added else "-"
+            lines.append(f"{sign} ACL {c.acl}: operations {'; '.join(parts)}")
     return lines
 
 
@@ -229,6 +234,11 @@ def keyed_diff(a: Any, b: Any, path: str = "") -> list[str]:
         for i in range(max(len(a), len(b))):
             out += keyed_diff(a[i] if i < len(a) else None, b[i] if i < len(b) else None, f"{path}[{i}]")
         return out
+    if isinstance(a, str) and isinstance(b, str) and path.endswith("Pattern") and ("|" in a or "|" in b):
+        # A replication flow's topics are one regex alternation: a topic added reads as that topic, not the regex.
+        la, lb = alternatives(a), alternatives(b)
+        out = [f"+ {path}: {x}" for x in lb if x not in set(la)]
+        return out + [f"- {path}: {x}" for x in la if x not in set(lb)] or [f"~ {path}: reordered"]
     if isinstance(a, str) and isinstance(b, str) and ("\n" in a or "\n" in b):
         la, lb = a.splitlines(), b.splitlines()
         out = [f"+ {path}: {line}" for line in lb if line not in set(la)]
@@ -238,6 +248,11 @@ def keyed_diff(a: Any, b: Any, path: str = "") -> list[str]:
     if b is None:
         return [f"- {path}: {_v(a)}"]
     return [f"~ {path}: {_v(a)} -> {_v(b)}"]
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The names in a regex alternation of escaped names (``orders|eu\\-west\\-1\\.orders``), unescaped."""
+    return [re.sub(r"\\(.)", r"\1", part) for part in re.split(r"(?<!\\)\|", pattern)]
 
 
 # ------------------------------------------------------------------------------------ create summaries
@@ -272,7 +287,13 @@ def summarise(reg: Registration) -> str | None:
         return ", ".join(parts + ([f"authorization {auth}"] if auth else []) + [f"listeners: {shown or 'none'}"])
     if kind == "KafkaUser":
         acls = (spec.get("authorization") or {}).get("acls") or []
-        shown = "; ".join(f"{', '.join(sorted(_ops(a)))} on {_acl_words(_acl_key(a))}" for a in acls)
+        # ACLs granting the same operations on the same kind of resource read as one: "Read on topics a, b, c".
+        grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for a in acls:
+            rtype, name, pattern, host, allow = _acl_key(a)
+            where = "" if (pattern, host) == ("literal", "*") else f" ({pattern}{'' if host == '*' else ', host ' + host})"
+            grouped[(("deny " if allow == "deny" else "") + ", ".join(sorted(_ops(a))), rtype)].append(name + where)
+        shown = "; ".join(f"{ops} on {rtype} {', '.join(names)}" for (ops, rtype), names in grouped.items())
         quotas = spec.get("quotas") or {}
         text = f"auth {(spec.get('authentication') or {}).get('type', 'none')}, {len(acls)} ACLs" + (
             f": {shown}" if shown else ""
@@ -280,7 +301,8 @@ def summarise(reg: Registration) -> str | None:
         return text + (f"; quotas {', '.join(f'{k} {v}' for k, v in sorted(quotas.items()))}" if quotas else "")
     if kind == "KafkaMirrorMaker2":
         mirrors = spec.get("mirrors") or []
-        topics = "; ".join(str(m.get("topicsPattern", "?")) for m in mirrors)
+        names = [t for m in mirrors for t in alternatives(str(m.get("topicsPattern", "?")))]
+        topics = f"{len(names)}: {_names(names)}" if len(names) > 1 else ", ".join(names)
         excluded = "; ".join(str(m["topicsExcludePattern"]) for m in mirrors if m.get("topicsExcludePattern"))
         return f"topics {topics}" + (f", excluding {excluded}" if excluded else "")
     if reg.type == "aws:route53/record:Record":
@@ -291,6 +313,9 @@ def summarise(reg: Registration) -> str | None:
             + (f", ttl {inputs['ttl']}" if "ttl" in inputs else "")
             + (f", {'/'.join(routing)} routing" if routing else "")
         )
+    if reg.type == "aws:route53/healthCheck:HealthCheck" and inputs.get("type") == "CALCULATED":
+        children = inputs.get("childHealthchecks") or []
+        return f"healthy while {inputs.get('childHealthThreshold', '?')} of {len(children) if isinstance(children, list) else '?'} health checks are"
     if reg.type == "aws:route53/healthCheck:HealthCheck":
         target = f"{inputs.get('fqdn')}:{inputs.get('port')}" if inputs.get("fqdn") else inputs.get("type", "?")
         return f"{inputs.get('type', '?')} {target}, every {inputs.get('requestInterval', '?')} s, {inputs.get('failureThreshold', '?')} failures"
@@ -619,7 +644,10 @@ def _sections(r: dict[str, Any]) -> list[_Section]:
         def state(s: dict[str, Any]) -> str:
             if s["present"] is None:
                 return "not checked"
-            return "set" if s["present"] else f"**missing** from {config['checked_against']}: `{s['command']}`"
+            if s["present"]:
+                return "set"
+            before = "" if s["new"] else " (needed before this change too)"
+            return f"**missing** from {config['checked_against']}{before}: `{s['command']}`"
 
         lines = [
             f"- `{s['key']}`{' (secret)' if s['secret'] else ''}{', new' if s['new'] else ''}: {state(s)}"
