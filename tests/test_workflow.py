@@ -1,8 +1,10 @@
-"""The pull-request workflow: valid for GitHub (actionlint), runs the suite, posts the offline diff, and runs
-`pulumi preview --diff` per stack only when credentials exist."""
+"""The pull-request workflow: valid for GitHub (actionlint), runs the suite, posts the offline review as one
+comment per stack (updated in place on the next push), and runs `pulumi preview --diff` per stack only when
+credentials exist."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -44,11 +46,51 @@ def test_the_workflow_tests_diffs_offline_and_previews_only_with_credentials():
     assert "pull_request" in wf[True]  # YAML reads the key `on` as True
     jobs = wf["jobs"]
     assert any(step.get("run") == "make test" for step in jobs["test"]["steps"])
-    diff = "\n".join(step.get("run", "") for step in jobs["offline-diff"]["steps"])
-    assert "tools.plan --diff" in diff and "origin/${BASE_REF}" in diff
-    assert any("sticky-pull-request-comment" in step.get("uses", "") for step in jobs["offline-diff"]["steps"])
+    steps = jobs["offline-diff"]["steps"]
+    diff = "\n".join(step.get("run", "") for step in steps)
+    assert "tools.plan --diff" in diff and "--format review" in diff and "origin/${BASE_REF}" in diff
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["name"] == "offline-plan" and "offline-plan" in diff, "the capped comment names the artifact"
+    assert not any("sticky-pull-request-comment" in step.get("uses", "") for step in steps), "one comment for every stack"
     preview = jobs["pulumi-preview"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
     pulumi = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["diff"] is True
     assert pulumi["if"] == "steps.creds.outputs.available == 'true'"
+
+
+def test_the_workflow_posts_one_comment_per_changed_stack_and_updates_its_own_in_place(tmp_path: Path):
+    """The posting step, run as GitHub would run it, against a stand-in `gh` that records what it is asked."""
+    step = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["offline-diff"]["steps"] if "gh api" in s.get("run", ""))
+    reviews = tmp_path / "review"
+    reviews.mkdir()
+    stacks = {"stacks-dev": 3, "stacks-prod": 5, "examples-a": 0, "examples-b": 0}  # changes per stack
+    for slug, changes in stacks.items():
+        (reviews / f"{slug}.md").write_text(f"<!-- kafka-multiregion review: {slug} -->\nbody of {slug}\n")
+        (reviews / f"{slug}.json").write_text(json.dumps({"totals": {"create": changes, "delete": 0}}))
+    # Earlier pushes left comments for dev (changed then and now) and examples-b (changed then, not now).
+    existing = "11\t<!-- kafka-multiregion review: stacks-dev -->\n12\tLooks good to me\n14\t<!-- kafka-multiregion review: examples-b -->\n"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(
+        "#!/bin/bash\n"
+        'printf \'%s\\n\' "$*" >> "$GH_LOG"\n'
+        'if [[ "$*" == *--paginate* ]]; then printf "$EXISTING"; fi\n'
+        'for a in "$@"; do [[ "$a" == body=@* ]] && head -n 1 "${a#body=@}" >> "$GH_LOG"; done\n'
+        "exit 0\n"
+    )
+    (bin_dir / "gh").chmod(0o755)
+    log = tmp_path / "gh.log"
+    env = {**os.environ, **step["env"], "PATH": f"{bin_dir}:{os.environ['PATH']}", "GH_LOG": str(log), "EXISTING": existing}
+    env |= {"GH_TOKEN": "t", "PR": "7", "REPO": "o/r"}
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()[1:]  # after the listing of existing comments
+    assert calls == [
+        "api --method PATCH repos/o/r/issues/comments/14 -F body=@review/examples-b.md",
+        "<!-- kafka-multiregion review: examples-b -->",
+        "api --method PATCH repos/o/r/issues/comments/11 -F body=@review/stacks-dev.md",
+        "<!-- kafka-multiregion review: stacks-dev -->",
+        "api --method POST repos/o/r/issues/7/comments -F body=@review/stacks-prod.md",
+        "<!-- kafka-multiregion review: stacks-prod -->",
+    ], "examples-a is unchanged and had no comment: none is added"
