@@ -60,7 +60,8 @@ fmt: $(STAMP)
 
 ## The real-engine binaries (Pulumi CLI, its kubernetes/tls/random plugins, etcd, kube-apiserver,
 ## kube-controller-manager), built from the Go module proxy and cached outside the repository, in
-## $${KMR_ENGINE_DIR:-~/.cache/kafka-multiregion}. Cold: about 15-25 minutes on 2 cores; warm: seconds.
+## $${KMR_ENGINE_DIR:-~/.cache/kafka-multiregion}. Cold: about 22 minutes alone on 2 cores; warm: seconds.
+## `make test` and `make test-all` need not run it first: they start it beside the tests (README "Testing").
 engine:
 	@if command -v go >/dev/null 2>&1; then engine/build.sh; \
 	else echo "go not found: the real-engine tests will be skipped (or fail, with KMR_REQUIRE_E2E=1)"; fi
@@ -74,7 +75,8 @@ e2e: $(STAMP)
 	KMR_REQUIRE_E2E=1 $(PY) -m pytest tests/e2e -s
 	@cat tests/e2e/.cache/report.json
 
-## Switchover, failover and failback on real Kafka, and the sustained-load figures, alone (make test runs them too).
+## Switchover, failover and failback on real Kafka, and the sustained-load figures, alone (make test runs the
+## first three, make test-all all of them).
 e2e-switchover: $(STAMP)
 	KMR_REQUIRE_E2E=1 $(PY) -m pytest tests/e2e/test_switchover.py tests/e2e/test_mirror_load.py -s
 

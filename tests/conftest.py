@@ -74,6 +74,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         finish_background_build()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into each test's id
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         folder = item.path.parent.name
