@@ -222,6 +222,14 @@ def test_a_component_change_shows_in_the_diff_of_an_unchanged_stack_file(tmp_pat
         ("us-west-2-kafka", "update"),
     }
     assert all(c["details"] == ["spec.kafka.config.unclean.leader.election.enable: false -> true"] for c in changes)
+    reviewed = subprocess.run(
+        [sys.executable, "-m", "tools.plan", "--diff", "base:stacks/dev.yaml", "stacks/dev.yaml", "--format", "review"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert "## stacks/dev.yaml (dev): 0 to create, 2 to update, 0 to replace, 0 to delete" in reviewed.stdout
+    assert reviewed.stdout.count("~ update Kafka cluster ") == 2
+    assert reviewed.stdout.count("~     spec.kafka.config.unclean.leader.election.enable: false -> true") == 2
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True, check=True).stdout
     assert len(worktrees.splitlines()) == 1, "the base worktree was not removed"
 

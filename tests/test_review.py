@@ -12,7 +12,7 @@ import sys
 import yaml
 
 from tests.conftest import ROOT, raw
-from tools import review
+from tools import review, review_elements
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -218,8 +218,10 @@ def test_bad_review_arguments_are_refused_without_a_traceback(tmp_path):
 
 def test_keyed_diffs_match_named_things_by_name_and_plain_lists_as_sets():
     listeners = [{"name": "tls", "port": 9093, "type": "internal"}, {"name": "public", "port": 9094, "type": "loadbalancer"}]
-    assert review.keyed_diff({"l": listeners}, {"l": listeners[1:]}) == ["- l[tls]: " + json.dumps(listeners[0], sort_keys=True)]
+    assert review_elements.keyed_diff({"l": listeners}, {"l": listeners[1:]}) == [
+        "- l[tls]: " + json.dumps(listeners[0], sort_keys=True)
+    ]
     moved = [listeners[0], {**listeners[1], "port": 9095}]
-    assert review.keyed_diff({"l": listeners}, {"l": moved}) == ["~ l[public].port: 9094 -> 9095"]
-    assert review.keyed_diff({"r": ["a", "b"]}, {"r": ["b", "c"]}) == ['+ r: "c"', '- r: "a"']
-    assert review.keyed_diff({"r": ["a", "b"]}, {"r": ["b", "a"]}) == ["~ r: reordered"]
+    assert review_elements.keyed_diff({"l": listeners}, {"l": moved}) == ["~ l[public].port: 9094 -> 9095"]
+    assert review_elements.keyed_diff({"r": ["a", "b"]}, {"r": ["b", "c"]}) == ['+ r: "c"', '- r: "a"']
+    assert review_elements.keyed_diff({"r": ["a", "b"]}, {"r": ["b", "a"]}) == ["~ r: reordered"]
