@@ -4,6 +4,7 @@ request would change them."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
@@ -12,7 +13,8 @@ import sys
 import yaml
 
 from tests.conftest import ROOT, raw
-from tools import review, review_elements
+from tools import harness, review, review_elements
+from tools import plan as plan_tool
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -225,3 +227,29 @@ def test_keyed_diffs_match_named_things_by_name_and_plain_lists_as_sets():
     assert review_elements.keyed_diff({"l": listeners}, {"l": moved}) == ["~ l[public].port: 9094 -> 9095"]
     assert review_elements.keyed_diff({"r": ["a", "b"]}, {"r": ["b", "c"]}) == ['+ r: "c"', '- r: "a"']
     assert review_elements.keyed_diff({"r": ["a", "b"]}, {"r": ["b", "a"]}) == ["~ r: reordered"]
+
+
+def test_a_listener_opened_and_a_password_rotated_by_a_code_change_are_risks():
+    """No topology field opens a listener or changes a password, a code change does: the recording of dev is
+    changed as such a change would change it."""
+    old = plan_tool.make_plan(str(ROOT / "stacks/dev.yaml"))
+    registrations = copy.deepcopy(old.recording.registrations)
+    kafka = next(r for r in registrations if r.type == "kubernetes:kafka.strimzi.io/v1:Kafka")
+    internal = next(li for li in kafka.inputs["spec"]["kafka"]["listeners"] if li["type"] == "internal")
+    internal |= {"type": "nodeport", "tls": False}
+    secret = next(
+        r for r in registrations if r.type == "kubernetes:core/v1:Secret" and harness.is_secret(r.inputs.get("stringData"))
+    )
+    secret.inputs["stringData"]["value"] = dict.fromkeys(secret.inputs["stringData"]["value"], "another-value")
+    new = plan_tool.Plan(old.topology, harness.Recording(old.topology, registrations, {}, set()))
+    r = review.review(old, new, plan_tool.diff(old, new), stack="stacks/dev.yaml")
+    region = kafka.inputs["metadata"]["labels"]["kafka-multiregion.io/region"]
+    exposure = _risks(r, "exposure")
+    assert (
+        f"Kafka cluster {region} in {region}: listener {internal['name']} becomes reachable outside the cluster (internal -> nodeport)"
+        in exposure
+    )
+    assert f"Kafka cluster {region} in {region}: listener {internal['name']} drops TLS" in exposure
+    [rotated] = _risks(r, "secret")
+    assert rotated.startswith(f"Secret {secret.inputs['metadata']['name']} in ") and "is rotated" in rotated
+    assert "another-value" not in json.dumps(r), "the review shows that a secret changed, never its value"

@@ -62,12 +62,11 @@ def what(reg: Registration) -> str:
     if kind == "KafkaMirrorMaker2":
         sources = sorted({str((m.get("source") or {}).get("alias", "?")) for m in spec.get("mirrors") or []})
         return f"MirrorMaker 2 replication {', '.join(sources)} -> {(spec.get('target') or {}).get('alias', '?')}"
+    if kind == "ClusterLink":
+        return f"cluster link {resource_name(reg)}"
     if reg.type == "aws:route53/record:Record":
         set_id = f", {inputs['setIdentifier']}" if inputs.get("setIdentifier") else ""
         return f"DNS record {inputs.get('name', reg.name)} ({inputs.get('type', '?')}{set_id})"
-    if reg.type == "aws:route53/healthCheck:HealthCheck" and inputs.get("type") == "CALCULATED":
-        children = inputs.get("childHealthchecks") or []
-        return f"healthy while {inputs.get('childHealthThreshold', '?')} of {len(children) if isinstance(children, list) else '?'} health checks are"
     if reg.type == "aws:route53/healthCheck:HealthCheck":
         return f"health check {reg.name}"
     if reg.type == "random:index/randomPassword:RandomPassword":
@@ -246,8 +245,9 @@ def summarise(reg: Registration) -> str | None:
     kind, spec = kind_of(reg.type), redact(reg.inputs.get("spec") or {})
     inputs = redact(reg.inputs)
     if kind == "KafkaTopic":
-        config = spec.get("config") or {}
-        parts = [f"{spec.get('partitions', '?')} partitions", f"RF {spec.get('replicas', spec.get('replicationFactor', '?'))}"]
+        config = spec.get("config") or spec.get("configs") or {}  # Strimzi's name, then Confluent's
+        partitions = spec.get("partitions", spec.get("partitionCount", "?"))
+        parts = [f"{partitions} partitions", f"RF {spec.get('replicas', spec.get('replicationFactor', '?'))}"]
         if "retention.ms" in config:
             parts.append(f"retention {_duration(config['retention.ms'])}")
         parts += [f"{k} {config[k]}" for k in ("min.insync.replicas", "cleanup.policy") if k in config]
@@ -263,7 +263,9 @@ def summarise(reg: Registration) -> str | None:
         kafka = spec.get("kafka") or {}
         listeners = kafka.get("listeners") or spec.get("listeners") or []
         shown = "; ".join(listener_words(li) for li in listeners) if isinstance(listeners, list) else ", ".join(sorted(listeners))
-        parts = [f"version {kafka.get('version', spec.get('image', '?'))}"]
+        image = spec.get("image") or {}
+        shown_image = image.get("application", "?") if isinstance(image, dict) else image
+        parts = [f"version {kafka['version']}" if "version" in kafka else f"image {shown_image}"]
         if spec.get("replicas"):
             parts.append(f"{spec['replicas']} brokers, {spec.get('dataVolumeCapacity', '?')} each")
         auth = (kafka.get("authorization") or spec.get("authorization") or {}).get("type")
@@ -288,6 +290,13 @@ def summarise(reg: Registration) -> str | None:
         topics = f"{len(names)}: {names_line(names)}" if len(names) > 1 else ", ".join(names)
         excluded = "; ".join(str(m["topicsExcludePattern"]) for m in mirrors if m.get("topicsExcludePattern"))
         return f"topics {topics}" + (f", excluding {excluded}" if excluded else "")
+    if kind == "ClusterLink":
+        mirrored = [str(t.get("name")) for t in spec.get("mirrorTopics") or [] if isinstance(t, dict)]
+        filters = [f.get("accessFilter") or {} for f in spec.get("aclFilters") or [] if isinstance(f, dict)]
+        principals = [str(f.get("principal")) for f in filters]
+        return f"mirrors {len(mirrored)} topics: {names_line(mirrored)}" + (
+            f"; syncs the ACLs of {names_line(principals)}" if principals else ""
+        )
     if reg.type == "aws:route53/record:Record":
         targets = inputs.get("records") or [a.get("name") for a in inputs.get("aliases") or []]
         routing = [k.removesuffix("RoutingPolicies") for k in sorted(inputs) if k.endswith("RoutingPolicies")]
@@ -298,7 +307,9 @@ def summarise(reg: Registration) -> str | None:
         )
     if reg.type == "aws:route53/healthCheck:HealthCheck" and inputs.get("type") == "CALCULATED":
         children = inputs.get("childHealthchecks") or []
-        return f"healthy while {inputs.get('childHealthThreshold', '?')} of {len(children) if isinstance(children, list) else '?'} health checks are"
+        if not children:  # a switch: healthy or not as tools.failover sets it
+            return "calculated, no children: a switch set by hand (inverted to fail over)"
+        return f"calculated, healthy while {inputs.get('childHealthThreshold', '?')} of {len(children)} health checks are"
     if reg.type == "aws:route53/healthCheck:HealthCheck":
         target = f"{inputs.get('fqdn')}:{inputs.get('port')}" if inputs.get("fqdn") else inputs.get("type", "?")
         return f"{inputs.get('type', '?')} {target}, every {inputs.get('requestInterval', '?')} s, {inputs.get('failureThreshold', '?')} failures"
