@@ -1,5 +1,6 @@
-"""Tenants and quotas on real Kafka 4.3.1: the rendered quotas hold one tenant to its rate and leave the other
-alone, and MirrorMaker under its replication quota copies everything in the time the arithmetic predicts.
+"""Tenants and quotas on real Kafka 4.3.1: the rendered ACLs refuse a tenant's user on another tenant's topic and on
+the platform's names, the rendered quotas hold one tenant to its rate and leave the other alone, and MirrorMaker
+under its replication quota copies everything in the time the arithmetic predicts.
 
 Quotas are applied as rendered (the principals' ``Quotas``, through Kafka's ConfigCommand, as the User Operator
 would). Figures go to ``tests/e2e/.cache/report.json``.
@@ -105,6 +106,15 @@ def _flood(broker: Broker, user: str, password: str, ca: Any, topic: str, out: d
     )
 
 
+def _write_error(broker: Broker, user: str, password: str, ca: Any, topic: str) -> str | None:
+    """What Kafka answers ``user`` writing one record to ``topic``: None when acknowledged, else the error's name."""
+    answers: list[str | None] = []
+    producer = Producer(client_config(broker, user, password, ca, acks="all", **{"message.timeout.ms": 20000}))
+    producer.produce(topic, value=b"probe", on_delivery=lambda err, _m: answers.append(err.name() if err else None))
+    producer.flush(30)
+    return answers[0] if answers else "no answer"
+
+
 def _end_offsets(broker: Broker, ca: Any, topic: str, partitions: int, password: str) -> int:
     consumer = Consumer(client_config(broker, ADMIN, password, ca, **{"group.id": "e2e-watch"}))
     try:
@@ -151,6 +161,20 @@ def test_a_tenant_over_its_quota_is_throttled_the_other_keeps_its_rate_and_repli
     assert rendered["a-app"] is not None and rendered["a-app"].producer_byte_rate == QUOTA
     assert rendered["b-app"] is None
 
+    # Isolation by Kafka's own matching of the ACLs as rendered: tenant a's user writes its own topic and is refused
+    # on tenant b's and on names the platform owns (MirrorMaker 2's, Kafka's, the schema registry's journal), named
+    # here as those systems name them.
+    assert _write_error(primary, "a-app", pw["a-app"], ca, "a.events") is None
+    others = [
+        "b.events",
+        "heartbeats",
+        "mm2-offset-syncs.us-west-2.internal",
+        "us-west-2.checkpoints.internal",
+        "kafkasql-journal",
+    ]
+    refused = {topic: _write_error(primary, "a-app", pw["a-app"], ca, topic) for topic in others}
+    assert set(refused.values()) == {"TOPIC_AUTHORIZATION_FAILED"}, refused
+
     a: dict[str, Any] = {}
     b: dict[str, Any] = {}
     threads = [
@@ -171,7 +195,7 @@ def test_a_tenant_over_its_quota_is_throttled_the_other_keeps_its_rate_and_repli
     mm.start(estate["libs"], t, brokers, ca, pw[plan.name])
     estate["started"].append(mm)
     expected = _end_offsets(primary, ca, "a.events", 3, estate["admin_password"])
-    assert expected == a["bytes"] // RECORD, "the source holds other than what was acknowledged"
+    assert expected == a["bytes"] // RECORD + 1, "the source holds other than what was acknowledged (and the probe)"
     predicted = a["bytes"] / REPLICATION
     first, last = _arrival(secondary, ca, "a.events", 3, expected, 120 + 3 * predicted, estate["admin_password"])
     took = last - first
@@ -191,6 +215,7 @@ def test_a_tenant_over_its_quota_is_throttled_the_other_keeps_its_rate_and_repli
         "replication_predicted_s": round(predicted, 1),
         "replication_took_s": round(took, 1),
         "records": expected,
+        "tenant_a_refused_on": sorted(refused),
     }
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
