@@ -1,17 +1,21 @@
 """Offline plan and pull-request diff: the whole estate previewed without cloud credentials.
 
     python -m tools.plan STACK_FILE [--out DIR [--force]] [--format text|markdown|json]
-    python -m tools.plan --diff OLD NEW [--format text|markdown|json] [--fail-on-destructive]
+    python -m tools.plan --diff OLD NEW [--format text|markdown|json|review] [--fail-on-destructive]
+                         [--json FILE] [--full FILE] [--label NAME] [--stack-config FILE] [--max-chars N]
 
 Owns: running the real program (``__main__.py``) under mocks via ``tools.harness`` and presenting what it
 registered: a summary by type and region, the component tree, every Kubernetes manifest per region under
 ``DIR/manifests/<region>/``, Helm releases, DNS records, MirrorMaker 2 flows (also as dedicated-mode
 ``mm2.properties``), the stack outputs, and a Mermaid diagram. Secrets appear as ``[secret]``; output is
-byte-identical between runs. ``--diff`` compares two plans (stack files or ``GIT_REF:path``) by URN, with a
-loud section first for anything that deletes or replaces data. A ``GIT_REF:path`` side is planned with that
-ref's own code (``tools.refplan``), so a component change shows in the diff of an unchanged stack file.
+byte-identical between runs. ``--diff`` compares two plans (stack files or ``GIT_REF:path``; OLD ``/dev/null``
+for a new stack) and prints the changes by URN (``tools.plan_diff``) or, with ``--format review``, as a reviewer
+judges them (``tools.review``: risk first, capped for one pull-request comment; ``--json``/``--full`` write the
+complete sections). A ``GIT_REF:path`` side is planned with that ref's own code (``tools.refplan``), so a
+component change shows in the diff of an unchanged stack file.
 
-Deliberately not here: validation rules (``stacks``), resource bodies (``components``).
+Deliberately not here: validation rules (``stacks``), resource bodies (``components``), pairing and judging
+changes (``tools.plan_diff``, ``tools.review``).
 Every plan is held to ``tools.invariants`` before anything is shown or written.
 ``--out`` replaces only a folder this tool wrote (it leaves a marker file), or an empty one, unless ``--force``.
 Exit status: 0 done, 2 bad input or a refused ``--out`` (nothing written), 3 destructive changes with ``--fail-on-destructive``,
@@ -34,27 +38,14 @@ from typing import Any
 import yaml
 
 from components import dns_records, engines
-from stacks.loader import Problem, TopologyError, load_topology
+from stacks.loader import TopologyError, load_topology
 from stacks.model import Topology
 from tools import invariants, refplan, review
-from tools.harness import Recording, Registration, redact, run_program, unwrap
+from tools.harness import Recording, Registration, redact, run_program
 
-# Resources whose deletion or replacement loses data (or everything inside them).
-DATA_TYPES = {
-    "kubernetes:kafka.strimzi.io/v1:Kafka",
-    "kubernetes:kafka.strimzi.io/v1:KafkaNodePool",
-    "kubernetes:kafka.strimzi.io/v1:KafkaTopic",
-    "kubernetes:platform.confluent.io/v1beta1:Kafka",
-    "kubernetes:platform.confluent.io/v1beta1:KRaftController",
-    "kubernetes:platform.confluent.io/v1beta1:KafkaTopic",
-    "kubernetes:core/v1:Namespace",
-    "kubernetes:core/v1:PersistentVolumeClaim",
-}
-# Properties whose change makes the provider replace the resource rather than update it in place.
-REPLACE_KEYS = ("metadata.name", "metadata.namespace", "apiVersion", "kind", "spec.topicName")
-# Per type, fields Kubernetes will not change in place, so pulumi-kubernetes replaces the object (its forceNew table):
-# a Job's pod template, for one, so the confluent flavor's ACL job is replaced whenever its script changes.
-REPLACE_PREFIXES = {"kubernetes:batch/v1:Job": ("spec.template", "spec.selector", "spec.completions", "spec.parallelism")}
+# `replaced` is imported from here by tests/realk8s, from before the diff moved to tools.plan_diff.
+from tools.plan_diff import check_removals, diff, render_diff, replaced  # noqa: F401
+
 SKIP_KINDS_IN_MANIFESTS = {"Release"}
 # Written into every --out folder: only a folder carrying it (or holding nothing but what the tool writes) is
 # replaced, so a mistyped --out (`examples`, `.`) is refused rather than wiped.
@@ -324,164 +315,6 @@ def render(plan: Plan, fmt: str) -> str:
         out.append("\n### Topology\n\n```mermaid\n" + mermaid(plan) + "```")
         out.append("\n<details><summary>Resource tree</summary>\n\n```\n" + "\n".join(tree(plan)) + "\n```\n</details>")
     return "\n".join(out) + "\n"
-
-
-# ----------------------------------------------------------------------------------------------- diff
-
-
-@dataclass
-class Change:
-    urn: str
-    type: str
-    action: str  # create | delete | update | replace
-    details: list[str]
-
-    @property
-    def destructive(self) -> bool:
-        return self.action in ("delete", "replace") and self.type in DATA_TYPES
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    if isinstance(value, list) and value:
-        out = {}
-        for i, v in enumerate(value):
-            out.update(_flatten(v, f"{prefix}[{i}]"))
-        return out
-    return {prefix: value}
-
-
-def replaces(type_: str, key: str) -> bool:
-    """Whether a change of the (flattened) input ``key`` makes the provider replace a resource of ``type_``."""
-    prefixes = REPLACE_PREFIXES.get(type_, ())
-    return key in REPLACE_KEYS or any(key == p or key.startswith((f"{p}.", f"{p}[")) for p in prefixes)
-
-
-def replaced(type_: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Whether going from inputs ``old`` to ``new`` replaces a resource of ``type_`` rather than updating it."""
-    a, b = _flatten(old), _flatten(new)
-    return any(replaces(type_, key) for key in a.keys() | b.keys() if a.get(key) != b.get(key))
-
-
-def _identity(reg: Registration) -> tuple[str, str, str] | None:
-    meta = reg.inputs.get("metadata") or {}
-    if not reg.custom or "name" not in meta:
-        return None
-    return (reg.type, str(meta.get("namespace", "")), str(meta["name"]))
-
-
-def _rename_key(reg: Registration) -> tuple[str, str, str] | None:
-    """Same kind of resource in the same place, identical but for its name: a rename, which Kubernetes and
-    Kafka carry out as delete + create (a topic's records do not follow it). Resources with equal keys pair up."""
-    if not reg.custom:
-        return None
-    strip = ("metadata.name", "spec.topicName")
-    body = {k: v for k, v in _flatten(redact(reg.inputs)).items() if k not in strip}
-    return (reg.type, reg.parent, json.dumps(body, sort_keys=True))
-
-
-def diff(old: Plan, new: Plan) -> list[Change]:
-    old_by = {r.urn: r for r in old.registrations if not r.read}
-    new_by = {r.urn: r for r in new.registrations if not r.read}
-    changes: list[Change] = []
-    removed = sorted(old_by.keys() - new_by.keys())
-    added = sorted(new_by.keys() - old_by.keys())
-    # A resource whose URN changed but whose Kubernetes identity did not is still replaced (no alias).
-    new_ids = {_identity(new_by[u]): u for u in added if _identity(new_by[u])}
-    by_rename_key: dict[tuple[str, str, str], list[str]] = {}
-    for u in added:
-        added_key = _rename_key(new_by[u])
-        if added_key is not None:
-            by_rename_key.setdefault(added_key, []).append(u)
-    paired: set[str] = set()
-    for urn in removed:
-        reg = old_by[urn]
-        identity = _identity(reg)
-        moved = new_ids.get(identity) if identity else None
-        rename_key = _rename_key(reg)
-        renamed = next((u for u in by_rename_key.get(rename_key, []) if u not in paired), None) if rename_key else None
-        if moved:
-            paired.add(moved)
-            changes.append(Change(urn, reg.type, "replace", [f"URN changes to {moved}: delete then create (add an alias)"]))
-        elif renamed:
-            paired.add(renamed)
-            changes.append(
-                Change(urn, reg.type, "replace", [f"renamed to {renamed}: the old one is deleted, its data is not carried over"])
-            )
-        else:
-            changes.append(
-                Change(urn, reg.type, "delete", ["protected: pulumi refuses until unprotected"] if reg.protect else [])
-            )
-    changes += [Change(u, new_by[u].type, "create", []) for u in added if u not in paired]
-    for urn in sorted(old_by.keys() & new_by.keys()):
-        was, now = old_by[urn], new_by[urn]
-        a, b = _flatten(redact(was.inputs)), _flatten(redact(now.inputs))
-        details = []
-        replace = False
-        for key in sorted(a.keys() | b.keys()):
-            if a.get(key) != b.get(key):
-                details.append(f"{key}: {json.dumps(a.get(key))} -> {json.dumps(b.get(key))}")
-                replace |= replaces(now.type, key)
-        if not details and unwrap(was.inputs) != unwrap(now.inputs):
-            # Redaction hides which secret changed, not that one did: a rotation must not read as "no change".
-            details.append("[secret]: its value changes")
-        # Resource options are not inputs, but lifting protection is what makes the next change able to delete.
-        for option, before, after in (
-            ("protect", was.protect, now.protect),
-            ("retainOnDelete", was.retain_on_delete, now.retain_on_delete),
-        ):
-            if before != after:
-                details.append(f"{option}: {json.dumps(before)} -> {json.dumps(after)}")
-        if details:
-            changes.append(Change(urn, new_by[urn].type, "replace" if replace else "update", details))
-    return changes
-
-
-def render_diff(changes: list[Change], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps([c.__dict__ | {"destructive": c.destructive} for c in changes], indent=1, sort_keys=True) + "\n"
-    md = fmt == "markdown"
-    head: list[str] = []
-    destructive = [c for c in changes if c.destructive]
-    if destructive:
-        title = "DESTRUCTIVE CHANGES: data will be deleted or replaced"
-        head.append(f"## ⚠ {title}\n" if md else f"!!! {title} !!!")
-        for c in destructive:
-            head.append(f"- **{c.action.upper()}** `{c.urn}`" if md else f"  {c.action.upper()} {c.urn}")
-            head += [f"  - {d}" if md else f"      {d}" for d in c.details]
-        head.append("")
-    counts = Counter(c.action for c in changes)
-    totals = f"{counts['create']} to create, {counts['update']} to update, {counts['replace']} to replace, {counts['delete']} to delete"
-    head.append(f"## Changes: {totals}\n" if md else f"Changes: {totals}")
-    symbols = {"create": "+", "delete": "-", "update": "~", "replace": "!"}
-    body: list[str] = []
-    for c in changes:
-        body.append(f"{symbols[c.action]} {c.action} {c.urn}")
-        body += [f"{symbols[c.action]}     {d}" for d in c.details]
-    if md:
-        return "\n".join(head) + "\n```diff\n" + "\n".join(body) + "\n```\n"
-    return "\n".join(head + body) + "\n"
-
-
-def check_removals(old: Topology, new: Topology, source: str) -> None:
-    """A region may leave the file only after a change that marked it ``decommission: true`` was applied."""
-    gone = [r for r in old.region_names if r not in new.region_names and not old.region(r).decommission]
-    if gone:
-        raise TopologyError(
-            source,
-            [
-                Problem(
-                    "regions",
-                    f"region {r} was removed without being decommissioned first; put it back with decommission: true, "
-                    "apply that (it lifts protection and stops replication and DNS to it), then remove it",
-                )
-                for r in gone
-            ],
-        )
 
 
 NO_BASE = "/dev/null"  # as OLD: the stack is new, so everything in NEW is a create

@@ -1,6 +1,6 @@
 """The pull-request review of a plan diff: risk first, grouped by region and kind, element-wise, within GitHub's limits.
 
-Owns: turning ``tools.plan.diff``'s changes into what a reviewer judges. A header per stack (creates, updates,
+Owns: turning ``tools.plan_diff``'s changes into what a reviewer judges. A header per stack (creates, updates,
 replaces and deletes by region and kind); the risks, each in words (data deleted or replaced, protection lifted,
 access granted or lost, listeners exposed, replication stopped or redirected, DNS and health checks changed,
 secrets rotated, configuration `pulumi up` will ask for); the configuration the new state needs, checked against
@@ -10,8 +10,8 @@ checks per kind (also there). The same
 sections as JSON (complete) and as Markdown for one pull-request comment per stack (a hidden marker to update it
 in place, long parts collapsed, a hard cap that drops the least risky lines first and says what it dropped).
 
-Deliberately not here: planning and pairing resources by URN, or deciding what is an update, a replace or
-destructive (``tools.plan``); posting the comment (the workflow). Values are read from redacted inputs only.
+Deliberately not here: planning (``tools.plan``); pairing resources by URN, or deciding what is an update, a
+replace or destructive (``tools.plan_diff``); posting the comment (the workflow). Values are read from redacted inputs only.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from tools.review_elements import (
 
 if TYPE_CHECKING:
     from stacks.model import Topology
-    from tools.plan import Change, Plan
+    from tools.plan import Plan
+    from tools.plan_diff import Change
 
 # GitHub refuses a comment body over 65,536 characters; the margin is for the workflow's own lines around it.
 MAX_CHARS = 60_000
