@@ -215,7 +215,13 @@ def test_bad_review_arguments_are_refused_without_a_traceback(tmp_path):
         "--diff", "stacks/dev.yaml", "stacks/dev.yaml", "--format", "review", "--json", str(tmp_path / "no" / "r.json")
     )
     assert nowhere.returncode == 2 and "cannot write it" in nowhere.stderr
-    assert "Traceback" not in alone.stderr + nowhere.stderr
+    missing = _run(
+        "--diff", "stacks/dev.yaml", "stacks/dev.yaml", "--format", "review", "--stack-config", str(tmp_path / "Pulumi.x.yaml")
+    )
+    assert missing.returncode == 2 and "--stack-config" in missing.stderr and "no such file" in missing.stderr
+    negative = _run("--diff", "stacks/dev.yaml", "stacks/dev.yaml", "--format", "review", "--max-chars", "-1")
+    assert negative.returncode == 2 and "--max-chars" in negative.stderr
+    assert "Traceback" not in alone.stderr + nowhere.stderr + missing.stderr + negative.stderr
 
 
 def test_keyed_diffs_match_named_things_by_name_and_plain_lists_as_sets():

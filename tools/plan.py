@@ -348,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.format == "review" and not args.diff:
         parser.error("--format review needs --diff OLD NEW")
+    if args.max_chars < 0:
+        parser.error("--max-chars: give a number of characters, or 0 for no cap")
+    if args.stack_config is not None and not args.stack_config.is_file():
+        parser.error(f"--stack-config {args.stack_config}: no such file (a stack's settings are in Pulumi.<stack>.yaml)")
     try:
         if args.diff:
             with tempfile.TemporaryDirectory() as tmp:
