@@ -60,37 +60,52 @@ def test_the_workflow_tests_diffs_offline_and_previews_only_with_credentials():
 
 
 def test_the_workflow_posts_one_comment_per_changed_stack_and_updates_its_own_in_place(tmp_path: Path):
-    """The posting step, run as GitHub would run it, against a stand-in `gh` that records what it is asked."""
+    """The posting step, run as GitHub runs it (bash -e -o pipefail), against a stand-in `gh` recording its calls."""
     step = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["offline-diff"]["steps"] if "gh api" in s.get("run", ""))
     reviews = tmp_path / "review"
     reviews.mkdir()
-    stacks = {"stacks-dev": 3, "stacks-prod": 5, "examples-a": 0, "examples-b": 0}  # changes per stack
-    for slug, changes in stacks.items():
-        (reviews / f"{slug}.md").write_text(f"<!-- kafka-multiregion review: {slug} -->\nbody of {slug}\n")
+    stacks = {"stacks/dev.yaml": 3, "stacks/prod.yaml": 5, "examples/a.yaml": 0, "examples/b.yaml": 0}  # changes per stack
+    for stack, changes in stacks.items():
+        (tmp_path / stack).parent.mkdir(exist_ok=True)
+        (tmp_path / stack).write_text("environment: x\n")
+        slug = stack.replace("/", "-").removesuffix(".yaml")
+        (reviews / f"{slug}.md").write_text(f"<!-- kafka-multiregion review: {stack} -->\nbody of {stack}\n")
         (reviews / f"{slug}.json").write_text(json.dumps({"totals": {"create": changes, "delete": 0}}))
-    # Earlier pushes left comments for dev (changed then and now) and examples-b (changed then, not now).
-    existing = "11\t<!-- kafka-multiregion review: stacks-dev -->\n12\tLooks good to me\n14\t<!-- kafka-multiregion review: examples-b -->\n"
+    # Earlier pushes left comments for dev (changed then and now), examples/b (changed then, not now) and
+    # examples/old (a stack file this pull request has since removed), among others' comments.
+    existing = (
+        "11\t<!-- kafka-multiregion review: stacks/dev.yaml -->\n12\tLooks good to me\n"
+        "14\t<!-- kafka-multiregion review: examples/b.yaml -->\n15\t<!-- kafka-multiregion review: examples/old.yaml -->\n"
+    )
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "gh").write_text(
         "#!/bin/bash\n"
         'printf \'%s\\n\' "$*" >> "$GH_LOG"\n'
         'if [[ "$*" == *--paginate* ]]; then printf "$EXISTING"; fi\n'
-        'for a in "$@"; do [[ "$a" == body=@* ]] && head -n 1 "${a#body=@}" >> "$GH_LOG"; done\n'
+        'for a in "$@"; do [[ "$a" == body=@* ]] && cat "${a#body=@}" >> "$GH_LOG"; done\n'
         "exit 0\n"
     )
     (bin_dir / "gh").chmod(0o755)
     log = tmp_path / "gh.log"
     env = {**os.environ, **step["env"], "PATH": f"{bin_dir}:{os.environ['PATH']}", "GH_LOG": str(log), "EXISTING": existing}
     env |= {"GH_TOKEN": "t", "PR": "7", "REPO": "o/r"}
-    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     calls = log.read_text().splitlines()[1:]  # after the listing of existing comments
     assert calls == [
         "api --method PATCH repos/o/r/issues/comments/14 -F body=@review/examples-b.md",
-        "<!-- kafka-multiregion review: examples-b -->",
+        "<!-- kafka-multiregion review: examples/b.yaml -->",
+        "body of examples/b.yaml",
         "api --method PATCH repos/o/r/issues/comments/11 -F body=@review/stacks-dev.md",
-        "<!-- kafka-multiregion review: stacks-dev -->",
+        "<!-- kafka-multiregion review: stacks/dev.yaml -->",
+        "body of stacks/dev.yaml",
         "api --method POST repos/o/r/issues/7/comments -F body=@review/stacks-prod.md",
-        "<!-- kafka-multiregion review: stacks-prod -->",
-    ], "examples-a is unchanged and had no comment: none is added"
+        "<!-- kafka-multiregion review: stacks/prod.yaml -->",
+        "body of stacks/prod.yaml",
+        "api --method PATCH repos/o/r/issues/comments/15 -F body=@gone.md",
+        "<!-- kafka-multiregion review: examples/old.yaml -->",
+        "**examples/old.yaml** is no longer in this branch: nothing is planned for it (its Pulumi stack is not destroyed by that).",
+    ], "examples/a is unchanged and had no comment: none is added"
