@@ -70,19 +70,25 @@ def _scope(nodeid: str) -> str:
     return next((group for folder, group in XDIST_GROUPS.items() if nodeid.startswith(folder)), nodeid)
 
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    if config.getoption("dist") != "loadgroup":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
+class _XdistGroups:
+    """Registered only where xdist is loaded (``-p no:xdist`` leaves its hook unknown)."""
 
-    class ByGroup(LoadScopeScheduling):  # type: ignore[misc]
-        def _split_scope(self, nodeid: str) -> str:
-            return _scope(nodeid)
+    @staticmethod
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+        if config.getoption("dist") != "loadgroup":
+            return None
+        from xdist.scheduler import LoadScopeScheduling
 
-    return ByGroup(config, log)
+        class ByGroup(LoadScopeScheduling):  # type: ignore[misc]
+            def _split_scope(self, nodeid: str) -> str:
+                return _scope(nodeid)
+
+        return ByGroup(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistGroups(), "kafka-multiregion-xdist-groups")
     if not hasattr(config, "workerinput"):  # the controlling process, not an xdist worker
         start_background_build()
 
