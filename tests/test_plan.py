@@ -114,13 +114,19 @@ def test_removing_a_region_that_was_not_decommissioned_is_refused(tmp_path):
     assert f"regions: region {gone} was removed without being decommissioned first" in result.stderr
 
 
-def test_removing_a_decommissioned_region_fills_the_destructive_section(tmp_path):
+def decommissioned_then_removed() -> tuple[dict, dict]:
+    """prod with its third region decommissioned, then with it removed (and the ACLs on its copies): the second step."""
     old = raw("stacks/prod.yaml")
     old["regions"][2]["decommission"] = True
     new = raw("stacks/prod.yaml")
     gone = new["regions"].pop(2)["name"]
     acls = new["users"]["orders-service"]["acls"]
     new["users"]["orders-service"]["acls"] = [a for a in acls if not a["resource"]["name"].startswith(gone)]
+    return old, new
+
+
+def test_removing_a_decommissioned_region_fills_the_destructive_section(tmp_path):
+    old, new = decommissioned_then_removed()
     code, changes = _diff(tmp_path, old, new)
     assert code == 3
     destructive = {c["type"].rsplit(":", 1)[1] for c in changes if c["destructive"]}

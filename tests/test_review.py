@@ -13,6 +13,7 @@ import sys
 import yaml
 
 from tests.conftest import ROOT, raw
+from tests.test_plan import decommissioned_then_removed
 from tools import harness, review, review_elements
 from tools import plan as plan_tool
 
@@ -102,12 +103,7 @@ def test_a_region_decommissioned_says_that_deletion_protection_is_lifted(tmp_pat
 
 
 def test_a_decommissioned_region_removed_says_what_data_goes(tmp_path):
-    old = raw("stacks/prod.yaml")
-    old["regions"][2]["decommission"] = True
-    new = raw("stacks/prod.yaml")
-    gone = new["regions"].pop(2)["name"]
-    acls = new["users"]["orders-service"]["acls"]
-    new["users"]["orders-service"]["acls"] = [a for a in acls if not a["resource"]["name"].startswith(gone)]
+    old, new = decommissioned_then_removed()
     md, r = _review(tmp_path, old, new, "--fail-on-destructive", code=3)
     data = _risks(r, "data")
     assert "topic orders in ap-southeast-1 will be deleted with its data" in data

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,6 +170,20 @@ def _list_key(items: list[Any]) -> str | None:
     return None
 
 
+def _entries_diff(a: dict[Any, Any], b: dict[Any, Any], where: Callable[[Any], str]) -> list[str]:
+    """Entries of two mappings matched by key: added, removed, and (recursively) what changed in the others."""
+    out: list[str] = []
+    for k in sorted(a.keys() | b.keys()):
+        sub = where(k)
+        if k not in a:
+            out.append(f"+ {sub}: {_v(b[k])}")
+        elif k not in b:
+            out.append(f"- {sub}: {_v(a[k])}")
+        else:
+            out += keyed_diff(a[k], b[k], sub)
+    return out
+
+
 def keyed_diff(a: Any, b: Any, path: str = "") -> list[str]:
     """Lines ``"<sign> <path>: ..."`` (sign ``+``, ``-`` or ``~``) saying what changed from ``a`` to ``b``.
 
@@ -180,32 +195,14 @@ def keyed_diff(a: Any, b: Any, path: str = "") -> list[str]:
     if path in ACL_PATHS and isinstance(a, list) and isinstance(b, list):
         return _acl_lines(acl_changes("", a, b))
     if isinstance(a, dict) and isinstance(b, dict):
-        out: list[str] = []
-        for k in sorted(a.keys() | b.keys()):
-            sub = f"{path}.{k}" if path else str(k)
-            if k not in a:
-                out.append(f"+ {sub}: {_v(b[k])}")
-            elif k not in b:
-                out.append(f"- {sub}: {_v(a[k])}")
-            else:
-                out += keyed_diff(a[k], b[k], sub)
-        return out
+        return _entries_diff(a, b, lambda k: f"{path}.{k}" if path else str(k))
     if isinstance(a, list) and isinstance(b, list):
         key = _list_key(a) if len(a) >= len(b) else _list_key(b)
         key = key if key and _list_key(a + b) == key else None
         by_a = {str(i[key]): i for i in a} if key else {}
         by_b = {str(i[key]): i for i in b} if key else {}
         if key and len(by_a) == len(a) and len(by_b) == len(b):
-            out = []
-            for name in sorted(by_a.keys() | by_b.keys()):
-                sub = f"{path}[{name}]"
-                if name not in by_a:
-                    out.append(f"+ {sub}: {_v(by_b[name])}")
-                elif name not in by_b:
-                    out.append(f"- {sub}: {_v(by_a[name])}")
-                else:
-                    out += keyed_diff(by_a[name], by_b[name], sub)
-            return out
+            return _entries_diff(by_a, by_b, lambda name: f"{path}[{name}]")
         if all(not isinstance(i, (dict, list)) for i in a + b):
             ca, cb = Counter(map(_v, a)), Counter(map(_v, b))
             if ca == cb:
