@@ -111,3 +111,26 @@ def test_failover_refuses_a_stack_whose_dns_is_managed_elsewhere_in_one_line(tmp
     assert result.stderr.strip().splitlines() == [
         f"error: {path} has no dns section: its DNS is managed elsewhere, so failover is that system's to do, not Route53's"
     ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "why"),
+    [
+        (
+            ["promote", "eu-west-1", "--stack", "stacks/prod.yaml"],
+            "routes by latency: `promote` does not apply; use drain or route-all",
+        ),
+        (
+            ["drill", "drain", "us-west-2", "--stack", "stacks/dev.yaml"],
+            "routes by failover: `drain` does not apply; use promote",
+        ),
+    ],
+)
+def test_failover_refuses_a_verb_the_architecture_does_not_have_before_any_aws_call(argv, why):
+    # No credentials, and an endpoint where nothing listens: any AWS call would be exit 5 or 6, not 2.
+    env = {"PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_CONFIG_FILE": "/dev/null"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.failover", *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().endswith(why), result.stderr

@@ -60,6 +60,7 @@ from tools.failover_actions import (
     Context,
     Switch,
     apply,
+    check_verb,
     command,
     dns_answer,
     endpoint_up,
@@ -322,6 +323,9 @@ def run(argv: list[str], say: Callable[[str], None]) -> int:
     region = getattr(args, "region", None)
     if region is not None and region not in topology.region_names:
         raise FailoverError(f"region {region!r} is not in {args.stack}; use one of {list(topology.region_names)}")
+    verb = args.verb if args.command == "drill" else args.command
+    if verb in VERBS:  # the verb against the architecture, from the stack alone: exit 2 with no AWS call
+        check_verb(verb, args.region, getattr(args, "domain", None), topology)
     timeout = args.timeout if getattr(args, "timeout", None) is not None else float(topology.rto_seconds)
     waits = 12 * (getattr(args, "wait", None) or timeout) if args.command in ("switchover", "failover", "failback") else 0
     deadline = Deadline(args.deadline + (2 * timeout if args.command == "drill" else 0) + waits)

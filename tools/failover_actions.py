@@ -252,14 +252,21 @@ def _require_up(found: Match, regions: set[str], why: str) -> None:
             raise RefusedError(f"{why}: {region}'s endpoint check {state}; DNS must not send clients to a region that is down")
 
 
-def plan(verb_name: str, region: str, domain: str | None, topology: Topology, *, snap: Snapshot, found: Match) -> list[Change]:
-    verb = VERBS[verb_name]
+def check_verb(verb_name: str, region: str, domain: str | None, topology: Topology) -> list[FailoverGroup]:
+    """The names a verb turns, from the stack alone: a verb the architecture does not have (``promote`` on a latency
+    group, ``drain`` on a failover pair) is bad input, refused before any AWS call."""
     groups = groups_for(topology, region, domain)
     for g in groups:
-        if g.routing is not verb.routing:
+        if g.routing is not VERBS[verb_name].routing:
             raise FailoverError(
                 f"{g.name} routes by {g.routing.value}: `{verb_name}` does not apply; use {' or '.join(verbs_for(g.routing))}"
             )
+    return groups
+
+
+def plan(verb_name: str, region: str, domain: str | None, topology: Topology, *, snap: Snapshot, found: Match) -> list[Change]:
+    verb = VERBS[verb_name]
+    groups = check_verb(verb_name, region, domain, topology)
     by_key = {(s.group.name, s.region): s for s in switches(topology, found)}
     changes: list[Change] = []
     for g in groups:
