@@ -25,7 +25,7 @@ from typing import Any
 
 from components import monitoring, strimzi
 from stacks import naming
-from stacks.flavors import CFK_CHART_VERSION, CP_VERSION
+from stacks.flavors import CFK_CHART_VERSION, CFK_EXTERNAL_PORT, CP_VERSION
 from stacks.model import SUPER_USERS, Quotas, Region, Topology
 
 API = "platform.confluent.io/v1beta1"
@@ -46,7 +46,7 @@ def chart_source(ref: str) -> tuple[str, str | None]:
 SERVER_IMAGE = f"confluentinc/cp-server:{CP_VERSION}"
 INIT_IMAGE = "confluentinc/confluent-init-container:2.9.3"
 INTERNAL_PORT = 9071  # CFK's internal listener
-EXTERNAL_PORT = 9092  # CFK's external listener; its load balancers listen here
+EXTERNAL_PORT = CFK_EXTERNAL_PORT  # CFK's external listener; its load balancers listen here
 REST_PORT = 8090  # the brokers' embedded Admin REST API
 
 Manifest = dict[str, Any]
@@ -61,7 +61,7 @@ def internal_bootstrap(region: Region) -> str:
 
 
 def external_bootstrap(topology: Topology, region: str) -> str:
-    return f"{topology.region_dns_name(region)}:{EXTERNAL_PORT}"
+    return f"{topology.region_dns_name(region)}:{topology.client_port(region)}"
 
 
 def rest_endpoint(region: Region) -> str:
@@ -143,6 +143,9 @@ def kafka(topology: Topology, region: Region) -> Manifest:
             }
         },
         "podTemplate": _pod(region),
+        # CFK: the destination of a cluster link stores the source's SASL credentials encrypted with this secret's
+        # password, and refuses the link without one. Every region has it, so a link may later point either way.
+        "passwordEncoder": {"secretRef": naming.CFK_PASSWORD_ENCODER_SECRET},
     }
     if k.storage.storage_class:
         spec["storageClass"] = {"name": k.storage.storage_class}
@@ -315,6 +318,11 @@ def plain_users(passwords: dict[str, str]) -> str:
 def basic_users(password: str) -> str:
     """The REST API's ``basic.txt`` (server side: user: password, role) for the admin."""
     return f"{naming.ADMIN_USER}: {password},admin\n"
+
+
+def password_encoder(password: str) -> str:
+    """``password-encoder.txt`` of the Kafka's password encoder (CFK's format; ``oldPassword=`` only to rotate)."""
+    return f"password={password}\n"
 
 
 def plain_login(user: str, password: str) -> str:

@@ -112,10 +112,12 @@ class Dns(pulumi.ComponentResource):
             else:
                 svc = flavor.bootstrap_service(region)
                 self.endpoints[name_] = _read_lb_hostname(f"{name_}-bootstrap-service", region.namespace, svc, kafka, read)
-            if region.kafka.listener_type is ListenerType.LOADBALANCER:
-                for b in t.broker_ids(name_):
+            for b in t.broker_ids(name_):
+                if region.kafka.listener_type is ListenerType.LOADBALANCER:
                     svc = flavor.broker_service(region, b)
                     brokers[(name_, b)] = _read_lb_hostname(f"{name_}-broker-{b}-service", region.namespace, svc, kafka, read)
+                else:
+                    brokers[(name_, b)] = self.endpoints[name_]  # one address routes to every broker (model rule)
             if name_ in args.registries:
                 ingresses[name_] = _read_ingress_hostname(
                     f"{name_}-registry-ingress", region.namespace, args.registries[name_], read

@@ -28,9 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from components.strimzi import EXTERNAL_PORT
 from stacks import registry
-from stacks.model import Architecture, ListenerType, Role, Topology
+from stacks.model import Architecture, Role, Topology
 
 TAG_ENV = "kafka-multiregion/environment"
 TAG_REGION = "kafka-multiregion/region"
@@ -60,7 +59,7 @@ class Bootstrap:
 
 @dataclass(frozen=True)
 class Broker:
-    """One broker's own load balancer (load-balancer listeners only)."""
+    """One broker's own load balancer; with other listener types the region's endpoint_override, which serves them all."""
 
     region: str
     node: int
@@ -246,15 +245,11 @@ def _aggregation_hub(t: Topology) -> list[RecordSpec]:
     return [RecordSpec("bootstrap-hub", _name(t.bootstrap_name), Bootstrap(hub.name), t.route53.ttl, region=hub.name)]
 
 
-def _serving(t: Topology, domain: str) -> list[str]:
-    return [r.name for r in t.regions_with(Role.DOMAIN) if domain in r.domains and not r.decommission]
-
-
 def _partitioned_domain(t: Topology) -> list[RecordSpec]:
     out: list[RecordSpec] = []
     ttl, shared = t.route53.ttl, _name(t.bootstrap_name)
     for domain in sorted(t.domains):
-        serving, dname = _serving(t, domain), _name(t.domain_dns_name(domain))
+        serving, dname = t.serving_regions(domain), _name(t.domain_dns_name(domain))
         if len(serving) == 1:
             out.append(RecordSpec(f"domain-{domain}", dname, Bootstrap(serving[0]), ttl, region=serving[0]))
         else:
@@ -274,7 +269,7 @@ def _partitioned_domain(t: Topology) -> list[RecordSpec]:
         first = sorted(t.domains)[0]
         out.append(
             RecordSpec("bootstrap-geo-default", shared, DnsName(_name(t.domain_dns_name(first))), ttl, Routing.GEOLOCATION,
-                       set_identifier="geo-default", geolocation="*", region=_serving(t, first)[0])
+                       set_identifier="geo-default", geolocation="*", region=t.serving_regions(first)[0])
         )  # fmt: skip
     return out
 
@@ -295,14 +290,13 @@ def regional(topology: Topology) -> list[RecordSpec]:
     ttl = topology.route53.ttl
     out: list[RecordSpec] = []
     for name in topology.region_names:
-        region = topology.region(name)
         out.append(RecordSpec(f"{name}-bootstrap", topology.region_dns_name(name), Bootstrap(name), ttl, region=name))
-        if region.kafka.listener_type is ListenerType.LOADBALANCER:
-            # Other listener types have no per-broker load balancer: those names are the operator's own.
-            out += [
-                RecordSpec(f"{name}-broker-{b}", topology.broker_dns_name(name, b), Broker(name, b), ttl, region=name)
-                for b in topology.broker_ids(name)
-            ]
+        # Clients reach every broker by the name it advertises: its own load balancer's, or (node ports, routes,
+        # ingresses: one address for all, which routes by port or SNI) the region's endpoint_override.
+        out += [
+            RecordSpec(f"{name}-broker-{b}", topology.broker_dns_name(name, b), Broker(name, b), ttl, region=name)
+            for b in topology.broker_ids(name)
+        ]
     out += [
         RecordSpec(f"{r}-registry", registry.regional_dns_name(topology, r), RegistryIngress(r), ttl, region=r)
         for r in registry.regions(topology)
@@ -356,7 +350,7 @@ def health_checks(topology: Topology) -> list[HealthCheckSpec]:
     """Every check, children before the gates that use them (the order the program creates them in)."""
     hc, env = topology.route53.health_check, topology.environment
     out = [
-        HealthCheckSpec(f"{r}-health", CheckRef(CheckRole.ENDPOINT, r), env, CheckType.TCP, EXTERNAL_PORT,
+        HealthCheckSpec(f"{r}-health", CheckRef(CheckRole.ENDPOINT, r), env, CheckType.TCP, topology.client_port(r),
                         hc.interval_seconds, hc.failure_threshold)
         if not topology.region(r).kafka.private
         else HealthCheckSpec(f"{r}-health", CheckRef(CheckRole.ENDPOINT, r), env, CheckType.CLOUDWATCH_METRIC,

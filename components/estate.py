@@ -53,11 +53,11 @@ def client_settings(topology: Topology, user: str) -> dict[str, Any]:
     cluster (the shared name DNS gates, or one region's), and only names that reach regions where the user exists.
     """
     schema_registry = registry.client_settings(topology, user)
-    flavor = flavors.of(topology)  # the port and SASL mechanism its listeners take
-    port = flavor.external_port
+    flavor = flavors.of(topology)  # the SASL mechanism its listeners take
+    port = topology.client_port
     return {
-        "bootstrap_servers": f"{topology.client_bootstrap(user)}:{port}",
-        "bootstrap_servers_by_region": {r: f"{n}:{port}" for r, n in topology.client_bootstrap_by_region(user).items()},
+        "bootstrap_servers": f"{topology.client_bootstrap(user)}:{topology.shared_client_port}",
+        "bootstrap_servers_by_region": {r: f"{n}:{port(r)}" for r, n in topology.client_bootstrap_by_region(user).items()},
         "regions": list(topology.user_regions(user)),
         "username": user,
         "properties": dict(flavor.client_properties),

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from stacks import naming, ownership
+from stacks.flavors import NODEPORT_BOOTSTRAP, STRIMZI_EXTERNAL_PORT
 from stacks.model import (
     SUPER_USERS,
     Acl,
@@ -34,7 +35,7 @@ INTERNAL_PORT = 9093
 # Not "external": Strimzi gives a listener named "external" on 9094 legacy Service names; "public" gets the
 # regular ones (<cluster>-kafka-public-bootstrap, <cluster>-<pool>-public-<node id>).
 EXTERNAL_LISTENER = "public"
-EXTERNAL_PORT = 9094
+EXTERNAL_PORT = STRIMZI_EXTERNAL_PORT
 
 Manifest = dict[str, Any]
 
@@ -68,7 +69,7 @@ def internal_bootstrap(region: Region) -> str:
 
 def external_bootstrap(topology: Topology, region: str) -> str:
     """The region's public bootstrap address: its own DNS name (the DNS component points it at the load balancer)."""
-    return f"{topology.region_dns_name(region)}:{EXTERNAL_PORT}"
+    return f"{topology.region_dns_name(region)}:{topology.client_port(region)}"
 
 
 def external_bootstrap_service(region: Region) -> str:
@@ -159,6 +160,14 @@ def kafka(topology: Topology, region: Region) -> Manifest:
         "bootstrap": {"alternativeNames": bootstrap_names(topology, region)},
         "brokers": [{"broker": b, "advertisedHost": topology.broker_dns_name(region.name, b)} for b in k.broker_ids],
     }
+    kind = k.listener_type.value
+    if kind in ("route", "ingress"):
+        # Routed by SNI: Strimzi requires (ingress) or takes (route) the host of each; ours are the names clients use.
+        external_config["bootstrap"]["host"] = topology.region_dns_name(region.name)
+        for broker in external_config["brokers"]:
+            broker["host"] = broker["advertisedHost"]
+    elif kind == "nodeport":
+        external_config["bootstrap"]["nodePort"] = NODEPORT_BOOTSTRAP  # what clients and the health check dial
     spec: dict[str, Any] = {
         "kafka": {
             "version": k.version,

@@ -1,15 +1,17 @@
 """The cluster flavors' model facts and rules: how a regional cluster is run (Strimzi, or Confluent for Kubernetes).
 
 Owns: per flavor, one ``FlavorFacts`` in ``FLAVORS``: the broker ids clients are told about (they name the
-brokers' DNS records and certificate SANs), the Kafka each flavor runs, and what a topology may not ask of it
-(refused with the reason and the alternative).
+brokers' DNS records and certificate SANs), the port its external listener serves (clients, the listener and the
+Route53 health checks all read it here), the Kafka each flavor runs, and what a topology may not ask of it
+(refused with the reason and the alternative, including values the flavor's CRDs restrict more than Kubernetes).
 
 Deliberately not here: the resources each flavor builds (``components.flavors``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,6 +30,26 @@ CP_VERSION = "7.7.1"
 class FlavorFacts:
     broker_ids: Callable[[KafkaCluster], tuple[int, ...]]
     check: Callable[[Topology, Errors], None]
+    client_ports: Mapping[str, int]  # listener type -> the port clients dial (and the health checks probe)
+
+
+STRIMZI_EXTERNAL_PORT = 9094  # the Strimzi external listener's port (its load balancers and cluster IPs listen here)
+CFK_EXTERNAL_PORT = 9092  # CFK's external listener; its load balancers listen here
+# Strimzi's route and ingress listeners are reached through the router / ingress controller's TLS port (passthrough,
+# routed by SNI), not the listener's port.
+ROUTER_PORT = 443
+# A nodeport listener's bootstrap Service gets this node port (pinned, so clients and health checks know it; the
+# brokers advertise their own node ports, which Strimzi fills in). In Kubernetes' default range 30000-32767.
+NODEPORT_BOOTSTRAP = 31094
+STRIMZI_CLIENT_PORTS = {
+    "loadbalancer": STRIMZI_EXTERNAL_PORT,
+    "nodeport": NODEPORT_BOOTSTRAP,
+    "route": ROUTER_PORT,
+    "ingress": ROUTER_PORT,
+    "cluster-ip": STRIMZI_EXTERNAL_PORT,
+}
+# CFK 2.9.3's Kafka and KRaftController CRDs: spec.storageClass.name is a DNS label (Kubernetes allows dots).
+CFK_STORAGE_CLASS_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def _strimzi_ids(k: KafkaCluster) -> tuple[int, ...]:
@@ -60,6 +82,14 @@ def _confluent_rules(topology: Topology, errors: Errors) -> None:
                     f"kafka.version picks Strimzi's Kafka; the confluent flavor runs Confluent Platform {CP_VERSION} (what CFK {CFK_VERSION} supports); remove version",
                 )
             )
+        storage_class = k.storage.storage_class
+        if storage_class is not None and not CFK_STORAGE_CLASS_RE.fullmatch(storage_class):
+            errors.append(
+                (
+                    (*path, "storage", "storage_class"),
+                    f"storage class {storage_class!r}: CFK {CFK_VERSION}'s Kafka and KRaftController take a DNS label here (lowercase letters, digits and '-', no '.'); name a StorageClass without dots",
+                )
+            )
         if k.listener_type.value != "loadbalancer":
             errors.append(
                 (
@@ -70,6 +100,6 @@ def _confluent_rules(topology: Topology, errors: Errors) -> None:
 
 
 FLAVORS: dict[str, FlavorFacts] = {
-    "strimzi": FlavorFacts(broker_ids=_strimzi_ids, check=_no_rules),
-    "confluent": FlavorFacts(broker_ids=_confluent_ids, check=_confluent_rules),
+    "strimzi": FlavorFacts(broker_ids=_strimzi_ids, check=_no_rules, client_ports=STRIMZI_CLIENT_PORTS),
+    "confluent": FlavorFacts(broker_ids=_confluent_ids, check=_confluent_rules, client_ports={"loadbalancer": CFK_EXTERNAL_PORT}),
 }

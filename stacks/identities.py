@@ -90,18 +90,6 @@ def _check_topic_census(topology: Topology, errors: Errors) -> None:
             reported.add(topic)
             errors.append((("topics", topic, *path_end), message))
 
-    for flow in topology.flows:
-        for t in topology.copies(flow):
-            remote = topology.remote_topic(flow, t)
-            if len(remote) > naming.MAX_TOPIC:
-                report(
-                    t,
-                    (),
-                    f"its copy in {flow.target} is named {remote[:40]!r}... ({len(remote)} characters), past Kafka's {naming.MAX_TOPIC}; shorten the topic name to at most {naming.MAX_TOPIC - len(flow.source) - 1}",
-                )
-            skipped = topology.replication.skip_reason(t, flow.target)  # the engine's own silent skips
-            if skipped is not None:
-                report(t, (), skipped)
     for region in topology.regions:
         r = region.name
         owners = topology.topic_census(r)
@@ -137,6 +125,20 @@ def _check_topic_census(topology: Topology, errors: Errors) -> None:
                         (),
                         f"in {r} the topics {clash[0]!r} and {clash[1]!r} collide: Kafka reads '.' and '_' as the same character in topic names and refuses the second; rename one",
                     )
+
+    # After the census: two writers of one name is the first thing to fix, whatever the engine does with it.
+    for flow in topology.flows:
+        for t in topology.copies(flow):
+            remote = topology.remote_topic(flow, t)
+            if len(remote) > naming.MAX_TOPIC:
+                report(
+                    t,
+                    (),
+                    f"its copy in {flow.target} is named {remote[:40]!r}... ({len(remote)} characters), past Kafka's {naming.MAX_TOPIC}; shorten the topic name to at most {naming.MAX_TOPIC - len(flow.source) - 1}",
+                )
+            skipped = topology.replication.skip_reason(t, flow, prefixed)  # the engine's own silent skips and renames
+            if skipped is not None:
+                report(t, (), skipped)
 
 
 def _check_dns_names(topology: Topology, errors: Errors) -> None:

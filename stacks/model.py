@@ -70,6 +70,7 @@ AWS_REGION_RE = re.compile(
     r"^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9]$"
 )
 DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # Kafka topic names: legal characters, at most 249; Strimzi also needs a DNS-1123 resource name, which
 # we derive from it (see ``Topic.resource_name``), so only the Kafka rule applies to the name itself.
 TOPIC_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
@@ -200,7 +201,10 @@ KubernetesAccess = Annotated[KubeconfigAccess | ContextAccess, Field(discriminat
 class Storage(Strict):
     size: str = Field(default="100Gi", pattern=QUANTITY_RE.pattern, description="Persistent volume size per broker.")
     storage_class: str | None = Field(
-        default=None, max_length=253, description="StorageClass of the broker volumes; the cluster default when unset."
+        default=None,
+        max_length=253,
+        pattern=DNS1123_SUBDOMAIN_RE.pattern,
+        description="StorageClass of the broker volumes (a Kubernetes object name); the cluster default when unset.",
     )
 
 
@@ -717,6 +721,18 @@ class Topology(Strict):
 
         return FLAVORS[self.cluster_flavor].broker_ids(self.region(region).kafka)
 
+    def client_port(self, region: str) -> int:
+        """The port clients dial for ``region`` (its flavor and listener type say which); its health check probes it."""
+        from stacks.flavors import FLAVORS
+
+        ports = FLAVORS[self.cluster_flavor].client_ports
+        return ports.get(self.region(region).kafka.listener_type.value, min(ports.values()))  # others: refused
+
+    @property
+    def shared_client_port(self) -> int:
+        """The one port of every region (a rule): a client failing over by DNS keeps its port."""
+        return self.client_port(self.regions[0].name)
+
     def broker_dns_name(self, region: str, broker_id: int) -> str:
         return naming.broker_dns_name(self.region_dns_name(region), broker_id)
 
@@ -965,6 +981,17 @@ class Topology(Strict):
                         f"{region.kafka.brokers} brokers cannot cover {len(region.kafka.zones)} zones; raise brokers to at least {len(region.kafka.zones)} or list fewer zones",
                     )
                 )
+            other = next(
+                (o for o in self.regions[:i] if region.endpoint_override and o.endpoint_override == region.endpoint_override),
+                None,
+            )
+            if other is not None:
+                errors.append(
+                    (
+                        ("regions", i, "endpoint_override"),
+                        f"{region.endpoint_override!r} is also {other.name}'s endpoint; clients told {region.name}'s name would reach {other.name}; give each region its own",
+                    )
+                )
             if region.kafka.listener_type is not ListenerType.LOADBALANCER and not region.endpoint_override:
                 errors.append(
                     (
@@ -1043,6 +1070,14 @@ class Topology(Strict):
         for name in self.domains:
             if not DNS1123_LABEL_RE.fullmatch(name) or len(name) > 20:
                 errors.append((("domains", name), f"domain name {name!r} must be a lowercase DNS label of at most 20 characters"))
+            leaving = [r.name for r in self.regions if name in r.domains and r.decommission]
+            if leaving and not self.serving_regions(name):
+                errors.append(
+                    (
+                        ("domains", name),
+                        f"every region serving domain {name!r} ({', '.join(leaving)}) is being decommissioned, so its DNS name would answer nothing; keep one of them, or let another allowed region serve it first",
+                    )
+                )
 
     def _check_topics(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
         names = {r.name for r in self.regions}
@@ -1164,6 +1199,23 @@ class Topology(Strict):
                         )
                     )
             return
+        for i, region in enumerate(self.regions):
+            if region.kafka.listener_type is ListenerType.CLUSTER_IP:
+                errors.append(
+                    (
+                        ("regions", i, "kafka", "listener_type"),
+                        f"a cluster-ip listener's brokers are each reached at their own Service's cluster IP, which Route53 records cannot answer for {region.name}'s broker names; use loadbalancer, nodeport, route or ingress, or remove the dns section and publish the names in your own DNS",
+                    )
+                )
+        ports = {r.name: self.client_port(r.name) for r in self.regions}
+        if len(set(ports.values())) > 1:
+            listed = ", ".join(f"{r.name} {r.kafka.listener_type.value} -> {ports[r.name]}" for r in self.regions)
+            errors.append(
+                (
+                    ("regions",),
+                    f"clients moved between regions by DNS keep their port, but the regions' listeners serve different ones ({listed}); give every region the same listener_type",
+                )
+            )
         zone = self.dns.zone
         names: list[tuple[tuple[str | int, ...], str | None]] = [(("dns", "bootstrap"), self.bootstrap_name)]
         names += [(("domains", d, "dns_name"), self.domain_dns_name(d)) for d in self.domains]

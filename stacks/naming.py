@@ -163,6 +163,28 @@ def mm2_internal(topic: str) -> bool:
     )
 
 
+def mm2_identity_renames(topic: str) -> bool:
+    """IdentityReplicationPolicy (Kafka 4.3.1) copies a topic whose name ends in 'heartbeats' as '<source>.<topic>'
+    (``looksLikeHeartbeat`` defers to DefaultReplicationPolicy), not under its own name."""
+    return topic.endswith(HEARTBEATS_TOPIC)
+
+
+def mm2_cycle(topic: str, prefixed: bool, source: str, target: str) -> bool:
+    """MirrorSourceConnector.isCycle under the policy we render: the topic looks like a copy that came from
+    ``target`` (a '.'-separated segment before the last names it), so MirrorMaker never copies it there."""
+    while True:
+        if not prefixed and not mm2_identity_renames(topic):
+            return source == target  # IdentityReplicationPolicy: topicSource is the flow's source, upstream the topic
+        parts = topic.split(SEPARATOR)
+        while parts and parts[-1] == "":
+            parts.pop()  # Java's String.split drops trailing empty strings
+        if len(parts) < 2:
+            return False  # DefaultReplicationPolicy: a local topic
+        if parts[0] == target:
+            return True
+        topic = topic[len(parts[0]) + len(SEPARATOR) :]
+
+
 def kafka_collision_key(topic: str) -> str:
     """Kafka refuses a topic whose name equals another's once '.' is read as '_' (Topic.hasCollision)."""
     return topic.replace(".", "_")
@@ -236,6 +258,7 @@ CFK_USERS_SECRET = "kafka-users"  # plain-users.json: every SASL/PLAIN principal
 CFK_REST_USERS_SECRET = "kafka-rest-users"  # basic.txt: who may call the brokers' Admin REST API
 CFK_REST_CLIENT_SECRET = "kafka-rest-client"  # basic.txt: the admin's credentials, for the KafkaRestClass
 CFK_ADMIN_CLIENT_SECRET = "kafka-admin-client"  # client.properties: the ACL job's admin login
+CFK_PASSWORD_ENCODER_SECRET = "kafka-password-encoder"  # password-encoder.txt: encrypts cluster links' credentials
 CFK_ACLS = "kafka-acls"  # the ConfigMap of ACL commands and the Job that applies them
 
 

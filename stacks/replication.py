@@ -6,7 +6,7 @@ engine's own model rules and facts, as methods with the same names on every engi
 ``self.replication`` and never branches on the engine:
 
 * ``check(topology, errors)``: the engine's rules (what it cannot do is refused with the reason and the alternative);
-* ``runs_heartbeats(tier)``, ``internal_topics(flow)``, ``skip_reason(topic, target)``, ``default_flavor``.
+* ``runs_heartbeats(tier)``, ``internal_topics(flow)``, ``skip_reason(topic, flow, prefixed)``, ``default_flavor``.
 
 Moved out of ``stacks.model`` unchanged in meaning (``stacks.model`` re-exports every public name here).
 
@@ -161,8 +161,13 @@ class MirrorMaker2Replication(Strict):
         """Topics this engine keeps on a flow's target (Connect storage, offset syncs, checkpoints)."""
         return naming.mm2_internal_topics(flow.source, flow.target)
 
-    def skip_reason(self, topic: str, target: str) -> str | None:
-        """Why the engine would silently not copy a selected topic, or None."""
+    def skip_reason(self, topic: str, flow: Flow, prefixed: bool) -> str | None:
+        """Why the engine would silently not copy a selected topic, or copy it under another name; None if neither."""
+        target = flow.target
+        if not prefixed and naming.mm2_identity_renames(topic):
+            return f"MirrorMaker 2's identity policy copies a topic whose name ends in {naming.HEARTBEATS_TOPIC!r} to {target} as '{flow.source}.{topic}' (IdentityReplicationPolicy treats it as a heartbeats topic), where nothing expects it; rename it, set replicated: false, or use policy: prefixed"
+        if naming.mm2_cycle(topic, prefixed, flow.source, target):
+            return f"MirrorMaker 2 reads {topic!r} as a copy that came from {target} (a segment before the last names it) and never copies it back there (cycle detection); rename it or set replicated: false"
         if naming.mm2_internal(topic):
             return f"MirrorMaker 2 treats {topic!r} as internal (names starting '__' or '.', or ending '-internal' or '.internal') and never copies it to {target}; rename it or set replicated: false"
         if not self.topics_exclude and any(re.fullmatch(p, topic) for p in naming.MM2_DEFAULT_TOPICS_EXCLUDE):
@@ -235,7 +240,8 @@ class ClusterLinkingReplication(Strict):
     def internal_topics(self, flow: Flow) -> tuple[str, ...]:
         return ()  # the link keeps its state inside the destination cluster's own metadata
 
-    def skip_reason(self, topic: str, target: str) -> str | None:
+    def skip_reason(self, topic: str, flow: Flow, prefixed: bool) -> str | None:
+        target = flow.target
         if topic.startswith(("__", "_confluent")):
             # Kafka's own (__consumer_offsets, __transaction_state) and Confluent Server's (_confluent-*) topics.
             return f"Cluster Linking does not mirror {topic!r} to {target}: names starting '__' or '_confluent' are Kafka's and Confluent Server's internal topics; rename it or set replicated: false"

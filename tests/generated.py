@@ -104,6 +104,7 @@ def topologies(draw: st.DrawFn, architecture: str | None = None) -> dict[str, An
         namespace = draw(dns_label(63).filter(lambda s: s not in SYSTEM_NAMESPACES))
         region["namespace"] = namespace
         regions.append(region)
+    _listeners_and_storage(draw, regions)
     data: dict[str, Any] = {
         "environment": env,
         "tier": draw(st.sampled_from(["dev", "staging", "prod"])),
@@ -181,7 +182,31 @@ def topologies(draw: st.DrawFn, architecture: str | None = None) -> dict[str, An
     data["users"] = draw(_users(data, names))
     if data["topics"] and draw(st.booleans()):
         _rates_against_quotas(draw, data)
+    if regions[0]["kafka"].get("listener_type") == "cluster-ip" or draw(st.integers(0, 5)) == 0:
+        # DNS managed elsewhere (a cluster-ip listener's brokers have no address Route53 could give): the
+        # regions' endpoints are the names it publishes.
+        del data["dns"]
+        for i, region in enumerate(regions):
+            region.setdefault("endpoint_override", f"kafka-{i}.{region['name']}.edge.example.net")
     return data
+
+
+# StorageClass names as clusters name them: Kubernetes object names (dots allowed, CFK takes none).
+STORAGE_CLASSES = ("gp3", "standard-rwo", "ebs.csi.aws.com", "fast.ssd-1", "premium-lrs")
+LISTENER_TYPES = ("loadbalancer", "loadbalancer", "loadbalancer", "nodeport", "route", "ingress", "cluster-ip")
+
+
+def _listeners_and_storage(draw: st.DrawFn, regions: list[dict[str, Any]]) -> None:
+    """Every listener type (one for all regions: clients moved by DNS keep their port); those without a load
+    balancer, or any at random, name the endpoint that reaches the region (its own); a StorageClass at times."""
+    listener = draw(st.sampled_from(LISTENER_TYPES))
+    for i, region in enumerate(regions):
+        if listener != "loadbalancer":
+            region["kafka"]["listener_type"] = listener
+        if listener != "loadbalancer" or draw(st.integers(0, 4)) == 0:
+            region["endpoint_override"] = f"kafka-{i}.{region['name']}.edge.example.net"
+        if draw(st.integers(0, 3)) == 0:
+            region["kafka"]["storage"] = {"storage_class": draw(st.sampled_from(STORAGE_CLASSES))}
 
 
 def _rates_against_quotas(draw: st.DrawFn, data: dict[str, Any]) -> None:
@@ -277,6 +302,11 @@ def _topics(draw: st.DrawFn, data: dict[str, Any], names: list[str], domains: di
     else:
         base = topic_names(limit)
     wanted = draw(st.lists(base.filter(_topic_ok), max_size=6, unique_by=lambda s: s.replace(".", "_")))
+    near = _near_mirrormaker_rules(data, names)
+    if not tenants and near and draw(st.booleans()):
+        extra = draw(st.sampled_from(near))
+        if extra.replace(".", "_") not in {w.replace(".", "_") for w in wanted}:
+            wanted.append(extra)
     topics: dict[str, Any] = {}
     brokers = {r["name"]: r["kafka"]["brokers"] for r in data["regions"]}
     for name in wanted:
@@ -309,6 +339,20 @@ def _topics(draw: st.DrawFn, data: dict[str, Any], names: list[str], domains: di
             topic["replicated"] = False
         topics[name] = topic
     return topics
+
+
+def _near_mirrormaker_rules(data: dict[str, Any], names: list[str]) -> list[str]:
+    """Names at the edge of MirrorMaker 2's naming rules that it still copies as they are (Kafka 4.3.1): under the
+    prefixed policy, names ending in 'heartbeats' (the identity policy would rename them); a segment naming a region
+    no flow targets (cycle detection drops only a segment naming the target); near-misses of both."""
+    arch = data["architecture"]
+    prefixed = data["replication"].get("policy") == "prefixed" or arch != "active-passive"
+    out = ["heartbeat", "heartbeats_audit", "xheartbeatsx", "audit.heartbeat"]
+    if prefixed:
+        out += ["device-heartbeats", "fleetheartbeats"]
+    never_targets = {"active-passive": names[:1], "aggregation-hub": names[1:]}.get(arch, [])
+    out += [f"audit.{r}.events" for r in never_targets] + [f"{r}-audit.events" for r in names]
+    return out
 
 
 @st.composite
@@ -381,6 +425,10 @@ def cluster_linking_topologies(draw: st.DrawFn) -> dict[str, Any]:
     data["flavor"] = "confluent"
     for region in data["regions"]:
         region["kafka"]["combined"] = False
+        region["kafka"].pop("listener_type", None)  # CFK: load balancers only (refused otherwise, with the fix)
+        storage = region["kafka"].get("storage")
+        if storage:
+            storage["storage_class"] = storage["storage_class"].replace(".", "-")  # CFK's CRDs take a DNS label
     replication = {k: v for k, v in data["replication"].items() if k not in _MM2_ONLY}
     replication["engine"] = "cluster-linking"
     replication["consumer_offset_sync"] = draw(st.booleans())

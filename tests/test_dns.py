@@ -148,7 +148,10 @@ def test_records_use_a_gate_of_the_endpoint_and_a_switch_that_pulumi_leaves_to_t
     assert endpoint_reg.name == "us-west-2-health", "the endpoint checks keep their URNs"
 
 
-def test_a_hub_has_no_switches_and_listeners_without_load_balancers_have_no_broker_records(program, tmp_path):
+def test_a_hub_has_no_switches_and_brokers_without_load_balancers_are_published_at_the_region_endpoint(program, tmp_path):
+    # Issue 25: a node-port region's brokers advertised names nothing published; clients connect to them after
+    # bootstrap. Every node serves every node port, so the region's endpoint reaches each broker; the health check
+    # probes the pinned bootstrap node port, which is what the clients are told.
     from tests.conftest import raw
 
     assert {k[1] for k in _checks(program("examples/aggregation-hub.yaml"))} == {"endpoint"}
@@ -156,9 +159,13 @@ def test_a_hub_has_no_switches_and_listeners_without_load_balancers_have_no_brok
     for i, region in enumerate(data["regions"]):
         region["kafka"]["listener_type"] = "nodeport"
         region["endpoint_override"] = f"kafka-{i}.nodes.example.net"
-    r = _records(program(data, tmp_path))
-    assert not [k for k in r if "-broker-" in k]
+    rec = program(data, tmp_path)
+    r = _records(rec)
+    assert r["dns-us-west-2-broker-0"]["value"] == "kafka-1.nodes.example.net"
     assert r["dns-bootstrap-secondary"]["value"] == "kafka-1.nodes.example.net"
+    ports = {reg.name: unwrap(reg.inputs).get("port") for reg in rec.of_type("aws:route53/healthCheck:HealthCheck")}
+    assert ports["us-west-2-health"] == 31094
+    assert rec.outputs["clients"]["orders-service"]["bootstrap_servers"].endswith(":31094")
 
 
 def test_a_private_endpoint_is_judged_by_a_cloudwatch_alarm(program, tmp_path):

@@ -99,8 +99,41 @@ def _broken(rec: Recording, type_token: str, change) -> Recording:
             lambda reg, regs: reg.inputs["metadata"].update(name="Orders_Topic"),
             "not a DNS-1123 name",
         ),
+        (
+            "stacks/dev.yaml",
+            "kubernetes:kafka.strimzi.io/v1:KafkaTopic",
+            lambda reg, regs: reg.inputs["metadata"].update(name="orders.-dlq"),  # each label of a subdomain counts
+            "not a DNS-1123 name",
+        ),
+        (
+            "examples/cluster-linking-active-passive.yaml",
+            "kubernetes:platform.confluent.io/v1beta1:Kafka",
+            lambda reg, regs: [r.inputs["spec"].pop("passwordEncoder") for r in regs if r.type == reg.type],
+            "sets no spec.passwordEncoder: CFK cannot store the source's credentials",
+        ),
+        (
+            "examples/cluster-linking-active-passive.yaml",
+            "aws:route53/healthCheck:HealthCheck",
+            lambda reg, regs: [r.inputs.update(port=9094) for r in regs if r.type == reg.type and r.inputs.get("port")],
+            "probes port 9094, but eu-central-1's listener serves 9092",
+        ),
+        (
+            "stacks/dev.yaml",
+            invariants.RECORD,
+            lambda reg, regs: regs.remove(next(r for r in regs if str(r.inputs.get("name", "")).startswith("broker-0."))),
+            "which no planned record publishes",
+        ),
     ],
-    ids=["duplicate URN", "duplicate object", "duplicate geolocation", "name format"],
+    ids=[
+        "duplicate URN",
+        "duplicate object",
+        "duplicate geolocation",
+        "name format",
+        "subdomain label",
+        "CFK link without password encoder",
+        "health check port",
+        "advertised host unpublished",
+    ],
 )
 def test_each_invariant_catches_a_plan_that_breaks_it(stack, type_token, change, fragment):
     problems = invariants.check(_broken(recording(stack), type_token, change))

@@ -686,6 +686,59 @@ CASES: dict[str, tuple[str, Mutation, str, str]] = {
         "regions[0].endpoint_override",
         "no load balancer for DNS to point at",
     ),
+    "two regions with one endpoint": (
+        "stacks/dev.yaml",
+        lambda d: [r.update(endpoint_override="kafka.example.net") for r in d["regions"]],
+        "regions[1].endpoint_override",
+        "is also us-east-1's endpoint",
+    ),
+    "a cluster-ip listener with Route53 records": (
+        "stacks/dev.yaml",
+        lambda d: [
+            r.update(endpoint_override=f"{r['name']}.example.net") or r["kafka"].update(listener_type="cluster-ip")
+            for r in d["regions"]
+        ],
+        "regions[0].kafka.listener_type",
+        "Route53 records cannot answer for",
+    ),
+    "regions whose listeners serve different ports": (
+        "stacks/dev.yaml",
+        lambda d: d["regions"][0].update(
+            endpoint_override="ingress.example.net", kafka={**d["regions"][0]["kafka"], "listener_type": "ingress"}
+        ),
+        "regions",
+        "us-east-1 ingress -> 443, us-west-2 loadbalancer -> 9094",
+    ),
+    "a storage class name Kubernetes refuses": (
+        "stacks/dev.yaml",
+        _set("regions/0/kafka/storage", {"storage_class": "Fast_SSD"}),
+        "regions[0].kafka.storage.storage_class",
+        "should match pattern",
+    ),
+    "a storage class name with a dot on CFK": (
+        "examples/cluster-linking-active-passive.yaml",
+        _set("regions/0/kafka/storage", {"storage_class": "gp3.encrypted"}),
+        "regions[0].kafka.storage.storage_class",
+        "take a DNS label here",
+    ),
+    "every region of a domain decommissioned": (
+        "examples/partitioned-domain.yaml",
+        lambda d: [r.update(decommission=True) for r in d["regions"] if "us" in r["domains"]],
+        "domains.us",
+        "its DNS name would answer nothing",
+    ),
+    "a topic MirrorMaker's identity policy renames": (
+        "stacks/dev.yaml",
+        _set("topics/service-heartbeats", {"partitions": 3, "replication_factor": 1}),
+        "topics.service-heartbeats",
+        "as 'us-east-1.service-heartbeats'",
+    ),
+    "a topic MirrorMaker's cycle detection drops": (
+        "stacks/prod.yaml",
+        _set("topics/audit.eu-west-1.events", {"partitions": 3}),
+        "topics['audit.eu-west-1.events']",
+        "never copies it back there (cycle detection)",
+    ),
     "several secondaries without a failover target": (
         "stacks/dev.yaml",
         lambda d: d["regions"].append(

@@ -9,8 +9,9 @@ regions where that user exists, and naming one cluster (``bootstrap_servers`` on
 ``bootstrap_servers_by_region`` entry its own region only); no application grant (KafkaUser ACLs, CFK ACL
 commands) reaching a name of another owner, in any region, copies included (owners read from the README's rule
 and the plan's own objects, not from ``stacks.ownership``); every flow's and every producer's declared bytes
-fitting through the quotas of the brokers leading them; and the account-global names two environments must not
-share. ``tools.plan``
+fitting through the quotas of the brokers leading them; the account-global names two environments must not
+share; and (``tools.invariants_upstream``) what CFK requires, health checks on the served port, published
+advertised hosts. ``tools.plan``
 refuses to present a plan that breaks one (it is a defect of ours, not of the topology); the tests run the
 checks over every shipped file and over generated topologies.
 
@@ -27,9 +28,10 @@ from typing import Any
 
 from stacks import naming, registry
 from stacks.model import Architecture, Topology
+from tools import invariants_upstream
 from tools.harness import Recording, Registration, unwrap
 
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")  # each label
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 RECORD = "aws:route53/record:Record"
@@ -69,6 +71,7 @@ def check(recording: Recording) -> list[str]:
     problems += _one_cluster_per_bootstrap(recording, t)
     if recording.of_type(RECORD):
         problems += _dns_answers(recording, t)
+    problems += invariants_upstream.check(recording, [(reg.provider, body) for reg, body in _k8s_objects(recording)])
     return problems
 
 
@@ -142,11 +145,10 @@ def _cfk_names(kind: str, name: str, spec: dict[str, Any]) -> list[str]:
                 walk(item, f"{path}[{i}]")
 
     walk(spec, "spec")
-    lb = spec.get("listeners", {}).get("external", {}).get("externalAccess", {}).get("loadBalancer", {})
-    if lb:
-        host = f"{lb.get('brokerPrefix', 'b')}99.{lb['domain']}"
-        if problem := naming.dns_name_problem(host):
-            out.append(f"{kind} {name}: broker name {host!r} {problem}")
+    if kind == "Kafka":  # the names its brokers really advertise (not a 'broker-99' one character too long)
+        for host in invariants_upstream.advertised_hosts({"apiVersion": "platform.confluent.io/v1beta1", "spec": spec}):
+            if problem := naming.dns_name_problem(host):
+                out.append(f"{kind} {name}: broker name {host!r} {problem}")
     return out
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from components import flavors, mirror
+from components import mirror
 from stacks import naming
 from stacks.model import Topology
 from tools.kube_fence import fence_rules
@@ -106,9 +106,10 @@ class KafkaAccess:
                 password = f.read().strip()
             deployment = MirrorDeployment(data.get("mirror_deployment", MirrorDeployment.STRIMZI.value))
             # What clients connect to: each region's own name on its flavor's external port (or as given).
-            port = flavors.of(topology).external_port
             given = data.get("clients", {})
-            external = {r: str(given.get(r) or f"{topology.region_dns_name(r)}:{port}") for r in topology.region_names}
+            external = {
+                r: str(given.get(r) or f"{topology.region_dns_name(r)}:{topology.client_port(r)}") for r in topology.region_names
+            }
             bootstrap = {r: str(data.get("bootstrap", {}).get(r) or external[r]) for r in topology.region_names}
             kubeconfig = {str(r): str(path) for r, path in (data.get("kubeconfig") or {}).items()}
             if unknown := sorted(set(kubeconfig) - set(topology.region_names)):

@@ -44,7 +44,6 @@ class RegionBuilt:
 
 class ClusterFlavor(Protocol):
     name: str
-    external_port: int
     client_properties: dict[str, str]
 
     def build_region(self, ctx: RegionContext, opts: pulumi.ResourceOptions) -> RegionBuilt: ...

@@ -1,8 +1,9 @@
 """The confluent flavor: one region run by Confluent for Kubernetes, as Pulumi resources.
 
 Owns: ``ConfluentCluster`` (namespace, the CFK operator from its Helm chart, the listener certificate with the
-environment CA, the listeners' SASL/PLAIN user list, the Admin REST credentials, the KRaftController, the Kafka,
-the KafkaRestClass and the hosted topics, with the same protection as the Strimzi flavor) and ``ConfluentUsers``
+environment CA, the listeners' SASL/PLAIN user list, the Admin REST credentials, the password encoder that cluster
+links' credentials are stored with, the KRaftController, the Kafka, the KafkaRestClass and the hosted topics, with
+the same protection as the Strimzi flavor) and ``ConfluentUsers``
 (the ACL job of ``components.confluent``). Topics a cluster link mirrors into the region are the link's (a mirror
 topic cannot be created over an existing topic), so they get no KafkaTopic here.
 
@@ -17,6 +18,8 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
+from pulumi import Output
 
 from components import confluent, engines, strimzi
 from components.access import principals_in
@@ -79,6 +82,12 @@ class ConfluentCluster(pulumi.ComponentResource):
         pw = ctx.passwords
         admin = pw[ADMIN_USER]
         names = [p.name for p in principals_in(t, region.name)]
+        # The key a cluster link's credentials are encrypted with on this cluster: stable in the state, never shown.
+        encoder = random.RandomPassword(
+            f"{name}-password-encoder",
+            random.RandomPasswordArgs(length=32, special=False),
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["result"]),
+        )
         secrets = [
             secret_resource(
                 f"{name}-tls",
@@ -104,6 +113,12 @@ class ConfluentCluster(pulumi.ComponentResource):
                 f"{name}-rest-users",
                 _secret(t, region, naming.CFK_REST_USERS_SECRET, ("basic.txt",)),
                 {"basic.txt": admin.apply(confluent.basic_users)},
+                in_ns,
+            ),
+            secret_resource(
+                f"{name}-password-encoder",
+                _secret(t, region, naming.CFK_PASSWORD_ENCODER_SECRET, ("password-encoder.txt",)),
+                {"password-encoder.txt": Output.secret(encoder.result).apply(confluent.password_encoder)},
                 in_ns,
             ),
             secret_resource(
@@ -191,7 +206,6 @@ class ConfluentUsers(pulumi.ComponentResource):
 
 class Confluent:
     name = "confluent"
-    external_port = confluent.EXTERNAL_PORT
     client_properties = CLIENT_PROPERTIES
 
     def build_region(self, ctx: RegionContext, opts: pulumi.ResourceOptions) -> RegionBuilt:

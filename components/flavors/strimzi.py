@@ -29,7 +29,6 @@ CLIENT_PROPERTIES = {
 
 class Strimzi:
     name = "strimzi"
-    external_port = strimzi.EXTERNAL_PORT
     client_properties = CLIENT_PROPERTIES
 
     def build_region(self, ctx: RegionContext, opts: pulumi.ResourceOptions) -> RegionBuilt:

@@ -17,9 +17,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 from components import mirror
-from stacks.loader import load_topology, validate_data
+from stacks import naming
+from stacks.loader import TopologyError, load_topology, validate_data
 from stacks.model import KAFKA_KEYS_FILE, Topology
-from tests.conftest import MM2_FILES, ROOT
+from tests.conftest import MM2_FILES, ROOT, raw
 from tests.generated import topologies
 
 FACTS = ROOT / "tests/kafka_facts"
@@ -93,3 +94,50 @@ def test_mirrormaker_copies_exactly_what_each_flow_plan_says(libs):
 
 def test_the_config_key_tables_are_what_the_jars_define(libs):
     assert json.loads(_java(libs, "KafkaConfigKeys.java")) == json.loads(KAFKA_KEYS_FILE.read_text())
+
+
+# Names at and across MirrorMaker 2's naming rules (issue 25), added to a stack of each policy.
+NEAR_RULES = {
+    "stacks/dev.yaml": ["service-heartbeats", "heartbeats_audit", "xheartbeatsx", "audit.us-west-2.events"],
+    "stacks/prod.yaml": ["device-heartbeats", "audit.eu-west-1.events", "audit.us-east-1.events", "eu-west-1-x.events"],
+}
+
+
+def test_the_names_refused_for_mirrormakers_rules_are_exactly_those_kafka_would_not_copy_as_planned(libs, monkeypatch):
+    """Each name is either refused by the model, with the MirrorMaker rule it breaks, or copied by Kafka's own
+    classes exactly as planned; and every refused one, planned anyway with the two rules switched off, is one Kafka
+    really renames or drops (so the rules refuse no more than Kafka does)."""
+    accepted: list[dict] = []
+    refused: list[dict] = []
+    expected: dict[str, dict[str, str]] = {}
+    for stack, names in NEAR_RULES.items():
+        for name in names:
+            data = raw(stack)
+            data["topics"][name] = {"partitions": 3, "replication_factor": 1}
+            label = f"{stack}:{name}"
+            try:
+                flows, want = _flows(label, validate_data(data, stack))
+                accepted += flows
+            except TopologyError as exc:
+                assert "MirrorMaker 2" in str(exc), str(exc)
+                with monkeypatch.context() as m:  # what we would have planned without the two rules
+                    m.setattr(naming, "mm2_identity_renames", lambda topic: False)
+                    m.setattr(naming, "mm2_cycle", lambda *args: False)
+                    flows, want = _flows(label, validate_data(data, stack))
+                refused += [{**f, "refused": name} for f in flows]
+            expected.update(want)
+    assert accepted and refused
+    copied = json.loads(
+        _java(
+            libs, "MirrorSelection.java", json.dumps([{k: v for k, v in f.items() if k != "refused"} for f in accepted + refused])
+        )
+    )
+    wrong = [f["id"] for f in accepted if copied.get(f["id"]) != expected[f["id"]]]
+    assert not wrong, wrong
+    names_refused = {f["refused"] for f in refused}
+    mishandled = {
+        f["refused"]
+        for f in refused
+        if f["refused"] in expected[f["id"]] and copied.get(f["id"], {}).get(f["refused"]) != expected[f["id"]][f["refused"]]
+    }
+    assert mishandled == names_refused, (names_refused, mishandled)
