@@ -38,7 +38,7 @@ $(PROMQL): tests/promql/package-lock.json
 # `make test` is CI's command: every class of proof, on two xdist workers (one owns the Kafka brokers, one the API
 # servers; the unit tests fill both), with the real-engine build started beside them (a cold machine compiles while
 # the other tests run; the real-engine tests wait for it). `make test-all` adds what is marked `full`: every stack
-# and example on the real engine, sustained load, quotas on real Kafka, the longer drills. README "Testing".
+# and example on the real engine, sustained load, quotas on real Kafka, the longer drills. docs/testing.md.
 PYTEST_RUN := KMR_ENGINE_BUILD=background $(PY) -m pytest -n 2 --dist loadgroup --durations=15
 
 test: $(STAMP) $(ACTIONLINT) $(PROMQL) lint
@@ -60,8 +60,8 @@ fmt: $(STAMP)
 
 ## The real-engine binaries (Pulumi CLI, its kubernetes/tls/random plugins, etcd, kube-apiserver,
 ## kube-controller-manager), built from the Go module proxy and cached outside the repository, in
-## $${KMR_ENGINE_DIR:-~/.cache/kafka-multiregion}. Cold: about 22 minutes alone on 2 cores; warm: seconds.
-## `make test` and `make test-all` need not run it first: they start it beside the tests (README "Testing").
+## $${KMR_ENGINE_DIR:-~/.cache/kafka-multiregion}. Cold: about 21 minutes alone on 2 cores (26 beside the tests); warm: seconds.
+## `make test` and `make test-all` need not run it first: they start it beside the tests (docs/testing.md).
 engine:
 	@if command -v go >/dev/null 2>&1; then engine/build.sh; \
 	else echo "go not found: the real-engine tests will be skipped (or fail, with KMR_REQUIRE_E2E=1)"; fi

@@ -7,7 +7,7 @@ REST API behind basic authentication), the KafkaRestClass that CFK's topic and l
 per hosted topic, and the ACL job: CFK has no user or ACL resource without RBAC (``ConfluentRolebinding`` needs the
 Metadata Service), so every principal's ACLs are applied by a Kubernetes Job running ``kafka-acls --add`` as the
 admin, and its client quotas by ``kafka-configs`` (idempotent; an ACL removed from the topology is not removed from
-Kafka by it: see the README).
+Kafka by it: see docs/cluster-linking.md).
 
 Users are SASL/PLAIN principals listed in the listeners' ``plain-users.json`` Secret: CFK 2.9.3 has no SCRAM
 listener type. Secret values never appear here: builders give the shapes, the components fill them with outputs.

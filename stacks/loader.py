@@ -297,7 +297,10 @@ def _problems(exc: ValidationError, data: Any) -> list[Problem]:
             key = loc[-1] if loc else ""
             known = _fields_at(loc[:-1], data)
             close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else f"known keys here: {', '.join(known)}"
+            if str(key) in known:  # a discriminated union: another variant of this section has the key
+                hint = "it belongs to another kind of this section (e.g. the other replication engine), not this one; remove it"
+            else:
+                hint = f"did you mean {close[0]!r}?" if close else f"known keys here: {', '.join(known)}"
             problems.append(Problem(format_path(loc), f"unknown key {key!r}; {hint}"))
             continue
         if kind == "union_tag_invalid":

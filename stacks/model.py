@@ -596,7 +596,9 @@ class Topology(Strict):
     """One environment's whole multi-region Kafka estate."""
 
     environment: str = Field(max_length=20, description="Environment name; part of DNS names and labels.")
-    tier: Tier = Field(default=Tier.DEV, description="dev, staging or prod: sets safe defaults for protection and heartbeats.")
+    tier: Tier = Field(
+        default=Tier.DEV, description="dev, staging or prod: prod turns heartbeats and monitoring on unless they are set."
+    )
     architecture: Architecture
     protect: bool = Field(default=True, description="Protect Kafka clusters, node pools and topics from deletion.")
     regions: tuple[Region, ...] = Field(max_length=32, description="At least two regions (checked with the other rules).")

@@ -3,14 +3,20 @@ Pulumi program that refuses a bad topology with a Pulumi error before registerin
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from typing import Any
 
+import jsonschema
+import pulumi
 import pytest
 import yaml
 
+from components import settings
 from stacks.loader import load_topology
 from tests.conftest import ROOT, STACK_FILES, raw
+from tools import harness
 from tools.harness import RecordingMonitor
 
 PY = sys.executable
@@ -134,3 +140,187 @@ def test_failover_refuses_a_verb_the_architecture_does_not_have_before_any_aws_c
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().endswith(why), result.stderr
+
+
+# ----------------------------------------------------------------------------------------- stack settings
+
+
+def _run_main(config: dict[str, str], stack: str) -> tuple[list[Any], dict[str, Any]]:
+    """``__main__.py`` under fresh mocks with exactly ``config`` (keys listed in ``secret`` are secrets): the
+    registrations and the exports. Settings are what this file tests, so it does not take the harness's fakes."""
+    mocks = harness.EstateMocks()
+    monitor = harness.RecordingMonitor(mocks)
+    main = ROOT / "__main__.py"
+    code = compile(main.read_text(encoding="utf-8"), str(main), "exec")
+
+    def program() -> None:
+        exec(code, {"__name__": "__pulumi_program__", "__file__": str(main)})
+
+    try:
+        exported = harness.run_under_mocks(program, mocks, monitor, stack=stack, config=config)
+    finally:
+        pulumi.runtime.set_all_config({}, secret_keys=[])
+    return monitor.registrations, exported
+
+
+def test_the_program_names_every_missing_or_unsafe_setting_with_its_command_in_one_error(tmp_path, monkeypatch):
+    data = raw("stacks/dev.yaml")
+    data["schema_registry"] = {"auth": {"issuer": "https://sso.example.com/realms/kafka"}}
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump(data))
+    config = {
+        "kafka-multiregion:topology": str(path),
+        "kafka-multiregion:kubeconfig-us-east-1": "apiVersion: v1\nkind: Config\n",  # set without --secret
+        "aws:accessKey": "AKIAEXAMPLE",
+    }
+    # Only the topology and the plain-text kubeconfig are "set"; nothing is a secret.
+    monkeypatch.setattr(pulumi.runtime, "set_all_config", _plain(pulumi.runtime.set_all_config))
+    with pytest.raises(pulumi.RunError) as info:
+        _run_main(config, "dev")
+    assert str(info.value).splitlines() == [
+        "stack 'dev' is missing settings or holds them unsafely (4); nothing was registered:",
+        "  kubeconfig-us-east-1 is stored in plain text: `pulumi config rm --stack dev kubeconfig-us-east-1`, then "
+        "`pulumi config set --secret --stack dev kubeconfig-us-east-1 < path/to/us-east-1.kubeconfig`",
+        "  kubeconfig-us-west-2 is not set (us-west-2's cluster): "
+        "`pulumi config set --secret --stack dev kubeconfig-us-west-2 < path/to/us-west-2.kubeconfig`",
+        "  registryClientSecrets.orders-service is not set (its client secret in the registry's realm): "
+        "`pulumi config set --secret --stack dev --path 'registryClientSecrets.orders-service' CLIENT_SECRET`",
+        "  aws:accessKey: static AWS keys are not taken from the stack; remove it (`pulumi config rm --stack dev "
+        "aws:accessKey`) and use a profile (aws:profile) or the environment (AWS_ACCESS_KEY_ID)",
+    ]
+    assert "AKIAEXAMPLE" not in str(info.value) and "kind: Config" not in str(info.value)
+
+
+def _plain(set_all_config: Any) -> Any:
+    def without_secrets(config: dict[str, str], secret_keys: list[str] | None = None) -> None:
+        set_all_config(config, secret_keys=[])
+
+    return without_secrets
+
+
+def test_without_a_topology_setting_the_program_says_how_to_set_it_and_registers_nothing():
+    with pytest.raises(pulumi.RunError) as info:
+        _run_main({}, "staging")
+    assert str(info.value).splitlines()[1:] == [
+        "  topology is not set: `pulumi config set --stack staging topology stacks/staging.yaml`"
+    ]
+
+
+def test_pulumi_yaml_declares_the_settings_the_program_reads_with_the_programs_defaults():
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    assert set(declared) == {"topology", "strimziChart", "apicurioBundle", "cfkChart", "registryClientSecrets"}
+    assert all(d.get("description") for d in declared.values())
+    assert "default" not in declared["topology"] and declared["topology"]["type"] == "string"  # Pulumi requires it
+    for setting in settings.OPTIONAL:
+        assert declared[setting.key] == {**declared[setting.key], "type": "string", "default": setting.default}
+    assert declared["registryClientSecrets"]["type"] == "object" and declared["registryClientSecrets"]["default"] == {}
+
+
+def test_every_aws_provider_takes_the_stacks_profile_and_assumed_roles():
+    config = harness.fake_config(load_topology(ROOT / "stacks/dev.yaml"), "stacks/dev.yaml")
+    roles = [{"roleArn": "arn:aws:iam::123456789012:role/kafka-dns", "sessionName": "kafka-multiregion"}]
+    config |= {"aws:profile": "kafka-dev", "aws:assumeRoles": json.dumps(roles), "aws:region": "eu-west-1"}
+    registrations, _ = _run_main(config, "dev")
+    providers = {r.name: harness.unwrap(r.inputs) for r in registrations if r.type == "pulumi:providers:aws"}
+    assert set(providers) == {"aws-us-east-1", "aws-us-west-2", "aws-global"}
+    for name, inputs in providers.items():
+        assert inputs["profile"] == "kafka-dev" and json.loads(inputs["assumeRoles"]) == roles, name
+        # Each provider stays in its own region whatever aws:region says.
+        assert inputs["region"] == {"aws-global": "us-east-1"}.get(name, name.removeprefix("aws-")), name
+
+
+# ----------------------------------------------------------------------------------------- failover --offline
+
+
+def test_failover_offline_answers_from_the_stack_alone_with_no_aws_call():
+    env = {"PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_CONFIG_FILE": "/dev/null"}
+    argv = ["promote", "us-west-2", "--stack", "stacks/dev.yaml", "--offline"]
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.failover", *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "would change 1 switch(es):" in lines
+    assert lines[-1] == "dev.kafka.example.com answers with us-west-2: FAILED OVER (intended us-east-1: us-east-1 switched off)"
+
+
+@pytest.mark.parametrize(
+    ("argv", "why"),
+    [
+        (["status", "--stack", "stacks/dev.yaml", "--down", "us-east-1"], "--down is for --offline"),
+        (["status", "--stack", "stacks/dev.yaml", "--offline", "--down", "eu-west-9"], "--down 'eu-west-9' is not a region"),
+    ],
+)
+def test_failover_down_is_checked_before_anything_is_read(argv, why):
+    env = {"PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_CONFIG_FILE": "/dev/null"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.failover", *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2 and why in result.stderr, result.stderr
+
+
+# ----------------------------------------------------------------------------------------- the editor's schema
+
+
+def _raw_yaml(text: str) -> Any:
+    """A file as an editor's schema sees it: merge keys unresolved, `x-` keys present."""
+
+    class Unmerged(yaml.SafeLoader):
+        def flatten_mapping(self, node: Any) -> None:
+            for key, _ in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    key.tag = "tag:yaml.org,2002:str"
+
+    return yaml.load(text, Loader=Unmerged)  # a SafeLoader: no arbitrary objects
+
+
+def _schema_errors(data: Any) -> list[str]:
+    schema = json.loads((ROOT / "stacks/topology.schema.json").read_text())
+    return [f"{list(e.absolute_path)}: {e.message}" for e in jsonschema.Draft202012Validator(schema).iter_errors(data)]
+
+
+ANCHORED = """x-pool: &pool {brokers: 1, controllers: 1, combined: true, storage: {size: 20Gi}}
+x-access: &access {kind: context}
+environment: dev
+architecture: active-passive
+replication: {exactly_once: false}
+regions:
+  - {name: us-east-1, role: primary, kubernetes: {<<: *access, context: a}, kafka: {<<: *pool}}
+  - {name: us-west-2, role: secondary, kubernetes: {<<: *access, context: b}, kafka: {<<: *pool, storage: {size: 50Gi}}}
+topics:
+  orders: {partitions: 6, replication_factor: 1}
+dns: {zone: kafka.example.com}
+"""
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
+def test_the_schema_accepts_every_shipped_file(path):
+    assert _schema_errors(_raw_yaml(path.read_text())) == []
+
+
+def test_the_schema_accepts_x_keys_and_merge_keys_as_the_validator_does(tmp_path):
+    path = tmp_path / "anchored.yaml"
+    path.write_text(ANCHORED)
+    assert load_topology(path).regions[1].kafka.storage.size == "50Gi"
+    assert _schema_errors(_raw_yaml(ANCHORED)) == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        (lambda d: d["regions"].pop(), "['regions']"),
+        (lambda d: d["regions"][0].update(name="us-east-9x"), "['regions', 0, 'name']"),
+        (lambda d: d.update(environment="Dev_1"), "['environment']"),
+        (lambda d: d["users"].update({"Orders": d["users"]["orders-service"]}), "['users']"),
+        (lambda d: d["regions"][0]["kafka"].update(controllers=2), "['regions', 0, 'kafka', 'controllers']"),
+        (lambda d: d.update({"y-notes": "x"}), "[]"),
+    ],
+    ids=["one region", "region code", "environment label", "user name", "even controllers", "other top-level key"],
+)
+def test_the_schema_refuses_what_the_validator_refuses_where_a_schema_can_say_it(edit, where, tmp_path):
+    data = raw("stacks/dev.yaml")
+    edit(data)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert run("tools.validate", str(path)).returncode == 2
+    assert any(e.startswith(where) for e in _schema_errors(data)), _schema_errors(data)

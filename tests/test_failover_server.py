@@ -20,6 +20,8 @@ from tests.conftest import raw
 from tests.failover_zone import Zone
 from tests.fault_proxy import ANY_CALL, ANY_READ, LIST_CHECKS, TAG_CHECK, UPDATE_CHECK, FaultProxy, Rule
 from tests.moto_server import free_port
+from tools import failover
+from tools.route53_zone import FailoverError
 
 # ----------------------------------------------------------------------------------------- every architecture
 
@@ -64,6 +66,44 @@ def test_every_architecture_fails_over_and_back_or_says_why_it_cannot(stack, zon
         got, text, _ = z.run(*args)
         assert (got, expected) == (code, expected) and expected in text, f"{' '.join(args)}:\n{text}"
     assert z.switches() == seeded, "every scenario ends where it started"
+
+
+# ----------------------------------------------------------------------------------------- --offline
+
+# Per stack, verbs (with the regions taken as down) whose offline answer must be what the seeded zone answers.
+OFFLINE_PROBES: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "stacks/dev.yaml": [(("status",), ("us-east-1",)), (("promote", "us-west-2"), ()), (("promote", "us-west-2"), ("us-west-2",))],
+    "stacks/prod.yaml": [(("drain", "eu-west-1"), ()), (("route-all", "us-east-1"), ("us-east-1",))],
+    "examples/aggregation-hub.yaml": [(("status",), ())],
+    "examples/partitioned-domain.yaml": [
+        (("drain", "eu-west-1", "--domain", "eu"), ("us-west-2",)), (("drain", "eu-central-1"), ()),
+    ],
+}  # fmt: skip
+
+
+def _offline(z: Zone, args: tuple[str, ...], down: tuple[str, ...]) -> tuple[int, str]:
+    """``--offline`` in this process, on the same recording the zone was seeded from (the tool runs it itself)."""
+    lines: list[str] = []
+    argv = [*args, "--stack", str(z.stack), "--offline", *(a for r in down for a in ("--down", r))]
+    try:
+        code = failover.run(argv, lines.append, record=lambda path, topology: z.rec)
+    except FailoverError as exc:
+        code, lines = exc.status, [*lines, f"error: {exc}"]
+    return code, "\n".join(lines)
+
+
+@pytest.mark.parametrize("stack", list(OFFLINE_PROBES))
+def test_offline_answers_are_what_the_seeded_zone_answers_after_the_same_verb(stack, zone):
+    for args, down in OFFLINE_PROBES[stack]:
+        z = zone(stack)  # freshly seeded: every switch on, as --offline assumes
+        z.proxy.reset(down={z.check_id("endpoint", r) for r in down})
+        live_code, live, _ = z.run(*args)
+        offline_code, offline = _offline(z, args, down)
+        errors = [[line for line in text.splitlines() if line.startswith("error: ")] for text in (live, offline)]
+        assert (offline_code, z.answers(offline), errors[1]) == (live_code, z.answers(live), errors[0]), (
+            f"{' '.join(args)} down={down}:\n{live}\n--- offline:\n{offline}"
+        )
+        assert z.answers(live) or errors[0], f"{' '.join(args)}: nothing compared:\n{live}"
 
 
 def test_a_stack_without_load_balancers_fails_over_through_its_override_names(zone, tmp_path):

@@ -11,6 +11,10 @@
     failover   REGION --stack FILE --kafka FILE [--hook CMD]   active-passive, unplanned: the estimated loss printed
     failback   --stack FILE --kafka FILE [--hook CMD]          back to the primary (``tools.switchover``)
 
+    status, promote, drain, route-all ... --offline [--down REGION]...
+        no AWS: from the stack alone, which switches the verb would turn and what each name would then answer,
+        with every switch on and every endpoint healthy, or those named down (``tools.failover_offline``)
+
 Every name several regions answer has, per region, a *switch* (a health check Route53 always calls healthy
 until this tool inverts it) and a *gate* (healthy when the region's endpoint check and its switch both are),
 which its record uses (``components.dns_records``). Failing over turns switches off, whatever the region's real
@@ -39,7 +43,8 @@ printed. Exit status, one per class:
    10  Kubernetes refused or did not answer in time (the write fence in KafkaUsers, with "kubeconfig" in --kafka)
 
 Deliberately not here: creating DNS (the Pulumi program does); reading and judging Route53
-(``tools.route53_zone``, ``tools.route53_answer``); what each verb changes (``tools.failover_actions``).
+(``tools.route53_zone``, ``tools.route53_answer``); what each verb changes (``tools.failover_actions``); the
+zone a stack declares, for ``--offline`` (``tools.failover_offline``).
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from components.dns_records import failover_groups, records, regional
 from stacks.loader import TopologyError, load_topology
@@ -70,11 +76,18 @@ from tools.failover_actions import (
     plan_rollback,
     restore,
     switches,
+    unchanged,
     wait_until,
 )
 from tools.kafka_admin import KafkaAccess
 from tools.route53_answer import Match, answers, match
 from tools.route53_zone import EXIT_DRILL_FAILED, Deadline, FailoverError, LeftChangedError, RefusedError, Snapshot, client, read
+
+if TYPE_CHECKING:
+    from tools.harness import Recording
+
+# How --offline gets the program's declared DNS: the program run under mocks, for (stack file, its topology).
+Record = Callable[[str, Topology], "Recording"]
 
 
 def shared_names(topology: Topology) -> list[str]:
@@ -139,11 +152,8 @@ def status(ctx: Context) -> int:
     for d in found.differences:
         ctx.say(f"  differs: {d}")
     if not found.differences:
-        progress = switchover.read_progress(ctx)
-        if progress is not None:
-            ctx.say(f"operation: {progress.describe()}")
-            for region in (progress.source, progress.target):
-                ctx.say(f"  {region}: {'leaving' if region == progress.source else 'taking over'}, step {progress.step.value}")
+        for line in switchover.status_lines(ctx):
+            ctx.say(line)
     if found.differences:
         ctx.say(f"the zone does not match {ctx.stack_file}: failover commands refuse until it does (`pulumi up`)")
         return 3
@@ -158,9 +168,7 @@ def change(ctx: Context, verb: str, region: str | None, *, domain: str | None, d
         assert region is not None
         changes = plan(verb, region, domain, ctx.topology, snap=snap, found=found)
     if not changes:
-        now = group_answers(ctx.topology, snap, found)
-        said = "; ".join(f"{n} answers with {', '.join(a.regions)}" for n, ans in now.items() for a in ans)
-        ctx.say(f"nothing to change: {said or 'no switch is off'}")
+        ctx.say(unchanged(ctx.topology, snap, found))
         return 0
     ctx.say(f"{'would change' if dry_run else 'changing'} {len(changes)} switch(es):")
     for c in changes:
@@ -239,7 +247,7 @@ def _ask_route53(ctx: Context, snap: Snapshot, names: list[str]) -> bool:
 
 def _epilog() -> str:
     """What ``--help`` says about outcomes and exit statuses: the module docstring's paragraph on them (which the
-    README's Failover section repeats), so the two cannot drift apart."""
+    table of exit statuses in docs/failover.md repeats), so the two cannot drift apart."""
     doc = __doc__ or ""
     start, end = doc.find("Every call is bounded"), doc.find("Deliberately not here")
     return doc[start:end].replace("``", "").rstrip() if 0 <= start < end else ""
@@ -256,10 +264,24 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.failover", description="Route53 failover for a stack.", epilog=epilog, formatter_class=raw
     )
+    offline = argparse.ArgumentParser(add_help=False)
+    offline.add_argument(
+        "--offline",
+        action="store_true",
+        help="read nothing: the zone as the stack declares it (every switch on), what the verb would turn and what "
+        "each name would then answer",
+    )
+    offline.add_argument(
+        "--down",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="with --offline: take REGION's endpoint as down (repeatable)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("status", parents=[common])
+    sub.add_parser("status", parents=[common, offline])
     for verb in VERBS:
-        p = sub.add_parser(verb, parents=[common], epilog=epilog, formatter_class=raw)
+        p = sub.add_parser(verb, parents=[common, offline], epilog=epilog, formatter_class=raw)
         p.add_argument("region")
         p.add_argument("--domain", help="partitioned domain: only this domain's name")
         p.add_argument("--dry-run", action="store_true", help="print the changes, make none")
@@ -313,7 +335,8 @@ def kafka_operation(ctx: Context, args: argparse.Namespace, argv: list[str]) -> 
     return 0
 
 
-def run(argv: list[str], say: Callable[[str], None]) -> int:
+def run(argv: list[str], say: Callable[[str], None], record: Record | None = None) -> int:
+    """The command ``argv``; ``record`` runs the program under mocks for ``--offline`` (tests pass a shared one)."""
     args = _parser().parse_args(argv)
     topology = load_topology(args.stack)
     if topology.dns is None:
@@ -323,9 +346,16 @@ def run(argv: list[str], say: Callable[[str], None]) -> int:
     region = getattr(args, "region", None)
     if region is not None and region not in topology.region_names:
         raise FailoverError(f"region {region!r} is not in {args.stack}; use one of {list(topology.region_names)}")
+    for named in getattr(args, "down", []):
+        if named not in topology.region_names:
+            raise FailoverError(f"--down {named!r} is not a region of {args.stack}; use one of {list(topology.region_names)}")
     verb = args.verb if args.command == "drill" else args.command
     if verb in VERBS:  # the verb against the architecture, from the stack alone: exit 2 with no AWS call
         check_verb(verb, args.region, getattr(args, "domain", None), topology)
+    if getattr(args, "offline", False):
+        return offline(args, topology, say, record or _record)
+    if getattr(args, "down", []):
+        raise FailoverError("--down is for --offline; without it, whether an endpoint is down is what Route53's checkers observe")
     timeout = args.timeout if getattr(args, "timeout", None) is not None else float(topology.rto_seconds)
     waits = 12 * (getattr(args, "wait", None) or timeout) if args.command in ("switchover", "failover", "failback") else 0
     deadline = Deadline(args.deadline + (2 * timeout if args.command == "drill" else 0) + waits)
@@ -337,6 +367,42 @@ def run(argv: list[str], say: Callable[[str], None]) -> int:
     if args.command in ("switchover", "failover", "failback"):
         return kafka_operation(ctx, args, argv)
     return change(ctx, args.command, region, domain=getattr(args, "domain", None), dry_run=args.dry_run, argv=argv)
+
+
+def _record(stack_file: str, topology: Topology) -> Recording:
+    from tools.harness import run_program  # the Pulumi SDK is loaded for --offline only
+
+    return run_program(stack_file, topology)
+
+
+def offline(args: argparse.Namespace, topology: Topology, say: Callable[[str], None], record: Record) -> int:
+    """``status`` or a verb on the zone the stack declares (``tools.failover_offline``): the live tool's plan, refusals
+    and answers, with nothing read and nothing changed."""
+    from tools import failover_offline
+
+    down = sorted(set(args.down))
+    snap = failover_offline.declared_zone(record(args.stack, topology), down)
+    found = match(topology, snap)
+    if found.differences:  # the program's own records and checks: a difference is this tool's defect
+        raise RuntimeError(f"the declared zone does not match the stack: {'; '.join(found.differences)}")
+    health = f"every endpoint healthy but {', '.join(down)} (--down)" if down else "every endpoint healthy"
+    say(f"offline: Route53 as `pulumi up` declares it for {args.stack}, nothing read: every switch on, {health}")
+    if args.command == "status":
+        for line in state_lines(topology, snap, found):
+            say(line)
+        return 0
+    changes = plan(args.command, args.region, args.domain, topology, snap=snap, found=found)
+    if not changes:
+        say(unchanged(topology, snap, found))
+        return 0
+    say(f"would change {len(changes)} switch(es):")
+    for c in changes:
+        say(c.describe())
+    after = failover_offline.after(snap, changes, f"tools.failover {args.command} {args.region}")
+    say("afterwards:")
+    for line in state_lines(topology, after, match(topology, after)):
+        say(line)
+    return 0
 
 
 def _report(exc: FailoverError, topology_file: str | None) -> None:

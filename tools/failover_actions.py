@@ -460,6 +460,13 @@ def group_answers(topology: Topology, snap: Snapshot, found: Match) -> dict[str,
     return {n: answers(topology, snap, found.endpoints, n) for g in failover_groups(topology) for n in g.names}
 
 
+def unchanged(topology: Topology, snap: Snapshot, found: Match) -> str:
+    """What a verb that changes nothing says (live and ``--offline`` alike): what the failover names answer."""
+    now = group_answers(topology, snap, found)
+    said = "; ".join(f"{n} answers with {', '.join(a.regions)}" for n, ans in now.items() for a in ans)
+    return f"nothing to change: {said or 'no switch is off'}"
+
+
 def wait_until(ctx: Context, ok: Callable[[Snapshot, Match], bool], timeout: float) -> tuple[bool, Snapshot]:
     """Re-read Route53 until what it would answer satisfies ``ok`` (bounded by ``timeout`` and the deadline)."""
     start = time.monotonic()

@@ -7,7 +7,7 @@ within the limits of the system that receives it (CFK's secretRef names too); ev
 cluster link copying only topics residency allows; every DNS name answering exactly the regions the model says; every client's bootstrap reaching only
 regions where that user exists, and naming one cluster (``bootstrap_servers`` one address, each
 ``bootstrap_servers_by_region`` entry its own region only); no application grant (KafkaUser ACLs, CFK ACL
-commands) reaching a name of another owner, in any region, copies included (owners read from the README's rule
+commands) reaching a name of another owner, in any region, copies included (owners read from the rule in docs/tenants.md
 and the plan's own objects, not from ``stacks.ownership``); every flow's and every producer's declared bytes
 fitting through the quotas of the brokers leading them; the account-global names two environments must not
 share; and (``tools.invariants_upstream``) what CFK requires, health checks on the served port, published
@@ -272,7 +272,7 @@ KAFKA_OWN_TOPICS = ("__consumer_offsets", "__transaction_state", "_confluent-lin
 
 
 def _readme_owner(t: Topology, name: str) -> str | None:
-    """The README's rule, read independently of the model: the tenant with the longest prefix the name starts
+    """The rule of docs/tenants.md, read independently of the model: the tenant with the longest prefix the name starts
     with, else the default tenant, else nobody's (an estate without tenants)."""
     matches = sorted((len(x.prefix), n) for n, x in t.tenants.items() if name.startswith(x.prefix))
     if matches:
