@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
-CODE := components stacks tools
+CODE := components stacks tools provider
 
 .PHONY: preview test test-all lint fmt e2e e2e-switchover engine realk8s bench schema validate clean kafka-keys
 
@@ -43,10 +43,12 @@ PYTEST_RUN := KMR_ENGINE_BUILD=background $(PY) -m pytest -n 2 --dist loadgroup 
 
 test: $(STAMP) $(ACTIONLINT) $(PROMQL) lint
 	$(PY) -m tools.schema --check
+	$(PY) -m provider.schema --check
 	$(PYTEST_RUN) -m "not full"
 
 test-all: $(STAMP) $(ACTIONLINT) $(PROMQL) lint
 	$(PY) -m tools.schema --check
+	$(PY) -m provider.schema --check
 	$(PYTEST_RUN)
 
 lint: $(STAMP)
@@ -90,6 +92,7 @@ kafka-keys: $(STAMP)
 
 schema: $(STAMP)
 	$(PY) -m tools.schema
+	$(PY) -m provider.schema
 
 validate: $(STAMP)
 	$(PY) -m tools.validate stacks/*.yaml examples/*.yaml

@@ -88,6 +88,20 @@ class KafkaEstate(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("kafka-multiregion:index:KafkaEstate", name, None, opts)
+        self._compose(args)
+        self.register_outputs(
+            {
+                "ca_cert_pem": self.ca_cert_pem,
+                "regions": self.regions,
+                "clients": self.clients,
+                "flows": self.flows,
+            }
+        )
+
+    def _compose(self, args: KafkaEstateArgs) -> None:
+        """Everything the estate holds, as children of this (registered) component, and its outputs. Apart from
+        ``__init__`` for the component package (``components.package``), which registers the component, then its
+        providers as its children, then composes exactly this."""
         t = args.topology
         credentials = Credentials(
             "credentials",
@@ -183,11 +197,3 @@ class KafkaEstate(pulumi.ComponentResource):
                 entry["schema_registry"] = {**entry["schema_registry"], "client_secret": args.registry_client_secrets[u]}
             self.clients[u] = entry
         self.flows = pulumi.Output.from_input([f"{r.source} -> {r.target}" for r in runs])
-        self.register_outputs(
-            {
-                "ca_cert_pem": self.ca_cert_pem,
-                "regions": self.regions,
-                "clients": self.clients,
-                "flows": self.flows,
-            }
-        )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds, caches and installs what the real-engine tests run: the Pulumi CLI, its kubernetes/tls/random
-# resource plugins, etcd, kube-apiserver and kube-controller-manager, all from the Go module proxy.
+# resource plugins, the Pulumi YAML language host, etcd, kube-apiserver and kube-controller-manager, all from
+# the Go module proxy.
 #
 # Owns: the Go build of each wrapper module under engine/ into
 #   ${KMR_ENGINE_DIR:-$HOME/.cache/kafka-multiregion}/<component>-<version>/
@@ -9,8 +10,8 @@
 # Does not: start anything, or touch the repository (builds that need generated files copy the wrapper
 # into the cache directory first).
 #
-# Usage: engine/build.sh [component...]   (default: all; components: pulumi kubernetes-provider tls
-#        random etcd kubernetes). Prints one line per component and, on a cold build, progress.
+# Usage: engine/build.sh [component...]   (default: all; components: pulumi pulumi-yaml kubernetes-provider
+#        tls random etcd kubernetes). Prints one line per component and, on a cold build, progress.
 set -euo pipefail
 cd "$(dirname "$0")"
 ENGINE=$(pwd)
@@ -27,6 +28,8 @@ sdk_pin() { sed -n "s/^$1==//p" ../requirements.txt; }
 KPROVIDER_VERSION=$(sdk_pin pulumi_kubernetes)
 TLS_VERSION=$(sdk_pin pulumi_tls)
 RANDOM_VERSION=$(sdk_pin pulumi_random)
+# The YAML language host: the version its wrapper module requires (one place to change it).
+YAML_VERSION=$(sed -n 's|^[[:space:]]*github.com/pulumi/pulumi-yaml \(v[^ ]*\).*|\1|p' pulumi-yaml/go.mod)
 # terraform-provider-random's pseudo-version is not in the checksum database.
 export GONOSUMDB=github.com/terraform-providers/terraform-provider-random
 export GOFLAGS="${GOFLAGS:-} -mod=readonly"
@@ -74,6 +77,19 @@ build_pulumi() {
     echo "$h" >"$d/.inputs"
   fi
   log "pulumi $PULUMI_VERSION: $d/bin/pulumi"
+}
+
+# With the pulumi/pkg and pulumi/sdk it requires (older than the CLI's: it does not compile against those).
+# install_plugins puts it beside the CLI, where the CLI looks for its bundled language hosts.
+build_pulumi_yaml() {
+  local d="$OUT_ROOT/pulumi-yaml-$YAML_VERSION" h; h=$(inputs_hash pulumi-yaml)
+  if needs_build "$d" "$h" pulumi-language-yaml; then
+    log "pulumi-language-yaml $YAML_VERSION: building (cold: about 2 minutes on 2 cores)"; mkdir -p "$d"
+    go_build pulumi-yaml "$d/pulumi-language-yaml" "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_VERSION" \
+      github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+    echo "$h" >"$d/.inputs"
+  fi
+  log "pulumi-language-yaml $YAML_VERSION: $d/pulumi-language-yaml"
 }
 
 build_kubernetes_provider() {
@@ -160,13 +176,22 @@ install_plugins() {
       log "plugin resource $name $version installed in $home"
     fi
   done
+  # The YAML language host is one of the CLI's bundled plugins: `plugin install` refuses it, and the CLI finds
+  # it beside itself (as a release ships it), also with ambient plugins off.
+  local yaml_bin="$OUT_ROOT/pulumi-yaml-$YAML_VERSION/pulumi-language-yaml"
+  local yaml_dest="$OUT_ROOT/pulumi-$PULUMI_VERSION/bin/pulumi-language-yaml"
+  if ! cmp -s "$yaml_bin" "$yaml_dest"; then
+    cp "$yaml_bin" "$yaml_dest.tmp" && mv "$yaml_dest.tmp" "$yaml_dest"
+    log "pulumi-language-yaml ${YAML_VERSION} installed beside the CLI"
+  fi
 }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(pulumi kubernetes-provider tls random etcd kubernetes)
+[ ${#components[@]} -gt 0 ] || components=(pulumi pulumi-yaml kubernetes-provider tls random etcd kubernetes)
 for c in "${components[@]}"; do
   case "$c" in
     pulumi) build_pulumi ;;
+    pulumi-yaml) build_pulumi_yaml ;;
     kubernetes-provider) build_kubernetes_provider ;;
     tls) build_bridged tls "$TLS_VERSION" ;;
     random) build_bridged random "$RANDOM_VERSION" ;;
@@ -183,7 +208,8 @@ if [ $# -eq 0 ]; then
  "etcd": "$OUT_ROOT/etcd-$ETCD_VERSION/etcd",
  "kube_apiserver": "$OUT_ROOT/kubernetes-$KUBE_VERSION/kube-apiserver",
  "kube_controller_manager": "$OUT_ROOT/kubernetes-$KUBE_VERSION/kube-controller-manager",
- "plugins": {"kubernetes": "$KPROVIDER_VERSION", "tls": "$TLS_VERSION", "random": "$RANDOM_VERSION"}}
+ "plugins": {"kubernetes": "$KPROVIDER_VERSION", "tls": "$TLS_VERSION", "random": "$RANDOM_VERSION"},
+ "language_plugins": {"yaml": "${YAML_VERSION#v}"}}
 JSON
 fi
 log "done"
