@@ -4,7 +4,7 @@ Test support for ``tests/test_generated.py``. The generator stays inside the doc
 "valid" means) but goes to their edges: names of every legal character and at their length limits, many
 regions, domains and users, combined pools, explicit active-active flows, several secondaries, decommissioned
 regions, geolocated and ungeolocated domains, topics hosted in some regions only, users in some regions only.
-It knows the rules only as a user reads them in the README and the messages; it does not call the model.
+It knows the rules only as a user reads them in the docs and the messages; it does not call the model.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ EXCLUDES = ("tmp-.*", ".*-debug", r"audit\..*", "(scratch|sandbox)-[a-z]+", "[A-
 INCLUDES = (".*", "[a-zA-Z0-9].*", r"(orders|payments)\..*|.*")
 LABEL_CHARS = string.ascii_lowercase + string.digits + "-"
 TOPIC_CHARS = string.ascii_letters + string.digits + "._-"
-# What the README says is reserved for the project, Strimzi, Kafka and MirrorMaker 2.
+# What the docs say is reserved for the project, Strimzi, Kafka and MirrorMaker 2.
 RESERVED_USER_PREFIXES = ("mirrormaker-", "mm2-", "strimzi-", "kafka-", "heartbeats-")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -182,12 +182,18 @@ def topologies(draw: st.DrawFn, architecture: str | None = None) -> dict[str, An
     data["users"] = draw(_users(data, names))
     if data["topics"] and draw(st.booleans()):
         _rates_against_quotas(draw, data)
+    _extras(draw, data)
     if regions[0]["kafka"].get("listener_type") == "cluster-ip" or draw(st.integers(0, 5)) == 0:
         # DNS managed elsewhere (a cluster-ip listener's brokers have no address Route53 could give): the
         # regions' endpoints are the names it publishes.
         del data["dns"]
         for i, region in enumerate(regions):
             region.setdefault("endpoint_override", f"kafka-{i}.{region['name']}.edge.example.net")
+    if arch == "active-passive" and _maybe(draw, 5):
+        # Failing back: the failover secondary's writes are copied back to the primary (the one named, else the
+        # first live secondary by name).
+        live = sorted(r["name"] for r in regions[1:] if not r.get("decommission"))
+        data["replication"]["failback_from"] = data.get("dns", {}).get("failover_secondary") or live[0]
     return data
 
 
@@ -209,8 +215,85 @@ def _listeners_and_storage(draw: st.DrawFn, regions: list[dict[str, Any]]) -> No
             region["kafka"]["storage"] = {"storage_class": draw(st.sampled_from(STORAGE_CLASSES))}
 
 
+def _maybe(draw: st.DrawFn, odds: int = 3) -> bool:
+    return draw(st.integers(0, odds - 1)) == 0
+
+
+def _extras(draw: st.DrawFn, data: dict[str, Any]) -> None:
+    """The optional sections and settings of the schema, each at times, with values the documented rules accept
+    (``test_the_generator_reaches_every_field_of_the_schema`` holds the generator to every field)."""
+    regions = data["regions"]
+    dns = data["dns"]
+    if _maybe(draw):
+        # Detection (interval x failures) plus the TTL within the default 300 s RTO.
+        dns["health_check"] = {"interval_seconds": draw(st.sampled_from([10, 30])), "failure_threshold": draw(st.integers(1, 6))}
+    for domain in data.get("domains", {}):
+        if _maybe(draw) and len(f"{domain}-kafka.{dns['zone']}") <= 253 - len("registry."):
+            data["domains"][domain]["dns_name"] = f"{domain}-kafka.{dns['zone']}"
+    if _maybe(draw):
+        data["monitoring"] = {
+            "enabled": draw(st.booleans()),
+            "kafka_exporter": draw(st.booleans()),
+            "cruise_control": draw(st.booleans()),
+            "dashboards": draw(st.booleans()),
+        }
+    if _maybe(draw):
+        data["security"] = {
+            "ca_validity_days": draw(st.integers(3650, 7300)),
+            "cert_validity_days": draw(st.integers(60, 730)),
+            "early_renewal_days": draw(st.integers(1, 59)),
+            "key_algorithm": draw(st.sampled_from(["ECDSA", "RSA"])),
+        }
+    # Sized so that any share of it carries the declared write rates (at most 6 topics of 10 MB/s each, twice over).
+    capacity = draw(st.integers(10**9, 10**10)) if _maybe(draw, 4) else None
+    for region in regions:
+        kafka = region["kafka"]
+        if _maybe(draw, 5):
+            kafka["private"] = True
+        if _maybe(draw, 4):
+            kafka["resources"] = {
+                "cpu": draw(st.sampled_from(["500m", "2", "4"])),
+                "memory": draw(st.sampled_from(["4Gi", "8Gi"])),
+            }
+        if _maybe(draw, 4):
+            kafka.setdefault("storage", {})["size"] = draw(st.sampled_from(["20Gi", "500Gi", "2Ti"]))
+        if _maybe(draw, 5):
+            kafka["version"] = draw(st.sampled_from(["4.2.1", "4.3.0", "4.3.1"]))
+        if capacity is not None:
+            kafka["capacity_bytes_per_second"] = capacity
+    replication = data["replication"]
+    if _maybe(draw, 4):
+        replication["groups_include"] = draw(st.lists(st.sampled_from(INCLUDES), min_size=1, max_size=2, unique=True))
+    if _maybe(draw, 4):
+        replication["groups_exclude"] = draw(st.lists(st.sampled_from(EXCLUDES), min_size=1, max_size=2, unique=True))
+    if _maybe(draw):
+        replication["offset_sync"] = {"enabled": not _maybe(draw, 4)}
+        if replication["offset_sync"]["enabled"] and draw(st.booleans()):
+            # Within the default 60 s RPO (the rule checks both against it).
+            replication["offset_sync"] |= {"checkpoint_interval_seconds": 15, "sync_interval_seconds": 15}
+    if _maybe(draw, 4):
+        replication["replicas"] = draw(st.integers(1, 3))
+        replication["resources"] = {"cpu": "1", "memory": "4Gi"}
+    if _maybe(draw, 5):
+        replication["rpo_seconds"], replication["rto_seconds"] = 60, 300  # the deprecated place, still read
+    if capacity is not None and "quota" not in replication and _maybe(draw, 2):
+        replication["quota"] = {"capacity_share": draw(st.sampled_from([0.25, 0.5, 1.0]))}
+    if _maybe(draw, 4):
+        registry: dict[str, Any] = {"replicas": draw(st.integers(1, 3))}
+        live = [r["name"] for r in regions if not r.get("decommission")]
+        if data["architecture"] in ("active-active", "partitioned-domain"):
+            registry["writer"] = draw(st.sampled_from(live))
+        if _maybe(draw, 2):
+            registry["auth"] = {
+                "issuer": "https://sso.example.com/realms/kafka",
+                "registry_client_id": "registry-api",
+                "token_endpoint": "https://sso.example.com/realms/kafka/protocol/openid-connect/token",
+            }
+        data["schema_registry"] = registry
+
+
 def _rates_against_quotas(draw: st.DrawFn, data: dict[str, Any]) -> None:
-    """Declared write rates, and quotas at the edge of what carries them (README, quotas): a quota is per broker and
+    """Declared write rates, and quotas at the edge of what carries them (docs/tenants.md, quotas): a quota is per broker and
     a topic of p partitions enters through ceil(p / brokers) leaders on the busiest broker, so the busiest broker of
     the smallest cluster takes rate x ceil(p / brokers) / p of each topic. Few partitions on many brokers included."""
     fewest = min(r["kafka"]["brokers"] for r in data["regions"])
@@ -231,10 +314,21 @@ def _rates_against_quotas(draw: st.DrawFn, data: dict[str, Any]) -> None:
 
 
 # Words the platform's own names are made of: a tenant prefix may sit right next to them ("kafkasql." is not
-# "kafkasql-journal"), never start one of them or be started by one (README, tenants).
+# "kafkasql-journal"), never start one of them or be started by one (docs/tenants.md).
 NEAR_PLATFORM = ("kafkasql", "registry", "heartbeats", "mm2", "checkpoints", "connect", "confluent", "link")
 PLATFORM_PREFIXES = ("__", "_confluent", "mm2-", "heartbeats-")
 PLATFORM_NAMES = ("heartbeats", "kafkasql-journal", "kafkasql-snapshots", "registry-events")
+
+
+# Quotas other than the producer's, which the declared write rates are held to (``_rates_against_quotas``).
+OTHER_QUOTAS = st.fixed_dictionaries(
+    {},
+    optional={
+        "consumer_byte_rate": st.integers(1000, 10**9),
+        "request_percentage": st.integers(1, 400),
+        "controller_mutation_rate": st.integers(1, 100),
+    },
+)
 
 
 def keeps_off(prefix: str, regions: list[str]) -> bool:
@@ -273,7 +367,12 @@ def _tenants(draw: st.DrawFn, names: list[str]) -> dict[str, Any]:
     tenants: dict[str, Any] = {
         f"t{i}-{draw(dns_label(12))}": {
             "prefix": prefix,
-            **({"quotas": {"producer_byte_rate": draw(st.integers(1000, 10**8))}} if draw(st.booleans()) else {}),
+            **(
+                {"quotas": {"producer_byte_rate": draw(st.integers(1000, 10**8)), **draw(OTHER_QUOTAS)}}
+                if draw(st.booleans())
+                else {}
+            ),
+            **({"regions": sorted(names), "throttle_alert_minutes": draw(st.integers(1, 120))} if _maybe(draw) else {}),
         }
         for i, prefix in enumerate(prefixes)
     }
@@ -378,7 +477,7 @@ def _users(draw: st.DrawFn, data: dict[str, Any], names: list[str]) -> dict[str,
             entry["tenant"] = tenant
             prefix = tenants[tenant]["prefix"]
             default = bool(tenants[tenant].get("default"))
-            # A default tenant's users also name its un-prefixed topics (it owns them, README).
+            # A default tenant's users also name its un-prefixed topics (it owns them, docs/tenants.md).
             topics = [t for t in topics if _owner(tenants, t) == tenant and (default or t.startswith(prefix))]
             if draw(st.booleans()):
                 users[user] = entry  # no ACLs: the tenant's prefixes
@@ -400,6 +499,12 @@ def _users(draw: st.DrawFn, data: dict[str, Any], names: list[str]) -> dict[str,
             and not any(p.startswith(granted) for p in (t["prefix"] for t in tenants.values()))
         ):
             acls.append({"resource": {"type": "topic", "name": granted, "pattern": "prefix"}, "operations": ["Read"]})
+        if _maybe(draw, 4):
+            # A deny narrows a grant (it never reaches another owner's names); a host limits where a rule applies.
+            acls.append({"resource": {"type": "topic", "name": "*"}, "operations": ["Delete"], "effect": "deny", "host": "*"})
+            acls[0]["host"] = draw(st.sampled_from(["*", "10.0.0.12"]))
+        if _maybe(draw, 4):
+            entry["quotas"] = {"producer_byte_rate": 10**9, **draw(OTHER_QUOTAS)}
         entry["acls"] = acls
         users[user] = entry
     return users
@@ -414,7 +519,10 @@ def _owner(tenants: dict[str, Any], topic: str) -> str | None:
 
 # What the cluster-linking engine serves (stacks.replication.CLUSTER_LINKING_REFUSED lists the others).
 CLUSTER_LINKING_ARCHITECTURES = ("active-passive", "aggregation-hub")
-_MM2_ONLY = ("policy", "heartbeats", "exactly_once", "filters", "flows", "quota")
+_MM2_ONLY = (
+    "policy", "heartbeats", "exactly_once", "filters", "flows", "quota", "replicas", "resources", "groups_include",
+    "groups_exclude", "offset_sync", "rpo_seconds", "rto_seconds",
+)  # fmt: skip
 
 
 @st.composite
@@ -426,14 +534,18 @@ def cluster_linking_topologies(draw: st.DrawFn) -> dict[str, Any]:
     for region in data["regions"]:
         region["kafka"]["combined"] = False
         region["kafka"].pop("listener_type", None)  # CFK: load balancers only (refused otherwise, with the fix)
-        storage = region["kafka"].get("storage")
-        if storage:
+        region["kafka"].pop("version", None)  # CFK runs its Confluent Platform's Kafka
+        storage = region["kafka"].get("storage", {})
+        if "storage_class" in storage:
             storage["storage_class"] = storage["storage_class"].replace(".", "-")  # CFK's CRDs take a DNS label
     replication = {k: v for k, v in data["replication"].items() if k not in _MM2_ONLY}
     replication["engine"] = "cluster-linking"
     replication["consumer_offset_sync"] = draw(st.booleans())
     replication["acl_sync"] = draw(st.booleans())
+    if _maybe(draw):
+        replication["offset_sync_interval_seconds"] = draw(st.integers(1, 15))
     data["replication"] = replication
+    data.pop("schema_registry", None)  # the registry's journal is copied by MirrorMaker 2 only (refused, with the fix)
     if draw(st.booleans()):
         data["objectives"] = {"rpo_seconds": draw(st.integers(4, 600)), "rto_seconds": 300}
     return data

@@ -43,6 +43,7 @@ def _with_registry(data: dict[str, Any], writer: str | None = None) -> dict[str,
 def _pairs(draw: st.DrawFn) -> tuple[Any, Any]:
     """A generated topology with a dns section, without and with a registry."""
     data = draw(topologies().filter(lambda d: "dns" in d))
+    data.pop("schema_registry", None)
     names = [r["name"] for r in data["regions"] if not r.get("decommission")]
     writer = draw(st.sampled_from(names)) if data["architecture"] in ("active-active", "partitioned-domain") else None
     return topology_of(data), topology_of(_with_registry(data, writer))

@@ -76,14 +76,14 @@ def _cfk_prerequisites(objects: list[Placed]) -> list[str]:
             ref = (auth.get("jaasConfig") or {}).get("secretRef")
             if ref is not None and ref not in secrets.get(ns, {}):
                 out.append(f"ClusterLink {name}: its credentials Secret {ref!r} is not in the plan")
-            encoders = [(k.get("spec") or {}).get("passwordEncoder") for k in kafkas.get(ns, [])]
+            encoders = [(k.get("spec") or {}).get("passwordEncoder") or {} for k in kafkas.get(ns, [])]
             if not encoders or not all(encoders):
                 out.append(
                     f"ClusterLink {name} logs in to its source with {auth.get('type')}, but the destination Kafka in {ns[1]} sets no spec.passwordEncoder: CFK cannot store the source's credentials"
                 )
                 continue
             for encoder in encoders:
-                ref = encoder.get("secretRef")
+                ref = str(encoder.get("secretRef"))
                 if ENCODER_KEY not in secrets.get(ns, {}).get(ref, set()):
                     out.append(
                         f"Kafka in {ns[1]}: passwordEncoder names Secret {ref!r}, which the plan has not with {ENCODER_KEY}"

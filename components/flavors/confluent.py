@@ -19,7 +19,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-from pulumi import Output
 
 from components import confluent, engines, strimzi
 from components.access import principals_in
@@ -28,6 +27,7 @@ from components.flavors.base import RegionBuilt, RegionContext
 from stacks import naming
 from stacks.model import ADMIN_USER, Region, Topology
 
+# As the Strimzi flavor's (components.flavors.strimzi: why rebootstrap and nothing more), with this flavor's mechanism.
 CLIENT_PROPERTIES = {
     "security.protocol": "SASL_SSL",
     "sasl.mechanism": "PLAIN",  # CFK 2.9.3 listeners have no SCRAM; PLAIN is only ever sent inside TLS
@@ -118,7 +118,7 @@ class ConfluentCluster(pulumi.ComponentResource):
             secret_resource(
                 f"{name}-password-encoder",
                 _secret(t, region, naming.CFK_PASSWORD_ENCODER_SECRET, ("password-encoder.txt",)),
-                {"password-encoder.txt": Output.secret(encoder.result).apply(confluent.password_encoder)},
+                {"password-encoder.txt": encoder.result.apply(confluent.password_encoder)},
                 in_ns,
             ),
             secret_resource(
