@@ -99,3 +99,9 @@ validate: $(STAMP)
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
+
+## MirrorMaker 2 as rendered against a bare consume-produce loop on the same two local brokers (issue 30): a
+## benchmark, not a test. Grid and sizes: BENCH_ARGS, e.g. BENCH_ARGS="--partitions 6,24 --tasks 1,4" (docs/testing.md).
+.PHONY: bench-replication
+bench-replication: $(STAMP)
+	$(PY) -m tests.e2e.bench_replication $(BENCH_ARGS)

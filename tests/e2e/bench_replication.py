@@ -1,0 +1,481 @@
+"""Replication benchmark (issue 30): MirrorMaker 2 as the program renders it, against a bare copier, on the same
+brokers in the same run. ``python -m tests.e2e.bench_replication`` (``make bench-replication``); not a test.
+
+Owns: two real single-node brokers (``tests.e2e.cluster``, SASL_SSL as in the e2e suite, on free ports of
+127.0.0.1) standing for two regions; for every cell of the grid (partitions x tasks) a fresh topic, provisioned
+as rendered for a one-topic active-passive stack, and, on it:
+
+- **saturation**: ``--records`` values preloaded into the source, then a copier started on a backlog of at least
+  that; its rate is the records (and value bytes) appended to the target between the 30 % and 95 % marks of
+  ``--records`` over the time between: the same slice of work for both, past start-up and JIT warm-up, before
+  the tail. The bare copier (``BareCopier.java``, tasks = its consumer -> producer loops) reads from the
+  preload's first timestamp; MirrorMaker 2 (the rendered ``mm2.properties``, ``tasks.max`` = the cell's tasks)
+  starts later on the same fresh topic from the earliest offset, as a new flow does (its backlog also holds
+  the bare copier's latency load). CPU seconds of the copier's JVM (by thread) and of each broker over the same interval say
+  where the time went.
+- **latency**: with the copier caught up, ``BenchProbe.java latency`` produces at a steady 50 % of the bare
+  copier's saturation rate of that cell and times every record from its creation on the source to its arrival
+  on the target: p50/p99/max.
+
+Prints a table and writes every figure, with the machine (cores, load average before and after each phase), to
+``--out`` (JSON). Judge ratios within one run: the machine may be shared.
+
+Deliberately not here: assertions on time (a benchmark reports; nothing here passes or fails on speed), changing
+the rendered configuration (``components.mirror`` owns it; ``--mm2`` only adds overrides to try a proposal),
+Strimzi's KafkaMirrorMaker2 runtime (the same Connect workers and connectors as dedicated mode; the
+``mm2.properties`` here is rendered from the same plan).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+from components import mirror
+from components.access import all_principals
+from stacks.loader import validate_data
+from tests.e2e.cluster import (
+    ADMIN,
+    CACHE,
+    HERE,
+    Broker,
+    MirrorMaker,
+    Pki,
+    client_config,
+    fetch_libs,
+    java,
+    provision,
+    stop_process,
+)
+
+SOURCE, TARGET = "us-east-1", "us-west-2"
+CLASSES = CACHE / "bench-classes"
+DEFAULT_OUT = CACHE / "bench-replication.json"
+TICK = os.sysconf("SC_CLK_TCK")
+WARMUP = 5  # seconds of steady load before the latency window opens
+
+
+def stack(topic: str, partitions: int) -> dict[str, Any]:
+    """One topic, two single-broker regions, active-passive: the e2e estate's flow with the cell's partitions."""
+    kafka = {"brokers": 1, "controllers": 1, "combined": True}
+    return {
+        "environment": "bench",
+        "architecture": "active-passive",
+        "protect": False,
+        "regions": [
+            {"name": r, "role": role, "kubernetes": {"kind": "context", "context": f"bench-{r}"}, "kafka": kafka}
+            for r, role in ((SOURCE, "primary"), (TARGET, "secondary"))
+        ],
+        "topics": {topic: {"partitions": partitions, "replication_factor": 1}},
+        "replication": {"rpo_seconds": 8, "rto_seconds": 180},
+        "dns": {"zone": "kafka.example.com"},
+    }
+
+
+def machine() -> dict[str, Any]:
+    return {"cores": os.cpu_count(), "load": [round(x, 2) for x in os.getloadavg()]}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds by thread name (digits dropped, so a pool is one line), from /proc/PID/task."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")].rstrip("0123456789-# ") or "?"
+        fields = stat.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
+@dataclasses.dataclass
+class Bench:
+    libs: Path
+    tmp: Path
+    pki: Pki
+    admin_password: str
+    brokers: dict[str, Broker]
+    passwords: dict[str, str]
+    size: int
+    records: int
+    latency_seconds: float
+    mm2_overrides: dict[str, str]
+    bare_overrides: list[str]
+    admins: dict[str, AdminClient] = dataclasses.field(default_factory=dict)
+
+    # ------------------------------------------------------------------ processes
+
+    def props(self, region: str) -> Path:
+        path = self.tmp / f"{region}-client.properties"
+        if not path.exists():
+            path.write_text(
+                f"bootstrap.servers={self.brokers[region].bootstrap}\nsecurity.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+                "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+                f'username="{ADMIN}" password="{self.admin_password}";\n'
+                f"ssl.truststore.type=PEM\nssl.truststore.location={self.pki.ca_file}\n"
+            )
+        return path
+
+    def java(self, main: str, args: list[str], heap: str = "256m") -> list[str]:
+        # The JVM flags MirrorMaker gets from tests.e2e.cluster (heap aside), so neither copier has a better JVM.
+        log = self.tmp / "log4j2.properties"
+        if not log.exists():
+            log.write_text("status = error\nrootLogger.level = WARN\nrootLogger.appenderRef.c.ref = C\n"
+                           "appender.c.type = Console\nappender.c.name = C\nappender.c.target = SYSTEM_ERR\n"
+                           "appender.c.layout.type = PatternLayout\nappender.c.layout.pattern = %d %p %m (%c)%n\n")  # fmt: skip
+        return [
+            java() or "java", f"-Xmx{heap}", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
+            f"-Dlog4j2.configurationFile={log}", "-cp", f"{CLASSES}:{self.libs}/*", main, *args,
+        ]  # fmt: skip
+
+    def probe(self, args: list[str], timeout: float) -> dict[str, Any]:
+        result = subprocess.run(
+            self.java("BenchProbe", args, "512m"), capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"BenchProbe {args[0]} failed:\n{result.stderr[-3000:]}")
+        return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+    def admin(self, region: str) -> AdminClient:
+        if region not in self.admins:
+            self.admins[region] = AdminClient(client_config(self.brokers[region], ADMIN, self.admin_password, self.pki.ca_file))
+        return self.admins[region]
+
+    def ends(self, region: str, topic: str, partitions: int) -> int:
+        admin = self.admin(region)
+        futures = admin.list_offsets(
+            {TopicPartition(topic, p): OffsetSpec.latest() for p in range(partitions)}, request_timeout=30
+        )
+        return sum(f.result().offset for f in futures.values())
+
+    # ------------------------------------------------------------------ measurements
+
+    def saturation(self, pid_of: Any, topic: str, partitions: int, total: int, base: int) -> dict[str, Any]:
+        """Watch the target grow by ``total`` records. The rate and CPU are taken over the same slice of every
+        copier's work, records 30 % to 95 % of ``--records``: the first 30 % warm the JVM (JIT compilation is most
+        of a cold copier's CPU), the last 5 % are the tail where some partitions are done."""
+        admin = self.admin(TARGET)
+        specs = {TopicPartition(topic, p): OffsetSpec.latest() for p in range(partitions)}
+        marks: dict[str, tuple[float, int, dict[str, float], dict[str, float]]] = {}
+        start = last_growth = time.monotonic()
+        copied = last = 0
+        while copied < total:
+            alive = pid_of()
+            if alive is None:
+                raise RuntimeError("the copier exited during the saturation phase")
+            time.sleep(0.25)
+            futures = admin.list_offsets(specs, request_timeout=30)
+            copied = sum(f.result().offset for f in futures.values()) - base
+            now = time.monotonic()
+            if copied > last:
+                last, last_growth = copied, now
+            for name, frac in (("p10", 0.3), ("p90", 0.95)):
+                if name not in marks and copied >= frac * self.records:
+                    brokers = {r: cpu_seconds(b.process.pid) for r, b in self.brokers.items() if b.process}
+                    marks[name] = (now, copied, thread_cpu(alive), brokers)
+            if now - last_growth > 90 or now - start > 900:
+                break
+        if "p10" not in marks or "p90" not in marks:
+            return {"complete": False, "copied": copied, "of": total}
+        (t0, c0, th0, b0), (t1, c1, th1, b1) = marks["p10"], marks["p90"]
+        seconds = t1 - t0
+        threads = {k: round(v - th0.get(k, 0.0), 2) for k, v in th1.items() if v - th0.get(k, 0.0) >= 0.05}
+        copier_cpu = sum(threads.values())
+        # JIT compilation is warm-up, not copying: left out of the steady-state cost per record.
+        steady_cpu = sum(v for k, v in threads.items() if "CompilerThre" not in k)
+        return {
+            "complete": copied >= total,
+            "records_per_second": round((c1 - c0) / seconds),
+            "bytes_per_second": round((c1 - c0) * self.size / seconds),
+            "seconds_measured": round(seconds, 2),
+            "copier_cpu_cores": round(copier_cpu / seconds, 2),
+            "records_per_copier_cpu_second": round((c1 - c0) / copier_cpu) if copier_cpu else None,
+            "records_per_copier_cpu_second_without_jit": round((c1 - c0) / steady_cpu) if steady_cpu else None,
+            "broker_cpu_cores": {r: round((b1[r] - b0[r]) / seconds, 2) for r in b1},
+            "copier_cpu_by_thread": dict(sorted(threads.items(), key=lambda kv: -kv[1])[:8]),
+        }
+
+    def latency(self, source: str, target: str, rate: int) -> dict[str, Any]:
+        args = [
+            "latency",
+            str(self.props(SOURCE)),
+            str(self.props(TARGET)),
+            source,
+            target,
+            str(rate),
+            str(self.latency_seconds),
+            str(self.size),
+            str(WARMUP),
+        ]
+        try:
+            return self.probe(args, timeout=self.latency_seconds + WARMUP + 300)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:  # one cell's figure missing, not the run
+            return {"error": str(exc)[-500:]}
+
+    # ------------------------------------------------------------------ copiers
+
+    def bare(self, topic: str, target: str, loops: int, start: str, stop: Path) -> subprocess.Popen[bytes]:
+        stop.unlink(missing_ok=True)
+        args = [
+            str(self.props(SOURCE)),
+            str(self.props(TARGET)),
+            topic,
+            target,
+            str(loops),
+            start,
+            str(stop),
+            *self.bare_overrides,
+        ]
+        log = (self.tmp / "bare-copier.log").open("ab")
+        return subprocess.Popen(
+            self.java("BareCopier", args, "768m"), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def stop_bare(self, process: subprocess.Popen[bytes], stop: Path) -> None:
+        stop.touch()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            stop_process(process, hard=True)
+        if process.returncode not in (0, None):
+            raise RuntimeError(f"the bare copier failed (exit {process.returncode}); see {self.tmp / 'bare-copier.log'}")
+
+    # ------------------------------------------------------------------ one cell
+
+    def cell(self, partitions: int, tasks: int) -> dict[str, Any]:
+        topic = f"bench-p{partitions}-t{tasks}"
+        t = validate_data(stack(topic, partitions), "bench")
+        for region, broker in self.brokers.items():
+            provision(t, region, broker, self.pki.ca_file, self.passwords)
+        (plan,) = mirror.flow_plans(t)
+        target = plan.remote_topics[0]
+        out: dict[str, Any] = {"partitions": partitions, "tasks": tasks, "topic": topic, "rendered_tasks_max": plan.tasks_max}
+        plan = dataclasses.replace(plan, tasks_max=tasks)
+        if self.mm2_overrides:
+            plan = dataclasses.replace(plan, target_config={**plan.target_config, **{k: v for k, v in self.mm2_overrides.items() if k.startswith("producer.")}},
+                                       source_config={**plan.source_config, **{k: v for k, v in self.mm2_overrides.items() if not k.startswith("producer.")}})  # fmt: skip
+
+        first_ms = str(int(time.time() * 1000) - 1)
+        out["machine_before"] = machine()
+        out["preload"] = self.probe(["preload", str(self.props(SOURCE)), topic, str(self.records), str(self.size)], timeout=900)
+
+        # The bare copier starts at the preload's first record, copies the backlog and, caught up, the steady load:
+        # one JVM for both phases, as MirrorMaker's (a fresh JVM would time its own JIT warm-up as latency).
+        stop = self.tmp / "bare.stop"
+        base = self.ends(TARGET, target, partitions)
+        copier = self.bare(topic, target, tasks, first_ms, stop)
+        try:
+            out["bare"] = {
+                "saturation": self.saturation(
+                    lambda: copier.pid if copier.poll() is None else None, target, partitions, self.records, base
+                )
+            }
+            rate = int(out["bare"]["saturation"].get("records_per_second", 0) * 0.5)
+            out["latency_rate"] = rate
+            if rate and out["bare"]["saturation"]["complete"]:
+                out["bare"]["latency"] = self.latency(topic, target, rate)
+        finally:
+            self.stop_bare(copier, stop)
+        out["bare"]["machine_after"] = machine()
+
+        # MirrorMaker starts on the fresh topic from the earliest offset: everything in it is its backlog.
+        total = self.ends(SOURCE, topic, partitions)
+        base = self.ends(TARGET, target, partitions)
+        mm = MirrorMaker(plan, self.tmp / f"mm-{topic}")
+        mm.start(self.libs, t, self.brokers, self.pki.ca_file, self.passwords[plan.name])
+        try:
+            proc = mm.process
+            assert proc is not None
+            out["mm2"] = {
+                "saturation": self.saturation(lambda: proc.pid if proc.poll() is None else None, target, partitions, total, base)
+            }
+            if rate and out["mm2"]["saturation"]["complete"]:
+                out["mm2"]["latency"] = self.latency(topic, target, rate)
+        except RuntimeError as exc:
+            out["mm2"] = {"error": f"{exc}; see {mm.workdir / 'mm2.log'}"}
+        finally:
+            mm.stop()
+        out["mm2"]["machine_after"] = machine()
+        b, m = out["bare"]["saturation"], out["mm2"].get("saturation", {})
+        if b.get("records_per_second") and m.get("records_per_second"):
+            out["throughput_ratio"] = round(m["records_per_second"] / b["records_per_second"], 3)
+            # On a shared machine each copier gets what CPU the neighbours leave it: records per CPU-second of the
+            # copier's own JVM (JIT left out) compares the copiers' work, not their luck with the scheduler.
+            bs, ms = b.get("records_per_copier_cpu_second_without_jit"), m.get("records_per_copier_cpu_second_without_jit")
+            if bs and ms:
+                out["cpu_efficiency_ratio"] = round(ms / bs, 3)
+        bl, ml = out["bare"].get("latency", {}), out["mm2"].get("latency", {})
+        if bl.get("p99_ms", 0) > 0 and ml.get("p99_ms", -1) >= 0:
+            out["p99_ratio"] = round(ml["p99_ms"] / bl["p99_ms"], 2)
+        return out
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive whole numbers, got {text!r}")
+    return values
+
+
+def _override(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def table(cells: list[dict[str, Any]]) -> str:
+    head = f"{'parts':>5} {'tasks':>5} | {'bare rec/s':>10} {'MB/s':>6} | {'mm2 rec/s':>10} {'MB/s':>6} | {'ratio':>5} {'/cpu':>5} | {'load rec/s':>10} | {'bare p50/p99/max ms':>19} | {'mm2 p50/p99/max ms':>19} | {'load avg':>8}"
+    lines = [head, "-" * len(head)]
+    for c in cells:
+        b, m = c["bare"]["saturation"], c["mm2"].get("saturation", {})
+
+        def lat(x: dict[str, Any]) -> str:
+            return f"{x['p50_ms']}/{x['p99_ms']}/{x['max_ms']}" if "p50_ms" in x else "-"
+
+        lines.append(
+            f"{c['partitions']:>5} {c['tasks']:>5} | {b.get('records_per_second', '-'):>10} {b.get('bytes_per_second', 0) / 1e6:>6.1f} | "
+            f"{m.get('records_per_second', '-'):>10} {m.get('bytes_per_second', 0) / 1e6:>6.1f} | {c.get('throughput_ratio', '-'):>5} {c.get('cpu_efficiency_ratio', '-'):>5} | "
+            f"{c.get('latency_rate', '-'):>10} | {lat(c['bare'].get('latency', {})):>19} | {lat(c['mm2'].get('latency', {})):>19} | "
+            f"{c['mm2']['machine_after']['load'][0]:>8}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.e2e.bench_replication", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--partitions", type=_ints, default=[6, 24, 96], help="partition counts (default 6,24,96)")
+    parser.add_argument("--tasks", type=_ints, default=[1, 2, 4], help="tasks.max / bare copier loops (default 1,2,4)")
+    parser.add_argument("--records", type=int, default=1_000_000, help="backlog per saturation run (default 1,000,000)")
+    parser.add_argument("--size", type=int, default=200, help="value bytes per record (default 200, as the sustained-load test)")
+    parser.add_argument("--latency-seconds", type=float, default=20, help="steady-load window (default 20 s)")
+    parser.add_argument("--mm2", type=_override, action="append", default=[], metavar="KEY=VALUE",
+                        help="extra MirrorMaker override to try (producer.* on the worker, others on the source connector)")  # fmt: skip
+    parser.add_argument("--bare", action="append", default=[], metavar="consumer.K=V|producer.K=V", help="bare copier override")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="JSON report (default tests/e2e/.cache/bench-replication.json)"
+    )
+    args = parser.parse_args(argv)
+    # A background run (make bench-replication &) ignores SIGINT; SIGTERM then still stops what it started.
+    signal.signal(signal.SIGTERM, _interrupt)
+    if args.records < 1000 or args.size < 1 or args.latency_seconds <= 0:
+        parser.error("--records must be at least 1000, --size and --latency-seconds positive")
+    for item in args.bare:
+        if not item.startswith(("consumer.", "producer.")) or "=" not in item:
+            parser.error(f"--bare {item!r}: expected consumer.KEY=VALUE or producer.KEY=VALUE")
+    missing = [tool for tool in ("java", "javac", "mvn") if shutil.which(tool) is None]
+    if missing:
+        print(f"bench-replication needs {', '.join(missing)} on PATH (Java 17+ and Maven, as the e2e tests)", file=sys.stderr)
+        return 2
+
+    try:
+        libs = fetch_libs()
+    except RuntimeError as exc:
+        print(f"bench-replication: {exc}", file=sys.stderr)
+        return 2
+    CLASSES.mkdir(parents=True, exist_ok=True)
+    sources = [str(HERE / "BareCopier.java"), str(HERE / "BenchProbe.java")]
+    compiled = subprocess.run(
+        ["javac", "-d", str(CLASSES), "-cp", f"{libs}/*", *sources], capture_output=True, text=True, check=False
+    )
+    if compiled.returncode != 0:
+        print(f"javac failed:\n{compiled.stderr}", file=sys.stderr)
+        return 2
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-replication-"))
+    report: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "grid": {"partitions": args.partitions, "tasks": args.tasks},
+        "records": args.records,
+        "value_bytes": args.size,
+        "latency_seconds": args.latency_seconds,
+        "mm2_overrides": dict(args.mm2),
+        "bare_overrides": args.bare,
+        "cells": [],
+    }
+    brokers: dict[str, Broker] = {}
+    try:
+        pki = Pki(tmp)
+        admin_password = secrets.token_urlsafe(18)
+        first = validate_data(stack("bench-p1-t1", 1), "bench")
+        for region in (SOURCE, TARGET):
+            broker = Broker(region, tmp / region, pki.listener_keystore(first, region), admin_password)
+            brokers[region] = broker
+            broker.start(libs)
+        passwords = {p: secrets.token_urlsafe(18) for p in all_principals(first)}
+        bench = Bench(
+            libs,
+            tmp,
+            pki,
+            admin_password,
+            brokers,
+            passwords,
+            args.size,
+            args.records,
+            args.latency_seconds,
+            dict(args.mm2),
+            args.bare,
+        )
+        for partitions in args.partitions:
+            for tasks in args.tasks:
+                print(f"[bench-replication] partitions={partitions} tasks={tasks} load={os.getloadavg()[0]:.2f}", flush=True)
+                report["cells"].append(bench.cell(partitions, tasks))
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(
+                    json.dumps(report, indent=1) + "\n"
+                )  # after every cell: an interrupted run keeps what it measured
+    except KeyboardInterrupt:
+        print("interrupted; keeping the cells measured so far", file=sys.stderr)
+    except RuntimeError as exc:
+        print(f"bench-replication: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for broker in brokers.values():
+            broker.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    report["machine_after"] = machine()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"\nreplication benchmark {report['date']}, {report['machine']['cores']} cores, load at start {report['machine']['load']}, "
+          f"{args.records:,} records of {args.size} B per saturation run; load = 50 % of the bare copier's rate")  # fmt: skip
+    print(table(report["cells"]))
+    print(f"report: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
