@@ -473,6 +473,28 @@ def _acl_key(b: Any) -> tuple[str, ...]:
     return (str(b.restype), b.name, str(b.resource_pattern_type), b.principal, b.host, str(b.operation), str(b.permission_type))
 
 
+def open_connection(bootstrap: str, timeout: float) -> socket.socket | None:
+    """A TCP connection to ``bootstrap`` held open (None when refused or unanswered): what a client already
+    connected through a listener has, for a switch to see whether closing the listener cut it."""
+    host, _, port = bootstrap.rpartition(":")
+    try:
+        return socket.create_connection((host, int(port)), timeout=timeout)
+    except OSError:
+        return None
+
+
+def connection_cut(conn: socket.socket, wait: float) -> bool:
+    """Whether the other end closed or reset ``conn`` (within ``wait`` seconds). A Kafka broker never speaks
+    first, so a connection that was not cut stays silent."""
+    conn.settimeout(wait)
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except TimeoutError:
+        return False
+    except OSError:  # reset, or gone
+        return True
+
+
 def tcp_open(bootstrap: str, timeout: float) -> bool:
     """Whether the region's bootstrap accepts a TCP connection (a closed listener refuses or never answers)."""
     host, _, port = bootstrap.rpartition(":")

@@ -2,10 +2,13 @@
 ``switchover`` (planned, nothing acknowledged lost), ``failover`` (unplanned) and ``failback``; every one
 resumable, its progress recorded where it survives either region being down.
 
-Owns: the steps of each operation and their order, the progress record (``Progress``, a Route53 tag on both
-regions' switches, written after each step is done and read back), and the platform actions the tool does not
-perform itself (``Platform``: stopping and starting a MirrorMaker flow, closing and opening a region's listener to
-clients), done by ``--hook`` or, without one, by the operator from the printed instructions.
+Owns: the steps of each operation and their order (``STEPS``), the progress record (``Progress``, a Route53 tag on
+both regions' switches, written after each step is done and read back, with the command that last ran it beside
+it), what ``status`` says about an operation (``status_lines``: its last step, the next, the exact command that
+continues it, how to undo it), what a run prints of RPO and RTO (only what was measured, by it or as recorded), and
+the platform actions the tool does not perform itself (``Platform``: stopping and starting a MirrorMaker flow,
+closing and opening a region's listener to clients), done by ``--hook`` or, without one, by the operator from the
+printed instructions.
 
 switchover TARGET (from the region clients use now, SOURCE):
   checked          TARGET answers; the flow SOURCE → TARGET runs (workers in its group, connectors RUNNING) and
@@ -16,11 +19,12 @@ switchover TARGET (from the region clients use now, SOURCE):
                    log end; MirrorMaker's rule before it)
   reverse-seeded   the reverse flow TARGET → SOURCE will start at TARGET's log ends: SOURCE already has all of it
   forward-stopped  the flow SOURCE → TARGET has no workers
-  reverse-started  the reverse flow has workers (it copies only what clients write on TARGET from now on)
   target-open      TARGET has no write fence (a former primary keeps one); with a schema registry, TARGET's is the
                    writer and SOURCE's read-only (a platform action: ``move_registry_writer``)
   dns-moved        Route53 answers the shared name with TARGET (``tools.failover_actions``: promote)
-  clients-moved    SOURCE's listener refuses clients: they rebootstrap, and DNS sends them to TARGET
+  clients-moved    SOURCE's listener refuses clients and cut the connections it carried (a connection the tool
+                   holds through it across the close): they rebootstrap, and DNS sends them to TARGET
+  reverse-started  the reverse flow has workers (it copies only what clients write on TARGET from now on)
 failover TARGET: checked (TARGET only), fenced (when SOURCE answers at all), forward-stopped, target-open,
   dns-moved, clients-moved; the loss is estimated from what SOURCE still says, else from TARGET alone.
 failback: back to the primary. After a failover the reverse flow first starts at the offsets TARGET had when the
@@ -28,9 +32,13 @@ failback: back to the primary. After a failover the reverse flow first starts at
   lacks; then a switchover.
 
 Running a command again continues after the last step recorded (each step checks by reading back before it acts,
-so one interrupted midway is done again safely). Steps before dns-moved can be undone by hand; the printed lines
-say what each did. Deliberately not here: Kafka calls (``tools.kafka_admin``), Route53 switches
-(``tools.failover_actions``), arguments and printing (``tools.failover``).
+so one interrupted midway is done again safely); another operation is refused until it is finished (a failback
+too, while a switchover to the standby is unfinished: its half-done steps are not the start of a switch back).
+Steps before dns-moved can be undone by hand; the printed lines say what each did.
+
+Deliberately not here: Kafka calls (``tools.kafka_admin``), Route53 switches (``tools.failover_actions``),
+arguments and printing (``tools.failover``), the client settings that make clients follow (the cluster flavors'
+``CLIENT_PROPERTIES``).
 """
 
 from __future__ import annotations
@@ -47,7 +55,16 @@ from components.dns_records import TAG_OPERATION
 from stacks import naming, registry
 from stacks.model import Architecture, Flow, Topology
 from tools.failover_actions import Context, apply, command, group_answers, mark, plan, switches
-from tools.kafka_admin import Cluster, KafkaAccess, KafkaError, Positions, WaitingError, tcp_open
+from tools.kafka_admin import (
+    Cluster,
+    KafkaAccess,
+    KafkaError,
+    Positions,
+    WaitingError,
+    connection_cut,
+    open_connection,
+    tcp_open,
+)
 from tools.kube_fence import KubeAccess, KubeError, KubeFence
 from tools.mirror_records import translate
 from tools.route53_zone import FailoverError, RefusedError, call
@@ -78,6 +95,10 @@ class Progress:
     step: Step
     started: float  # epoch seconds
     at: float  # when the step was recorded
+    # When `fenced` and `clients-moved` were recorded, by whichever run did them: a resumed run measures the
+    # write downtime from these, never from its own start (the killed run may have put the fence up long before).
+    fenced: float | None = None
+    moved: float | None = None
 
     def to_tag(self) -> str:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, separators=(",", ":"))
@@ -86,12 +107,62 @@ class Progress:
     def from_tag(cls, value: str) -> Progress | None:
         try:
             d = json.loads(value)
-            return cls(d["op"], d["source"], d["target"], Step(d["step"]), float(d["started"]), float(d["at"]))
+            opt = {k: float(d[k]) for k in ("fenced", "moved") if d.get(k) is not None}
+            return cls(d["op"], d["source"], d["target"], Step(d["step"]), float(d["started"]), float(d["at"]), **opt)
         except (ValueError, KeyError, TypeError):
             return None
 
     def describe(self) -> str:
         return f"{self.op} {self.source} -> {self.target}: step {self.step.value} ({time.time() - self.at:.0f} s ago)"
+
+
+# The command that last ran the operation, beside its progress record, so that `status` and a refused command can
+# print the exact command that continues it (with the operator's own --kafka file and --hook). Route53 allows 256
+# characters per tag value and 10 tags per check (a switch carries 7), so it is split over at most two tags.
+TAG_COMMAND = "kafka-multiregion/operation-command"
+_COMMAND_TAGS = (TAG_COMMAND, f"{TAG_COMMAND}-2")
+_TAG_VALUE_MAX = 256
+_PREFIX = "python -m tools.failover "
+
+
+def command_tags(cmd: str) -> list[dict[str, str]]:
+    """The recorded command as tags (without the constant ``python -m tools.failover``); a longer one is cut, and
+    reads back marked as cut."""
+    args = cmd.removeprefix(_PREFIX)
+    room = _TAG_VALUE_MAX * len(_COMMAND_TAGS)
+    if len(args) > room:
+        args = args[: room - 4] + " ..."
+    chunks = [args[i : i + _TAG_VALUE_MAX] for i in range(0, len(args), _TAG_VALUE_MAX)] or [""]
+    chunks += [""] * (len(_COMMAND_TAGS) - len(chunks))
+    return [{"Key": k, "Value": v} for k, v in zip(_COMMAND_TAGS, chunks, strict=True)]
+
+
+def command_from_tags(tags: dict[str, str]) -> str | None:
+    if TAG_COMMAND not in tags:
+        return None
+    return _PREFIX + "".join(tags.get(k, "") for k in _COMMAND_TAGS)
+
+
+# Each operation's steps in order, per replication engine (the runners below and in ``tools.switchover_links``
+# run them in this order): what `status` names as the next one.
+STEPS: dict[tuple[str, str], tuple[Step, ...]] = {
+    ("mirrormaker2", "switchover"): (
+        Step.CHECKED, Step.FENCED, Step.DRAINED, Step.GROUPS_MOVED, Step.REVERSE_SEEDED, Step.FORWARD_STOPPED,
+        Step.TARGET_OPEN, Step.DNS_MOVED, Step.CLIENTS_MOVED, Step.REVERSE_STARTED,
+    ),
+    ("cluster-linking", "switchover"): (
+        Step.CHECKED, Step.FENCED, Step.DRAINED, Step.FORWARD_STOPPED, Step.TARGET_OPEN, Step.DNS_MOVED,
+        Step.CLIENTS_MOVED, Step.REVERSE_STARTED,
+    ),
+    **{
+        (engine, "failover"): (
+            Step.CHECKED, Step.FENCED, Step.FORWARD_STOPPED, Step.TARGET_OPEN, Step.DNS_MOVED, Step.CLIENTS_MOVED,
+        )
+        for engine in ("mirrormaker2", "cluster-linking")
+    },
+}  # fmt: skip
+STEPS[("mirrormaker2", "failback")] = STEPS[("mirrormaker2", "switchover")]
+STEPS[("cluster-linking", "failback")] = STEPS[("cluster-linking", "switchover")]
 
 
 @dataclass(frozen=True)
@@ -127,6 +198,7 @@ class Operation:
     progress: Progress
     times: dict[Step, float] = field(default_factory=dict)  # steps recorded by this run
     clusters: dict[str, Cluster] = field(default_factory=dict)
+    resumed: Step | None = None  # the step an interrupted run had recorded last, when this run continues it
 
     @property
     def t(self) -> Topology:
@@ -151,7 +223,12 @@ class Operation:
 
     def record(self, step: Step) -> None:
         """Write the progress record on both regions' switches, and read it back."""
-        self.progress = replace(self.progress, step=step, at=time.time())
+        now = round(time.time(), 3)
+        self.progress = replace(self.progress, step=step, at=now)
+        if step is Step.FENCED:
+            self.progress = replace(self.progress, fenced=now)
+        elif step is Step.CLIENTS_MOVED:
+            self.progress = replace(self.progress, moved=now)
         self.times[step] = self.progress.at
         _, found = self.ctx.read_matching()
         for s in switches(self.t, found):
@@ -160,7 +237,7 @@ class Operation:
                     self.ctx.r53.change_tags_for_resource,
                     ResourceType="healthcheck",
                     ResourceId=s.check.id,
-                    AddTags=[{"Key": TAG_OPERATION, "Value": self.progress.to_tag()}],
+                    AddTags=[{"Key": TAG_OPERATION, "Value": self.progress.to_tag()}, *command_tags(self.platform.retry)],
                 )
         if read_progress(self.ctx) != self.progress:
             raise FailoverError(f"the progress record did not read back as written after {step.value}; see status")
@@ -175,6 +252,18 @@ class Operation:
             if time.monotonic() > end or self.ctx.deadline.remaining() < 1:
                 raise RefusedError(f"gave up waiting {self.wait:.0f} s for {what}; run again to keep waiting")
             time.sleep(min(1.0, 0.1 * (attempt + 1)))
+
+    def ask(self, action: str, subject: str, how: str, *, done: Callable[[], bool]) -> None:
+        """A platform step. The hook is asked every time (asking twice is harmless, and a flow's group without
+        members for a moment may be a rebalance, not a stop); the operator only until it reads back ``done``:
+        they do it and run the same command again, which then goes on (read again: it may not be readable now)."""
+        if self.platform.hook is None:
+            try:
+                if done():
+                    return
+            except KafkaError:
+                pass
+        self.platform.do(action, subject, how)
 
     # ------------------------------------------------------------------------------------- steps
 
@@ -323,9 +412,9 @@ class Operation:
 
     def stop_forward(self) -> None:
         plan_, dst = self.forward, self.cluster(self.progress.target)
-        self.platform.do(
-            "stop-flow", plan_.name, f"stop MirrorMaker flow {plan_.name} in {plan_.target} (KafkaMirrorMaker2 {plan_.name}: "
-            f"every connector's state: stopped)",
+        self.ask(
+            "stop-flow", plan_.name, f"stop MirrorMaker flow {plan_.name} in {plan_.target} (KafkaMirrorMaker2 "
+            f"{plan_.name}: every connector's state: stopped)", done=lambda: not dst.worker_members(plan_),
         )  # fmt: skip
         self.until(f"{plan_.name} to have no workers", lambda: not dst.worker_members(plan_))
         # Nothing is copied into TARGET any more, and clients do not write there yet: its log ends are where a
@@ -339,7 +428,7 @@ class Operation:
         back = self.t.replication.failback_from is None
         how = (f"set replication.failback_from: {rev.source} in {self.ctx.stack_file} and `pulumi up`" if back
                else f"remove replication.failback_from from {self.ctx.stack_file} and `pulumi up`")  # fmt: skip
-        self.platform.do("start-flow", rev.name, f"start MirrorMaker flow {rev.name} ({how})")
+        self.ask("start-flow", rev.name, f"start MirrorMaker flow {rev.name} ({how})", done=lambda: src.worker_members(rev))
         self.until(f"{rev.name} to have workers", lambda: src.worker_members(rev))
 
     def open_target_writes(self) -> None:
@@ -392,18 +481,74 @@ class Operation:
             self.ctx.say(f"  {name} answers with {target} (read back)")
 
     def move_clients(self) -> None:
+        """Close SOURCE's listener to clients, and see that the close is complete: new connections refused *and*
+        the connections already made cut. A client rebootstraps only when it has no broker left; one whose
+        connection to SOURCE survives the close stays there for good: SOURCE is fenced but answers its metadata,
+        so neither "all brokers down" nor the rebootstrap timer fires (issue 31). With ``--hook`` the tool holds
+        a connection of its own through the listener across the close and waits for it to be cut."""
         region = self.progress.source
-        self.platform.do(
-            "close-listener", region,
-            f"close {region}'s external listener to clients (its load balancers), so connected clients rebootstrap",
-        )  # fmt: skip
-        self.until(f"{region}'s listener to refuse connections", lambda: not tcp_open(self.access.clients[region], 3))
+        where = self.access.clients[region]
+        how = (
+            f"close {region}'s external listener to clients (its load balancers), refusing new connections and "
+            "resetting the ones it carries, so connected clients rebootstrap"
+        )
+        if self.platform.hook is None:
+            # The operator closes it between two runs: no connection of ours can be held across that.
+            self.ask("close-listener", region, how, done=lambda: not tcp_open(where, 3))
+            self.ctx.say(
+                f"  {region}'s listener refuses new connections; the ones it carried: not seen cut (no --hook: "
+                "the tool cannot hold one across your action); a close that lets them drain leaves clients on it"
+            )
+            return
+        held = open_connection(where, 3)
+        if held is None and self.cluster(region).reachable():
+            # Closed already, by an earlier run of this command that was interrupted before it saw that close cut
+            # the clients' connections (or by hand): that cannot be known now, so open it again and close it with
+            # a connection held. SOURCE is fenced: a client that reconnects meanwhile can neither write nor commit.
+            self.ctx.say(f"  {region}'s listener was closed already: opened again, to close it holding a connection")
+            self.platform.do("open-listener", region, f"open {region}'s external listener to clients again")
+            self.until(f"{region}'s listener to accept connections", lambda: tcp_open(where, 3))
+            held = open_connection(where, 3)
+        try:
+            self.platform.do("close-listener", region, how)
+            self.until(f"{region}'s listener to refuse connections", lambda: not tcp_open(where, 3))
+            if held is None:
+                self.ctx.say(
+                    f"  {region}'s listener refuses new connections; {region}'s Kafka does not answer, so no client "
+                    "can stay on it"
+                )
+                return
+            try:
+                self.until(f"{region}'s listener to cut a connection made before the close", lambda: connection_cut(held, 1))
+            except RefusedError:
+                raise RefusedError(
+                    f"{region}'s listener refuses new connections but kept one made before the close: clients "
+                    f"connected through it stay on {region} (fenced) and never rebootstrap; make the close reset "
+                    f"established connections (a load balancer's listener removed, not a security group or a "
+                    f"target deregistration that lets connections drain), then run again: {self.platform.retry}"
+                ) from None
+            self.ctx.say(f"  {region}'s listener refuses new connections and cut the ones it carried (read back)")
+        finally:
+            if held is not None:
+                held.close()
 
 
-def _recorded_times(o: Operation) -> dict[Step, float] | None:
-    """When this run recorded the fence, the clients' move and the end (None when a resumed run did not do all)."""
-    need = (Step.FENCED, Step.CLIENTS_MOVED, Step.DONE)
-    return o.times if all(s in o.times for s in need) else None
+def say_rto(o: Operation) -> None:
+    """The write downtime and the whole switch's duration, from the times recorded with the progress (by this run
+    or by the interrupted one before it); said as not measured when a time was never recorded (a record written
+    before these times were kept)."""
+    p, by = o.progress, ("this run" if Step.FENCED in o.times else "an earlier run of it")
+    if p.fenced is not None and p.moved is not None:
+        o.ctx.say(
+            f"RTO: {p.moved - p.fenced:.1f} s without writes (the fence, recorded by {by}, to clients moved); "
+            f"{p.at - p.started:.1f} s for the whole {p.op}"
+            + ("" if o.resumed is None else f" (resumed from step {o.resumed.value})")
+        )
+    else:
+        o.ctx.say(
+            "RTO: not measured: when the fence or the clients' move was recorded is not known (recorded by an "
+            f"older version of this tool); {p.at - p.started:.1f} s for the whole {p.op}"
+        )
 
 
 def _per_partition(positions: Positions) -> str:
@@ -412,12 +557,76 @@ def _per_partition(positions: Positions) -> str:
 
 def read_progress(ctx: Context) -> Progress | None:
     """The newest operation recorded on any switch (both members carry the same record)."""
+    found = read_operation(ctx)
+    return found[0] if found else None
+
+
+def read_operation(ctx: Context) -> tuple[Progress, str | None] | None:
+    """The newest operation recorded on any switch, and the command that last ran it (None: not recorded)."""
     _, found = ctx.read_matching()
     seen = [
-        Progress.from_tag(s.check.tags[TAG_OPERATION]) for s in switches(ctx.topology, found) if TAG_OPERATION in s.check.tags
+        (p, command_from_tags(dict(s.check.tags)))
+        for s in switches(ctx.topology, found)
+        if TAG_OPERATION in s.check.tags and (p := Progress.from_tag(s.check.tags[TAG_OPERATION])) is not None
     ]
-    recorded = [p for p in seen if p is not None]
-    return max(recorded, key=lambda p: p.at) if recorded else None
+    return max(seen, key=lambda pc: pc[0].at) if seen else None
+
+
+def _continue_command(ctx: Context, p: Progress, recorded: str | None) -> str:
+    """The exact command that continues ``p``: as it was last run, else its shape with the parts only the
+    operator knows left as placeholders."""
+    if recorded is not None:
+        return recorded
+    args = [p.op] + ([] if p.op == "failback" else [p.target])
+    return command(*args, "--stack", ctx.stack_file, "--kafka", "KAFKA_FILE") + " [--hook CMD]"
+
+
+def _undo(t: Topology, p: Progress) -> str:
+    """How to undo an unfinished operation, from the last step recorded (no command does it: it is the reverse
+    of steps another operator may be about to continue)."""
+    steps = STEPS.get((t.replication.engine, p.op), ())
+    done = set(steps[: steps.index(p.step) + 1]) if p.step in steps else set()
+    if Step.DNS_MOVED in done:
+        return (
+            f"not by hand: Route53 already sends clients to {p.target}; finish it (the command above), then switch "
+            f"back with `switchover {p.source}`" + (" or `failback`" if p.source == _primary(t) else "")
+        )
+    if Step.FENCED not in done:
+        extra = (
+            f"; a failback may already have fenced {p.target} and started the flow into it: lift that fence, stop that flow"
+            if p.op == "failback"
+            else ""
+        )
+        return f"nothing to undo on Kafka yet{extra}; the record stays until the operation is finished"
+    parts = [f"lift {p.source}'s write fence (its DENY ACLs, or the write-fence entries of its KafkaUsers)"]
+    if Step.FORWARD_STOPPED in done:
+        parts.append(f"start the flow {p.source} -> {p.target} again")
+    if Step.TARGET_OPEN in done:
+        parts.append(f"fence {p.target} again if it was fenced before")
+    return "by hand, before dns-moved only: " + ", ".join(parts) + "; the record stays until the operation is finished"
+
+
+def status_lines(ctx: Context) -> list[str]:
+    """What `status` says about the operation recorded: which, its last step, each region's part, and, while it
+    is unfinished, the next step, the exact command that continues it and how it could be undone."""
+    found = read_operation(ctx)
+    if found is None:
+        return []
+    p, recorded = found
+    lines = [f"operation: {p.describe()}"]
+    lines += [f"  {r}: {'leaving' if r == p.source else 'taking over'}, step {p.step.value}" for r in (p.source, p.target)]
+    if p.step is Step.DONE:
+        return lines
+    steps = STEPS.get((ctx.topology.replication.engine, p.op), ())
+    after = steps[steps.index(p.step) + 1 :] if p.step in steps else steps
+    at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(p.at))
+    lines.append(
+        f"  UNFINISHED: last step recorded {p.step.value} at {at}; next {after[0].value if after else 'done'} "
+        f"(a step interrupted midway is done again)"
+    )
+    lines.append(f"  continue it: {_continue_command(ctx, p, recorded)}")
+    lines.append(f"  undo it: {_undo(ctx.topology, p)}")
+    return lines
 
 
 def _other(topology: Topology, region: str) -> str:
@@ -439,12 +648,22 @@ def begin(ctx: Context, op: str, target: str, *, access: KafkaAccess, platform: 
     members = {_primary(t), t.failover_secondary}
     if target not in members:
         raise FailoverError(f"{target} is not one of the shared name's regions: {sorted(members)}")
-    now = read_progress(ctx)
-    if now is not None and now.step is not Step.DONE:
+    last = read_operation(ctx)
+    if last is not None and last[0].step is not Step.DONE:
+        now, recorded = last
         if (now.op, now.target) != (op, target):
-            raise RefusedError(f"{now.describe()} is not finished: run `{now.op} {now.target}` again to finish it first")
+            # One operation at a time, continued by its own command. A failback goes back from a finished switch:
+            # the steps of a switchover to the standby that is half done (the primary fenced, groups moved, the
+            # forward flow stopped...) are not those of a switch back, so it is finished first (or undone by
+            # hand before dns-moved: `status` says how).
+            named = f"{now.op}" if now.op == "failback" else f"{now.op} {now.target}"
+            why = " (a failback starts from a finished switch)" if op == "failback" else ""
+            raise RefusedError(
+                f"{now.describe()} is not finished{why}: run `{named}` again to finish it first: "
+                f"{_continue_command(ctx, now, recorded)}; `status` says how to undo it instead"
+            )
         ctx.say(f"resuming {now.describe()}")
-        return Operation(ctx, access, platform, max_lag, wait, now)
+        return Operation(ctx, access, platform, max_lag, wait, now, resumed=now.step)
     snap, found = ctx.read_matching()
     answering = {r for ans in group_answers(t, snap, found).values() for a in ans for r in a.regions}
     if answering == {target}:
@@ -492,13 +711,16 @@ def run_switchover(o: Operation) -> None:
     # now (a pod to schedule, in production) keeps nothing waiting and loses nothing.
     step(Step.REVERSE_STARTED, o.start_reverse)
     o.record(Step.DONE)
-    times = _recorded_times(o)
-    o.ctx.say(
-        f"RPO: {residual[0] if residual else 0} record(s) acknowledged on {o.progress.source} and not on {o.progress.target}"
-    )
-    if times:
-        o.ctx.say(f"RTO: {times[Step.CLIENTS_MOVED] - times[Step.FENCED]:.1f} s without writes (fence to clients moved); "
-                  f"{times[Step.DONE] - o.progress.started:.1f} s for the whole switch")  # fmt: skip
+    if residual:
+        o.ctx.say(f"RPO: {residual[0]} record(s) acknowledged on {o.progress.source} and not on {o.progress.target} "
+                  "(measured by this run after the drain)")  # fmt: skip
+    else:
+        # The drain was read back by the run that recorded it; this one has nothing of its own to report.
+        o.ctx.say(
+            "RPO: not measured by this run: an earlier run of it drained the flow (it records `drained` only "
+            f"once every partition of {o.progress.source} is copied to its end on {o.progress.target})"
+        )
+    say_rto(o)
 
 
 def run_failover(o: Operation) -> None:
@@ -509,9 +731,10 @@ def run_failover(o: Operation) -> None:
         o.open_target()
         o.check(planned=False)
 
-    step(Step.CHECKED, checked)
-    step(Step.FENCED, lambda: o.fence(required=False))
-    if Step.FENCED in o.times:  # this run fenced: say what the failover may lose
+    def fenced() -> None:
+        o.fence(required=False)
+        # Said within the step, so that the run which records `fenced` is the one that printed it (a run resumed
+        # after it says so instead of printing nothing).
         dst, plan_ = o.cluster(o.progress.target), o.forward
         copied = dst.copied(plan_)
         try:
@@ -523,6 +746,11 @@ def run_failover(o: Operation) -> None:
             o.ctx.say(
                 f"  estimated loss: unknown ({o.progress.source} does not answer); {o.progress.target} has copied {_per_partition(copied)}"
             )
+
+    step(Step.CHECKED, checked)
+    step(Step.FENCED, fenced)
+    if o.resumed is not None and Step.FENCED not in o.times:
+        o.ctx.say("  estimated loss: not measured by this run (the earlier run that recorded `fenced` printed it)")
     step(Step.FORWARD_STOPPED, o.stop_forward)
     step(Step.TARGET_OPEN, o.open_target_writes)
     finish_failover(o, step)
@@ -533,7 +761,10 @@ def finish_failover(o: Operation, step: Callable[[Step, Callable[[], None]], Non
     step(Step.DNS_MOVED, o.move_dns)
     step(Step.CLIENTS_MOVED, o.move_clients)
     o.record(Step.DONE)
-    o.ctx.say(f"RTO: {o.progress.at - o.progress.started:.1f} s from the start until clients are sent to {o.progress.target}")
+    resumed = "" if o.resumed is None else f" (resumed from step {o.resumed.value})"
+    o.ctx.say(
+        f"RTO: {o.progress.at - o.progress.started:.1f} s from the start until clients are sent to {o.progress.target}" + resumed
+    )
     o.ctx.say(f"to bring {o.progress.source} back: {command('failback', '--stack', o.ctx.stack_file)}")
 
 

@@ -17,7 +17,12 @@ from components.flavors.base import RegionBuilt, RegionContext
 from components.users import RegionalUsers, RegionalUsersArgs
 from stacks.model import Region, Topology
 
-# What makes a client follow DNS failover (field notes: DNS only steers the bootstrap).
+# What makes a client follow DNS failover (field notes: DNS only steers the bootstrap). A client goes back to its
+# bootstrap name only when none of the brokers it knows answers (librdkafka 2.16 and the 4.x Java client alike):
+# `clients-moved` provides that by closing the old primary's listener and seeing the connections it carried cut
+# (tools.switchover). No setting can stand in for that close: the fenced old primary answers metadata, so a client
+# still connected to it would never reach `metadata.recovery.rebootstrap.trigger.ms` (issue 31: measured stuck with
+# it at 10 s). Every key here is one both clients define (tests/e2e/test_client_settings.py).
 CLIENT_PROPERTIES = {
     "security.protocol": "SASL_SSL",
     "sasl.mechanism": "SCRAM-SHA-512",

@@ -22,9 +22,11 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, Producer
 
 
-def _config(path: Path) -> dict[str, Any]:
+def _config(path: Path, debug: str | None = None) -> dict[str, Any]:
     c = json.loads(path.read_text())
+    extra = {"debug": debug} if debug else {}
     return {
+        **extra,
         "bootstrap.servers": c["bootstrap_servers"],
         **c["properties"],
         "sasl.username": c["username"],
@@ -36,7 +38,11 @@ def _config(path: Path) -> dict[str, Any]:
 
 def produce(conf: dict[str, Any], topic: str, prefix: str, rate: float, log: Any, stop: Path, until: float) -> None:
     pending: list[str] = []
-    producer = Producer({**conf, "acks": "all", "enable.idempotence": True, "linger.ms": 5, "message.timeout.ms": 10000})
+
+    def new_producer() -> Producer:
+        return Producer({**conf, "acks": "all", "enable.idempotence": True, "linger.ms": 5, "message.timeout.ms": 10000})
+
+    producer = new_producer()
 
     def report(err: Any, msg: Any) -> None:
         key = msg.key().decode()
@@ -45,6 +51,26 @@ def produce(conf: dict[str, Any], topic: str, prefix: str, rate: float, log: Any
         else:
             log.write(f"fail {key} {time.time():.3f} {err.name()}\n")
             pending.append(key)
+
+    def send(key: str) -> bool:
+        """Hand one id to the client; False when it refused it at once (sent again later, as a failed one)."""
+        nonlocal producer
+        try:
+            producer.produce(topic, key=key, value=key, on_delivery=report)
+            return True
+        except BufferError:
+            pending.append(key)
+        except KafkaException as exc:
+            # Refused before sending: a topic the last answer said we may not write (a fenced cluster) stays
+            # refused until the client's next metadata, and an idempotent producer can fail for good. An
+            # application retries, replacing a producer that failed for good.
+            err = exc.args[0]
+            log.write(f"fail {key} {time.time():.3f} {err.name()}\n")
+            pending.append(key)
+            if err.fatal():
+                producer.flush(5)
+                producer = new_producer()
+        return False
 
     n = 0
     start = time.monotonic()
@@ -56,19 +82,19 @@ def produce(conf: dict[str, Any], topic: str, prefix: str, rate: float, log: Any
             retry_at = time.monotonic() + 0.5
             for key in pending[:]:
                 pending.remove(key)
-                producer.produce(topic, key=key, value=key, on_delivery=report)
+                if not send(key):
+                    break
         while n < due:
             key = f"{prefix}-{(n := n + 1):07d}"
-            try:
-                producer.produce(topic, key=key, value=key, on_delivery=report)
-            except BufferError:
-                pending.append(key)
+            if not send(key):
                 break
         producer.poll(0.05)
     # Send what failed once more, then wait for every answer (bounded).
     for _ in range(40):
-        while pending:
-            producer.produce(topic, key=(k := pending.pop(0)), value=k, on_delivery=report)
+        for key in pending[:]:
+            pending.remove(key)
+            if not send(key):
+                break
         producer.poll(0.5)
         if not pending and not len(producer):
             break
@@ -108,13 +134,14 @@ def main() -> None:
     p.add_argument("--group", default="orders-app")
     p.add_argument("--rate", type=float, default=100.0)
     p.add_argument("--max-seconds", type=float, default=900.0)
+    p.add_argument("--debug", help="librdkafka debug contexts (its log goes to stderr), e.g. broker,cgrp,metadata")
     a = p.parse_args()
     until = time.monotonic() + a.max_seconds
     with a.log.open("a", buffering=1) as log:
         if a.mode == "produce":
-            produce(_config(a.config), a.topic, a.prefix, a.rate, log, a.stop, until)
+            produce(_config(a.config, a.debug), a.topic, a.prefix, a.rate, log, a.stop, until)
         else:
-            consume(_config(a.config), a.topic, a.group, log, a.stop, until)
+            consume(_config(a.config, a.debug), a.topic, a.group, log, a.stop, until)
 
 
 if __name__ == "__main__":

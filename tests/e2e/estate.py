@@ -237,19 +237,29 @@ class Estate:
                                     "mirror_deployment": "dedicated", "bootstrap": bootstrap}))  # fmt: skip
         return path
 
-    def tool(self, *args: str, hook: bool = True, timeout: float = 400) -> tuple[int, str, float]:
-        """``python -m tools.failover`` as an operator runs it, resolving names through the served hosts file."""
-        cmd = [sys.executable, "-m", "tools.failover", *args, "--stack", str(self.stack_file), "--call-timeout", "5"]
+    def tool_args(self, *args: str, hook: bool | str = True, wait: int = 90) -> list[str]:
+        """The arguments ``tool`` gives ``python -m tools.failover`` (``hook``: a module to use as the hook)."""
+        out = [*args, "--stack", str(self.stack_file), "--call-timeout", "5"]
         if args[0] in ("switchover", "failover", "failback"):
-            cmd += ["--kafka", str(self.kafka_file()), "--wait", "90"]
+            out += ["--kafka", str(self.kafka_file()), "--wait", str(wait)]
             if hook:
-                cmd += ["--hook", f"{sys.executable} -m tests.e2e.hook"]
+                out += ["--hook", f"{sys.executable} -m {hook if isinstance(hook, str) else 'tests.e2e.hook'}"]
+        return out
+
+    def tool(
+        self, *args: str, hook: bool | str = True, timeout: float = 400, interrupt: str | None = None, wait: int = 90
+    ) -> tuple[int, str, float]:
+        """``python -m tools.failover`` as an operator runs it, resolving names through the served hosts file;
+        with ``interrupt`` (``after:STEP``, ``mid:STEP``), killed with SIGKILL there (``tests.e2e.interrupt``)."""
+        entry = ["tools.failover"] if interrupt is None else ["tests.e2e.interrupt", interrupt]
+        cmd = [sys.executable, "-m", *entry, *self.tool_args(*args, hook=hook, wait=wait)]
         start = time.monotonic()
         p = subprocess.run(
             in_namespace(self.hosts, cmd), env=self.env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
         )
         out = p.stdout + p.stderr
-        print(f"\n$ python -m tools.failover {' '.join(args)}\n{out}", flush=True)
+        killed = f" (killed at {interrupt})" if interrupt else ""
+        print(f"\n$ python -m tools.failover {' '.join(args)}{killed}\n{out}", flush=True)
         assert "Traceback" not in out, out
         return p.returncode, out, time.monotonic() - start
 

@@ -2,8 +2,15 @@
 
 Owns: forwarding bytes both ways (TLS passes through untouched, as a cloud network load balancer does), and a
 control file the hook writes: ``closed`` stops listening and cuts every connection (clients then find no broker
-they know and rebootstrap), ``open`` listens again. Bounded: the file is read every 0.1 s; the process exits
-when its parent test ends (``--parent`` pid gone).
+they know and rebootstrap), ``open`` listens again, ``closed-keep`` stops listening but keeps the connections
+already made (what a security-group change or a target's deregistration delay does: the close a switch must not
+take for a complete one). Bounded: the file is read every 0.1 s; the process exits when its parent test ends
+(``--parent`` pid gone).
+
+A close is atomic: from the moment it starts no connection is forwarded. Closing the listening socket alone is
+not enough: the thread blocked in ``accept()`` keeps it listening until that call returns, and the connection it
+returns would be forwarded to the broker and never cut (issue 31: a client that rebootstrapped at that moment,
+through a name still resolving to the old region, stayed on the fenced old primary).
 
 Deliberately not here: what closes it and when (``tests.e2e.hook``, ``tools.switchover``).
 """
@@ -48,12 +55,18 @@ class Balancer:
         self.server = server
         threading.Thread(target=self._accept, args=(server,), daemon=True).start()
 
-    def close(self) -> None:
-        server, self.server = self.server, None
-        if server is not None:
-            server.close()
+    def close(self, keep: bool = False) -> None:
         with self.lock:
-            conns, self.conns = self.conns, []
+            server, self.server = self.server, None
+            conns = [] if keep else self.conns
+            if not keep:
+                self.conns = []
+        if server is not None:
+            # shutdown() wakes the accept() blocked in the other thread at once and resets what waits in the
+            # backlog; close() alone would leave the socket listening until that accept() returned.
+            with contextlib.suppress(OSError):
+                server.shutdown(socket.SHUT_RDWR)
+            server.close()
         for c in conns:
             with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
@@ -72,6 +85,10 @@ class Balancer:
                 client.close()
                 continue
             with self.lock:
+                if self.server is not server:  # accepted while closing: cut, as every other connection was
+                    for c in (client, upstream):
+                        c.close()
+                    return
                 self.conns += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=_pump, args=(a, b), daemon=True).start()
@@ -95,7 +112,10 @@ def main() -> None:
             return
         want = a.control.read_text().strip() if a.control.exists() else "open"
         if want != state:
-            lb.open() if want == "open" else lb.close()
+            if want == "open":
+                lb.open()
+            else:
+                lb.close(keep=want == "closed-keep")
             state = want
             (a.control.parent / f"{a.control.name}.state").write_text(state)
         time.sleep(0.1)

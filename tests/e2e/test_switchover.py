@@ -218,10 +218,12 @@ def test_switchover_and_back_loses_nothing_and_clients_follow(tmp_path, libs, na
         assert rc == 0, out_back
         back_steps = _step_times(out_back)
         assert estate.answering() == PRIMARY
-        # The consumers left the fenced primary less than their session (75 s) ago, so it still lists them: the
-        # failback waits them out (before its fence: no write downtime) and moves both groups' offsets, rather
-        # than keep the ones from before the switchover.
-        assert "members that left fenced us-east-1" in out_back, out_back
+        # The consumers' last heartbeats on the primary were at its fence: while their session (75 s) has not run
+        # out since, it still lists them, and the failback waits them out (before its fence: no write downtime).
+        # Either way it moves both groups' offsets, rather than keep the ones from before the switchover. (On a
+        # loaded machine the switchover's last step alone can outlast the session: then there is nothing to wait.)
+        if back_steps["checked"] - steps["fenced"] < 60:
+            assert "members that left fenced us-east-1" in out_back, out_back
         assert "offsets there are left" not in out_back and out_back.count(" committed {") == 2, out_back
         time.sleep(STEADY)
         traffic.stop_producers()
