@@ -1,7 +1,7 @@
 """``clients-moved`` on real Kafka: the tool says a switch is done only once no client can stay on the old primary.
 
 A client rebootstraps only when it has no broker left. One whose connection to the old primary outlives the close
-of its listener stays there for good: the old primary is fenced but answers its metadata, so neither "all brokers
+of its listener stays there: the old primary is fenced but answers its metadata, so neither "all brokers
 down" nor the rebootstrap timer (``metadata.recovery.rebootstrap.trigger.ms``) ever fires (issue 31: a Python
 consumer stayed on the fenced old primary after a resumed switchover; the estate's load balancer had forwarded,
 for good, a connection made as it closed). Here the close is one that keeps the connections already made (a
@@ -25,6 +25,15 @@ from tests.e2e.test_switchover import STEADY, Traffic, _step_times, _wait_idle, 
 BACK_WITHIN = 30.0
 
 
+def wait_back(traffic: Traffic, moved: float, until: float) -> dict[str, float | None]:
+    """``back_on_target``, polled until every consumer is back or the epoch ``until`` has passed."""
+    while True:
+        back = back_on_target(traffic, moved)
+        if all(t is not None for t in back.values()) or time.time() > until:
+            return back
+        time.sleep(1)
+
+
 def back_on_target(traffic: Traffic, moved: float) -> dict[str, float | None]:
     """Per consumer, when it first processed a record acknowledged after ``moved`` (only the target acknowledges
     then): it is consuming on the target from that moment."""
@@ -45,12 +54,12 @@ def test_a_close_that_keeps_connections_is_not_taken_for_clients_moved(tmp_path,
         _wait_replicating(estate, SECONDARY)
         time.sleep(STEADY)
 
-        rc, out, _ = estate.tool("switchover", SECONDARY, hook="tests.e2e.keep_hook", wait=45)
+        # --wait 35: how long the tool waits for its connection to be cut (and for the hook: MirrorMaker's stop).
+        rc, out, _ = estate.tool("switchover", SECONDARY, hook="tests.e2e.keep_hook", wait=35)
         if rc == 0:  # what the tool did before issue 31: done, with the clients still on the fenced old primary
             steps = _step_times(out)
             done = steps["done"]
-            time.sleep(BACK_WITHIN + 10)
-            back = back_on_target(traffic, steps["clients-moved"])
+            back = wait_back(traffic, steps["clients-moved"], done + BACK_WITHIN + 5)
             assert all(t is not None and t - done <= BACK_WITHIN for t in back.values()), (
                 f"the tool said done, yet consumers were not back on {SECONDARY} within {BACK_WITHIN} s: {back}"
             )
@@ -65,8 +74,7 @@ def test_a_close_that_keeps_connections_is_not_taken_for_clients_moved(tmp_path,
         assert f"{PRIMARY}'s listener refuses new connections and cut the ones it carried (read back)" in out, out
         steps = _step_times(out)
         done = steps["done"]
-        time.sleep(BACK_WITHIN + 5)
-        back = back_on_target(traffic, steps["clients-moved"])
+        back = wait_back(traffic, steps["clients-moved"], done + BACK_WITHIN + 5)
         print(f"\n[e2e] clients-moved: consumers back on {SECONDARY}, seconds after done: "
               + ", ".join(f"{k}={None if t is None else round(t - done, 2)}" for k, t in back.items()), flush=True)  # fmt: skip
         for kind, t in back.items():
