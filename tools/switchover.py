@@ -483,7 +483,7 @@ class Operation:
     def move_clients(self) -> None:
         """Close SOURCE's listener to clients, and see that the close is complete: new connections refused *and*
         the connections already made cut. A client rebootstraps only when it has no broker left; one whose
-        connection to SOURCE survives the close stays there for good: SOURCE is fenced but answers its metadata,
+        connection to SOURCE survives the close stays there: SOURCE is fenced but answers its metadata,
         so neither "all brokers down" nor the rebootstrap timer fires (issue 31). With ``--hook`` the tool holds
         a connection of its own through the listener across the close and waits for it to be cut."""
         region = self.progress.source
