@@ -18,7 +18,7 @@ estate = KafkaEstate(
     settings.topology.environment,
     KafkaEstateArgs(
         topology=settings.topology,
-        providers=build_providers(settings.topology, config, settings.aws),
+        providers=build_providers(settings.topology, config.require_secret, settings.aws),  # kubeconfigs stay secrets
         strimzi_chart=settings.strimzi_chart,
         apicurio_bundle=settings.apicurio_bundle,
         cfk_chart=settings.cfk_chart,

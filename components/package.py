@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 import yaml
 from pulumi.errors import InputPropertiesError
 from pulumi.provider.experimental.component import ComponentProvider
@@ -36,7 +34,7 @@ from pulumi.provider.server import ComponentInitError
 from pulumi.runtime import rpc
 
 from components import confluent, estate, registry, strimzi
-from components.providers import GLOBAL_AWS_REGION, Providers, RegionProviders
+from components.providers import build_providers
 from stacks.loader import TopologyError, parse_yaml, validate_data
 from stacks.model import ContextAccess, Topology
 
@@ -178,7 +176,7 @@ class KafkaEstate(estate.KafkaEstate):
         self._compose(
             estate.KafkaEstateArgs(
                 topology=topology,
-                providers=_providers(topology, kubeconfigs, self),
+                providers=build_providers(topology, kubeconfigs.__getitem__, parent=self),
                 strimzi_chart=charts["strimzi_chart"] or strimzi.STRIMZI_CHART,
                 apicurio_bundle=charts["apicurio_bundle"] or registry.OPERATOR_BUNDLE,
                 cfk_chart=charts["cfk_chart"] or confluent.CFK_REPO,
@@ -360,28 +358,6 @@ def _plain_string(args: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise _refused(f"`{_SCHEMA_NAMES[key]}` must be a plain string, known when the program runs (got {_kind(value)})")
     return value
-
-
-def _providers(topology: Topology, kubeconfigs: Mapping[str, pulumi.Output[str]], parent: pulumi.Resource) -> Providers:
-    """The providers ``components.providers.build_providers`` builds for the program, with the same names and
-    settings (see there), but the kubeconfigs from the input and the component as their parent."""
-    with_aws = topology.dns is not None
-    opts = pulumi.ResourceOptions(parent=parent)
-    regions = {}
-    for name in topology.region_names:
-        access = topology.region(name).kubernetes
-        if isinstance(access, ContextAccess):
-            k8s_args = k8s.ProviderArgs(context=access.context, enable_config_map_mutable=True, enable_secret_mutable=True)
-        else:
-            k8s_args = k8s.ProviderArgs(
-                kubeconfig=kubeconfigs[access.secret_key], enable_config_map_mutable=True, enable_secret_mutable=True
-            )
-        regions[name] = RegionProviders(
-            kubernetes=k8s.Provider(f"k8s-{name}", k8s_args, opts),
-            aws=aws.Provider(f"aws-{name}", aws.ProviderArgs(region=name), opts) if with_aws else None,
-        )
-    global_aws = aws.Provider("aws-global", aws.ProviderArgs(region=GLOBAL_AWS_REGION), opts) if with_aws else None
-    return Providers(regions=regions, global_aws=global_aws)
 
 
 # ------------------------------------------------------------------------------------------ the provider

@@ -21,7 +21,7 @@ the program's own settings (``components.settings``, which collects the problems
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,11 +169,19 @@ class Providers:
     global_aws: aws.Provider | None  # us-east-1: hosted-zone lookup and the alarms on Route53 health checks
 
 
-def build_providers(topology: Topology, config: pulumi.Config, aws_settings: AwsSettings | None = None) -> Providers:
+def build_providers(
+    topology: Topology,
+    kubeconfig: Callable[[str], pulumi.Input[str]],
+    aws_settings: AwsSettings | None = None,
+    parent: pulumi.Resource | None = None,
+) -> Providers:
     """One Kubernetes and one AWS provider per region, keyed by region name, and the global AWS provider; every
-    AWS provider with the stack's credential settings (``read_aws``, checked before anything is registered)."""
+    AWS provider with the stack's credential settings (``read_aws``, checked before anything is registered).
+    ``kubeconfig`` gives a ``kind: kubeconfig`` region's kubeconfig (a secret) by its ``secret_key``: the stack's
+    setting for the program, the component's input for the package (which also makes itself the parent)."""
     aws_settings = aws_settings or AwsSettings()
     with_aws = topology.dns is not None
+    opts = pulumi.ResourceOptions(parent=parent)
     providers = {}
     for name in topology.region_names:
         region = topology.region(name)
@@ -185,13 +193,12 @@ def build_providers(topology: Topology, config: pulumi.Config, aws_settings: Aws
         if isinstance(access, ContextAccess):
             k8s_args = k8s.ProviderArgs(context=access.context, enable_config_map_mutable=True, enable_secret_mutable=True)
         else:
-            # require_secret keeps the kubeconfig a secret in the state and in every output.
             k8s_args = k8s.ProviderArgs(
-                kubeconfig=config.require_secret(access.secret_key), enable_config_map_mutable=True, enable_secret_mutable=True
+                kubeconfig=kubeconfig(access.secret_key), enable_config_map_mutable=True, enable_secret_mutable=True
             )
         providers[name] = RegionProviders(
-            kubernetes=k8s.Provider(f"k8s-{name}", k8s_args),
-            aws=aws.Provider(f"aws-{name}", aws_settings.provider_args(name)) if with_aws else None,
+            kubernetes=k8s.Provider(f"k8s-{name}", k8s_args, opts),
+            aws=aws.Provider(f"aws-{name}", aws_settings.provider_args(name), opts) if with_aws else None,
         )
-    global_aws = aws.Provider("aws-global", aws_settings.provider_args(GLOBAL_AWS_REGION)) if with_aws else None
+    global_aws = aws.Provider("aws-global", aws_settings.provider_args(GLOBAL_AWS_REGION), opts) if with_aws else None
     return Providers(regions=providers, global_aws=global_aws)
