@@ -4,7 +4,7 @@ Owns: one ``random.RandomPassword`` per principal (application users, the admin 
 each MirrorMaker flow, each heartbeat Connect), wrapped as Pulumi secrets. The same password is used in every
 region where the principal exists, so credentials survive a failover.
 
-Deliberately not here: where the passwords go (``components.users`` writes them into each region).
+Deliberately not here: where the passwords go (``components.flavors.strimzi.users`` writes them into each region).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import flavors
+from components import variants
 from components.dns_records import (
     Bootstrap,
     Broker,
@@ -100,7 +100,7 @@ class Dns(pulumi.ComponentResource):
         )
         self.endpoints = {}
         brokers: dict[tuple[str, int], pulumi.Output[str]] = {}
-        flavor = flavors.of(t)  # which Services hold the load balancers
+        flavor = variants.flavor(t)  # which Services hold the load balancers
         ingresses: dict[str, pulumi.Output[str]] = {}
         for name_ in t.region_names:
             region = t.region(name_)

@@ -28,8 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from stacks import registry
-from stacks.model import Architecture, Role, Topology
+from stacks.model import Architecture, Role, Topology, registry
 
 TAG_ENV = "kafka-multiregion/environment"
 TAG_REGION = "kafka-multiregion/region"
@@ -40,7 +39,7 @@ TAG_SWITCHED_OFF = "kafka-multiregion/switched-off-by"
 undoes only what the tool did; the program ignores it (and the switch's inversion) so `pulumi up` keeps both."""
 TAG_OPERATION = "kafka-multiregion/operation"
 """Written by ``tools.switchover`` on the switches of the regions a switchover, failover or failback moves between:
-which operation, which step it has finished (``tools.switchover.Progress``). Route53 is global, so the record
+which operation, which step it has finished (``tools.switchover.steps.Progress``). Route53 is global, so the record
 survives either region being down; the program ignores switch tags, so `pulumi up` keeps it."""
 
 SWITCH_THRESHOLD = 0  # Route53: a CALCULATED check with threshold 0 is always healthy

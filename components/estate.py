@@ -19,28 +19,28 @@ from typing import Any
 
 import pulumi
 
-from components import confluent, engines, flavors, registry, strimzi
+from components import registry, variants
 from components.credentials import Credentials, CredentialsArgs
 from components.dns import Dns, DnsArgs
-from components.engines import BuildContext
+from components.engines.base import BuildContext
 from components.flavors.base import RegionalKafka, RegionContext
-from components.flavors.strimzi import CLIENT_PROPERTIES as FAILOVER_CLIENT_PROPERTIES
 from components.observability import Observability, ObservabilityArgs
 from components.pki import Pki, PkiArgs
 from components.providers import Providers
-from stacks import registry as registry_model
 from stacks.model import Topology
+from stacks.model import registry as registry_model
 
-__all__ = ["FAILOVER_CLIENT_PROPERTIES", "KafkaEstate", "KafkaEstateArgs", "client_settings"]
+__all__ = ["KafkaEstate", "KafkaEstateArgs", "client_settings"]
 
 
 @dataclass(frozen=True)
 class KafkaEstateArgs:
     topology: Topology
     providers: Providers
-    strimzi_chart: str = strimzi.STRIMZI_CHART  # the stack setting strimziChart (see __main__)
+    # The stack settings naming the operator charts (see __main__); empty: the chart the flavor pins.
+    strimzi_chart: str = ""  # strimziChart
     apicurio_bundle: str = registry.OPERATOR_BUNDLE  # the stack setting apicurioBundle (see __main__)
-    cfk_chart: str = confluent.CFK_REPO  # the stack setting cfkChart (see __main__)
+    cfk_chart: str = ""  # cfkChart
     # User -> its client secret in the registry's OIDC realm (Pulumi secrets; registry.client_secrets), with
     # schema_registry.auth; empty otherwise.
     registry_client_secrets: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
@@ -53,7 +53,7 @@ def client_settings(topology: Topology, user: str) -> dict[str, Any]:
     cluster (the shared name DNS gates, or one region's), and only names that reach regions where the user exists.
     """
     schema_registry = registry.client_settings(topology, user)
-    flavor = flavors.of(topology)  # the SASL mechanism its listeners take
+    flavor = variants.flavor(topology)  # the SASL mechanism its listeners take
     port = topology.client_port
     return {
         "bootstrap_servers": f"{topology.client_bootstrap(user)}:{topology.shared_client_port}",
@@ -112,7 +112,7 @@ class KafkaEstate(pulumi.ComponentResource):
         clusters: dict[str, RegionalKafka] = {}
         users: dict[str, pulumi.Resource] = {}
         observability: dict[str, Observability] = {}
-        flavor = flavors.of(t)
+        flavor = variants.flavor(t)
         for region in t.region_names:
             p = args.providers.regions[region]
             in_region = pulumi.ResourceOptions(parent=self, providers=p.all)
@@ -137,13 +137,12 @@ class KafkaEstate(pulumi.ComponentResource):
                     listener_private_key_pem=cert.private_key_pem,
                     passwords=credentials.passwords,
                     in_namespace=observe if t.monitoring_enabled else None,
-                    strimzi_chart=args.strimzi_chart,
-                    cfk_chart=args.cfk_chart,
+                    chart={"strimziChart": args.strimzi_chart, "cfkChart": args.cfk_chart}.get(flavor.chart_setting, ""),
                 ),
                 in_region,
             )
             clusters[region], users[region] = built.cluster, built.users
-        engine = engines.of(t)
+        engine = variants.engine(t)
         engine.build(
             t,
             BuildContext(

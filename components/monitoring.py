@@ -1,13 +1,15 @@
-"""Pure builders for monitoring: what each region exports, scrapes, alerts on and shows.
+"""Pure builders for monitoring, the parts every flavor and engine shares: what each region exports, alerts on
+and shows.
 
-Owns: the Prometheus JMX exporter rules for Kafka and MirrorMaker 2 (explicit names, so every metric an alert
-or panel uses can be traced to a rule), the Strimzi ``metricsConfig``/Kafka Exporter/Cruise Control sections,
-the PodMonitors, the PrometheusRules (MirrorMaker 2 lag against the topology's RPO, checkpoint latency,
-failed connectors and tasks, consumer lag, under-replicated and offline partitions, ISR shrinks, volume usage at
-75 %/90 %, throughput anomalies) and the Grafana dashboards (one per cluster and one cross-region view).
+Owns: the Prometheus JMX exporter rules for Kafka (explicit names, so every metric an alert or panel uses can be
+traced to a rule) and the ConfigMaps that carry every exporter rule set, the PrometheusRules (consumer lag,
+under-replicated and offline partitions, ISR shrinks, volume usage at 75 %/90 %, throughput anomalies, tenants'
+throttling, plus the engine's own alerts on the RPO), the Grafana dashboards (one per cluster, one cross-region
+view with the engine's panels, one per tenant), and ``panel``/``alert``, the shapes every variant's own are in.
 
-Deliberately not here: Pulumi resources (``components.observability``) and the CloudWatch alarms on Route53
-health checks (``components.dns``, where the health checks are).
+Deliberately not here: Pulumi resources (``components.observability``), what scrapes a flavor's pods and its
+``metricsConfig`` (``components.flavors.*``), an engine's exporter rules, panels and alerts (its folder, asked
+through ``components.variants``), and the CloudWatch alarms on Route53 health checks (``components.dns``).
 """
 
 from __future__ import annotations
@@ -18,8 +20,14 @@ from typing import Any
 
 import yaml
 
-from components.strimzi import KAFKA_METRICS, METRICS_KEY, Manifest, labels
+from components import variants
+from components.kube import Manifest, labels
 from stacks.model import Region, Topology
+
+# ConfigMaps holding the JMX exporter rules, and the key the rules are under (each flavor's Kafka and each
+# engine's workers point their exporter at them).
+KAFKA_METRICS = "kafka-metrics"
+METRICS_KEY = "metrics-config.yml"
 
 CONSUMER_LAG_THRESHOLD = 10_000  # records behind, for ten minutes
 GRAFANA_LABEL = {"grafana_dashboard": "1"}
@@ -71,41 +79,6 @@ def kafka_rules(topology: Topology) -> list[dict[str, Any]]:
     return KAFKA_RULES + QUOTA_RULES if topology.has_quotas else KAFKA_RULES
 
 
-MM2_RULES: list[dict[str, Any]] = [
-    {
-        "pattern": "kafka.connect.mirror<type=MirrorSourceConnector, target=(.+), topic=(.+), partition=([0-9]+)><>(replication-latency-ms-max|replication-latency-ms|record-age-ms-max|record-age-ms|byte-rate|record-rate)",
-        "name": "kafka_connect_mirror_source_connector_$4",
-        "type": "GAUGE",
-        "labels": {"target": "$1", "topic": "$2", "partition": "$3"},
-    },
-    {
-        "pattern": "kafka.connect.mirror<type=MirrorCheckpointConnector, source=(.+), target=(.+), group=(.+), topic=(.+), partition=([0-9]+)><>(checkpoint-latency-ms-max|checkpoint-latency-ms)",
-        "name": "kafka_connect_mirror_checkpoint_connector_$6",
-        "type": "GAUGE",
-        "labels": {"source": "$1", "target": "$2", "group": "$3", "topic": "$4", "partition": "$5"},
-    },
-    {
-        "pattern": "kafka.consumer<type=consumer-fetch-manager-metrics, client-id=(.+)><>(records-lag-max)",
-        "name": "kafka_consumer_fetch_manager_$2",
-        "type": "GAUGE",
-        "labels": {"clientid": "$1"},
-    },
-    {
-        "pattern": "kafka.connect<type=connector-metrics, connector=(.+)><>status: ([a-z-]+)",
-        "name": "kafka_connect_connector_status",
-        "type": "GAUGE",
-        "value": 1,
-        "labels": {"connector": "$1", "status": "$2"},
-    },
-    {
-        "pattern": "kafka.connect<type=connector-task-metrics, connector=(.+), task=(.+)><>status: ([a-z-]+)",
-        "name": "kafka_connect_connector_task_status",
-        "type": "GAUGE",
-        "value": 1,
-        "labels": {"connector": "$1", "task": "$2", "status": "$3"},
-    },
-]
-
 # What Strimzi's Kafka Exporter publishes (danielqsj/kafka_exporter), as used here.
 KAFKA_EXPORTER_METRICS = frozenset({
     "kafka_consumergroup_lag", "kafka_consumergroup_lag_sum", "kafka_consumergroup_current_offset",
@@ -151,10 +124,8 @@ def _groups(pattern: str) -> list[str]:
 
 def metrics_config_maps(topology: Topology, region: Region) -> list[Manifest]:
     """The exporter rules a region needs: Kafka's, and the replication engine's where a flow lands here."""
-    from components import engines
-
     maps = [metrics_config_map(topology, region, KAFKA_METRICS, kafka_rules(topology))]
-    for name, rules in engines.of(topology).exporter_rules(topology, region.name):
+    for name, rules in variants.engine(topology).exporter_rules(topology, region.name):
         maps.append(metrics_config_map(topology, region, name, rules))
     return maps
 
@@ -166,45 +137,6 @@ def metrics_config_map(topology: Topology, region: Region, name: str, rules: lis
         "metadata": {"name": name, "namespace": region.namespace, "labels": labels(topology, region.name, "metrics")},
         "data": {METRICS_KEY: exporter_config(rules)},
     }
-
-
-def pod_monitors(topology: Topology, region: Region) -> list[Manifest]:
-    def monitor(name: str, selector: dict[str, Any], endpoints: list[dict[str, Any]]) -> Manifest:
-        return {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "PodMonitor",
-            "metadata": {"name": name, "namespace": region.namespace, "labels": labels(topology, region.name, "monitoring")},
-            "spec": {
-                "selector": selector,
-                "namespaceSelector": {"matchNames": [region.namespace]},
-                "podMetricsEndpoints": endpoints,
-            },
-        }
-
-    relabel = [
-        {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(strimzi_io_.+)", "replacement": "$1"},
-        {"sourceLabels": ["__meta_kubernetes_namespace"], "targetLabel": "namespace", "action": "replace"},
-        {"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "kubernetes_pod_name", "action": "replace"},
-        {"targetLabel": "kafka_region", "replacement": region.name, "action": "replace"},
-    ]
-    kinds = {
-        "matchExpressions": [
-            {"key": "strimzi.io/kind", "operator": "In", "values": ["Kafka", "KafkaMirrorMaker2", "KafkaConnect"]}
-        ]
-    }
-    return [
-        monitor("kafka-resources", kinds, [{"path": "/metrics", "port": "tcp-prometheus", "relabelings": relabel}]),
-        monitor(
-            "strimzi-cluster-operator",
-            {"matchLabels": {"strimzi.io/kind": "cluster-operator"}},
-            [{"path": "/metrics", "port": "http"}],
-        ),
-        monitor(
-            "strimzi-entity-operator",
-            {"matchLabels": {"app.kubernetes.io/name": "entity-operator"}},
-            [{"path": "/metrics", "port": "healthcheck-to"}, {"path": "/metrics", "port": "healthcheck-uo"}],
-        ),
-    ]
 
 
 def _bytes(quantity: str) -> int:
@@ -225,7 +157,7 @@ def _bytes(quantity: str) -> int:
     return int(float(m.group(1)) * units.get(m.group(2), 1))
 
 
-def _alert(name: str, expr: str, for_: str, severity: str, summary: str) -> dict[str, Any]:
+def alert(name: str, expr: str, for_: str, severity: str, summary: str) -> dict[str, Any]:
     return {"alert": name, "expr": expr, "for": for_, "labels": {"severity": severity}, "annotations": {"summary": summary}}
 
 
@@ -233,49 +165,49 @@ def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
     capacity = _bytes(region.kafka.storage.size)
     bytes_in = "sum(rate(kafka_server_brokertopicmetrics_bytesinpersec_count[5m]))"
     brokers = [
-        _alert(
+        alert(
             "KafkaUnderReplicatedPartitions",
             "sum by (kubernetes_pod_name) (kafka_server_replicamanager_underreplicatedpartitions) > 0",
             "5m",
             "warning",
             "Partitions are under-replicated on {{ $labels.kubernetes_pod_name }}",
         ),
-        _alert(
+        alert(
             "KafkaOfflinePartitions",
             "max(kafka_controller_kafkacontroller_offlinepartitionscount) > 0",
             "1m",
             "critical",
             "Partitions are offline: no leader, no reads or writes",
         ),
-        _alert(
+        alert(
             "KafkaIsrShrinking",
             "sum by (kubernetes_pod_name) (rate(kafka_server_replicamanager_isrshrinkspersec_count[5m])) > 0",
             "10m",
             "warning",
             "In-sync replica sets keep shrinking on {{ $labels.kubernetes_pod_name }}",
         ),
-        _alert(
+        alert(
             "KafkaVolumeUsageHigh",
             f"sum by (kubernetes_pod_name) (kafka_log_log_size) / {capacity} > 0.75",
             "10m",
             "warning",
             f"A broker volume of {region.name} is over 75 % of {region.kafka.storage.size}",
         ),
-        _alert(
+        alert(
             "KafkaVolumeUsageCritical",
             f"sum by (kubernetes_pod_name) (kafka_log_log_size) / {capacity} > 0.90",
             "5m",
             "critical",
             f"A broker volume of {region.name} is over 90 % of {region.kafka.storage.size}",
         ),
-        _alert(
+        alert(
             "KafkaThroughputSpike",
             f"{bytes_in} > 3 * avg_over_time({bytes_in}[1h:5m]) and {bytes_in} > 1048576",
             "15m",
             "warning",
             "Bytes in are three times the last hour's average",
         ),
-        _alert(
+        alert(
             "KafkaThroughputDrop",
             f"{bytes_in} < 0.2 * avg_over_time({bytes_in}[1h:5m]) and avg_over_time({bytes_in}[1h:5m]) > 1048576",
             "15m",
@@ -284,7 +216,7 @@ def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
         ),
     ]
     consumers = [
-        _alert(
+        alert(
             "KafkaConsumerGroupLag",
             f"sum by (consumergroup) (kafka_consumergroup_lag_sum) > {CONSUMER_LAG_THRESHOLD}",
             "10m",
@@ -302,7 +234,7 @@ def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
         if users:
             throttled = f'max by (user) (kafka_server_quota_produce_throttle_time{{user=~"{users}"}} > 0 or kafka_server_quota_fetch_throttle_time{{user=~"{users}"}} > 0)'
             tenants.append(
-                _alert(
+                alert(
                     "KafkaTenantThrottled",
                     throttled,
                     f"{tenant.throttle_alert_minutes}m",
@@ -312,9 +244,7 @@ def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
             )
     if tenants:
         groups.append({"name": f"kafka-multiregion.{region.name}.tenants", "rules": tenants})
-    from components import engines
-
-    engine = engines.of(topology)
+    engine = variants.engine(topology)
     replication = engine.alert_rules(topology, region.name)  # the engine's lag against the same RPO
     if replication:
         groups.append({"name": f"kafka-multiregion.{region.name}.{engine.alert_group}", "rules": replication})
@@ -337,7 +267,7 @@ def prometheus_rule(topology: Topology, region: Region) -> Manifest:
 # ------------------------------------------------------------------------------------------ dashboards
 
 
-def _panel(pid: int, title: str, exprs: list[tuple[str, str]], y: int, *, x: int = 0, unit: str = "short") -> dict[str, Any]:
+def panel(pid: int, title: str, exprs: list[tuple[str, str]], y: int, *, x: int = 0, unit: str = "short") -> dict[str, Any]:
     return {
         "id": pid,
         "type": "timeseries",
@@ -370,21 +300,19 @@ def cluster_dashboard(topology: Topology) -> dict[str, Any]:
         f"kmr-{topology.environment}-cluster",
         f"Kafka cluster ({topology.environment})",
         [
-            _panel(1, "Bytes in / out", [("sum(rate(kafka_server_brokertopicmetrics_bytesinpersec_count[5m]))", "in"), ("sum(rate(kafka_server_brokertopicmetrics_bytesoutpersec_count[5m]))", "out")], 0, unit="Bps"),
-            _panel(2, "Under-replicated and offline partitions", [("sum(kafka_server_replicamanager_underreplicatedpartitions)", "under-replicated"), ("max(kafka_controller_kafkacontroller_offlinepartitionscount)", "offline")], 0, x=12),
-            _panel(3, "ISR shrinks per second", [("sum by (kubernetes_pod_name) (rate(kafka_server_replicamanager_isrshrinkspersec_count[5m]))", "{{kubernetes_pod_name}}")], 8),
-            _panel(4, "Log size per broker", [("sum by (kubernetes_pod_name) (kafka_log_log_size)", "{{kubernetes_pod_name}}")], 8, x=12, unit="bytes"),
+            panel(1, "Bytes in / out", [("sum(rate(kafka_server_brokertopicmetrics_bytesinpersec_count[5m]))", "in"), ("sum(rate(kafka_server_brokertopicmetrics_bytesoutpersec_count[5m]))", "out")], 0, unit="Bps"),
+            panel(2, "Under-replicated and offline partitions", [("sum(kafka_server_replicamanager_underreplicatedpartitions)", "under-replicated"), ("max(kafka_controller_kafkacontroller_offlinepartitionscount)", "offline")], 0, x=12),
+            panel(3, "ISR shrinks per second", [("sum by (kubernetes_pod_name) (rate(kafka_server_replicamanager_isrshrinkspersec_count[5m]))", "{{kubernetes_pod_name}}")], 8),
+            panel(4, "Log size per broker", [("sum by (kubernetes_pod_name) (kafka_log_log_size)", "{{kubernetes_pod_name}}")], 8, x=12, unit="bytes"),
         ],
     )  # fmt: skip
 
 
 def cross_region_dashboard(topology: Topology) -> dict[str, Any]:
-    from components import engines
-
     # The replication engine's panels (ids 1-3 and 5-6), around the consumer lag every estate has (id 4).
     by_id = {
-        4: _panel(4, "Consumer lag per group", [("sum by (consumergroup) (kafka_consumergroup_lag_sum)", "{{consumergroup}}")], 8, x=12),
-        **{p["id"]: p for p in engines.of(topology).panels(topology)},
+        4: panel(4, "Consumer lag per group", [("sum by (consumergroup) (kafka_consumergroup_lag_sum)", "{{consumergroup}}")], 8, x=12),
+        **{p["id"]: p for p in variants.engine(topology).panels(topology)},
     }  # fmt: skip
     panels = [by_id[i] for i in sorted(by_id)]
     if topology.dns is None:
@@ -435,8 +363,8 @@ def tenant_dashboard(topology: Topology) -> dict[str, Any]:
         users = _tenant_users(topology, name) or "^$"
         sel = f'{{user=~"{users}"}}'
         panels += [
-            _panel(2 * i + 1, f"{name}: bytes produced / fetched per user", [(f"sum by (user) (kafka_server_quota_produce_byte_rate{sel})", "{{user}} produce"), (f"sum by (user) (kafka_server_quota_fetch_byte_rate{sel})", "{{user}} fetch")], 8 * i, unit="Bps"),
-            _panel(2 * i + 2, f"{name}: quota throttle time per user", [(f"max by (user) (kafka_server_quota_produce_throttle_time{sel})", "{{user}} produce"), (f"max by (user) (kafka_server_quota_fetch_throttle_time{sel})", "{{user}} fetch"), (f"max by (user) (kafka_server_quota_request_throttle_time{sel})", "{{user}} requests")], 8 * i, x=12, unit="ms"),
+            panel(2 * i + 1, f"{name}: bytes produced / fetched per user", [(f"sum by (user) (kafka_server_quota_produce_byte_rate{sel})", "{{user}} produce"), (f"sum by (user) (kafka_server_quota_fetch_byte_rate{sel})", "{{user}} fetch")], 8 * i, unit="Bps"),
+            panel(2 * i + 2, f"{name}: quota throttle time per user", [(f"max by (user) (kafka_server_quota_produce_throttle_time{sel})", "{{user}} produce"), (f"max by (user) (kafka_server_quota_fetch_throttle_time{sel})", "{{user}} fetch"), (f"max by (user) (kafka_server_quota_request_throttle_time{sel})", "{{user}} requests")], 8 * i, x=12, unit="ms"),
         ]  # fmt: skip
     return _dashboard(f"kmr-{topology.environment}-tenants", f"Kafka tenants ({topology.environment})", panels)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import flavors, monitoring
-from components.cluster import custom_resource
+from components import monitoring, variants
+from components.kube import custom_resource
 from stacks.model import Topology
 
 
@@ -41,7 +41,7 @@ class Observability(pulumi.ComponentResource):
             k8s.core.v1.ConfigMap(f"{name}-{body['metadata']['name']}", metadata=body["metadata"], data=body["data"], opts=child)
             for body in monitoring.metrics_config_maps(t, region)
         ]
-        for body in flavors.of(t).pod_monitors(t, region):  # what scrapes the flavor's pods
+        for body in variants.flavor(t).pod_monitors(t, region):  # what scrapes the flavor's pods
             custom_resource(f"{name}-podmonitor-{body['metadata']['name']}", body, child)
         custom_resource(f"{name}-rules", monitoring.prometheus_rule(t, region), child)
         if t.monitoring.dashboards:

@@ -33,7 +33,9 @@ from pulumi.provider.provider import ConstructResult
 from pulumi.provider.server import ComponentInitError
 from pulumi.runtime import rpc
 
-from components import confluent, estate, registry, strimzi
+from components import estate, registry
+from components.flavors.confluent import bodies as confluent
+from components.flavors.strimzi import bodies as strimzi
 from components.providers import build_providers
 from stacks.loader import TopologyError, parse_yaml, validate_data
 from stacks.model import ContextAccess, Topology

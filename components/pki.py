@@ -2,10 +2,10 @@
 
 Owns: one CA per environment (so every client and MirrorMaker trusts all regions with one bundle) and, per
 region, a key and a certificate signed by it whose SANs are every name a client may use to reach that region
-(``components.strimzi.listener_names``: its own bootstrap name, each broker's advertised name and the
+(``components.kube.listener_names``: its own bootstrap name, each broker's advertised name and the
 environment-wide failover names). Certificates renew early, before they expire.
 
-Deliberately not here: putting the PEMs into Kubernetes (``components.cluster`` does, as Secrets), and
+Deliberately not here: putting the PEMs into Kubernetes (``components.flavors.strimzi.cluster`` does, as Secrets), and
 Strimzi's internal cluster CA (the operator owns it).
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_tls as tls
 
-from components.strimzi import listener_names
+from components.kube import listener_names
 from stacks.model import KeyAlgorithm, Topology
 
 # Server certificates for a TLS listener; the CA may only sign.

@@ -6,8 +6,11 @@ SCRAM principal, read-only outside the writer region), that principal's least-pr
 PodMonitor and alerts (registry up, the journal's replication against the RPO), the registry part of the
 ``clients`` output, and ``SchemaRegistryRegion``, the Pulumi component for one region.
 
-Deliberately not here: which regions run one and which writes (``stacks.registry``), the copying of the journal
-(``components.mirror``), names (``stacks.naming``), the Apicurio operator's own manifests (its pinned install
+Its Kafka is reached through the flavor (``components.variants``): its internal bootstrap, its CA and its
+topics' bodies.
+
+Deliberately not here: which regions run one and which writes (``stacks.model.registry``), the copying of the journal
+(``components.engines.mirrormaker2``), names (``stacks.naming``), the Apicurio operator's own manifests (its pinned install
 bundle, or the stack setting ``apicurioBundle``, applied as one ConfigFile).
 """
 
@@ -19,10 +22,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster import custom_resource
-from components.strimzi import API, Manifest, cluster_ca_secret, internal_bootstrap, labels
-from stacks import naming, registry
-from stacks.model import Topology
+from components import variants
+from components.kube import Manifest, custom_resource, labels
+from stacks import naming
+from stacks.model import Topology, registry
 
 APICURIO_API = "registry.apicur.io/v1"
 APICURIO_VERSION = "3.3.1"
@@ -77,18 +80,7 @@ def topics(topology: Topology, region: str) -> list[Manifest]:
         spec: dict[str, Any] = {"partitions": 1, "replicas": replicas}
         if name in naming.REGISTRY_REPLICATED_TOPICS:
             spec["config"] = dict(STORAGE_TOPIC_CONFIG)
-        out.append(
-            {
-                "apiVersion": API,
-                "kind": "KafkaTopic",
-                "metadata": {
-                    "name": naming.topic_resource_name(name),
-                    "namespace": r.namespace,
-                    "labels": {**labels(topology, region, "schema-registry"), "strimzi.io/cluster": r.cluster_name},
-                },
-                "spec": spec,
-            }
-        )
+        out.append(variants.flavor(topology).kafka_topic(topology, r, name, "schema-registry", spec))
     return out
 
 
@@ -101,7 +93,8 @@ def apicurio_registry(topology: Topology, region: str) -> Manifest:
     the operator leaves alone), the topics pre-created, read-only outside the writer."""
     assert topology.schema_registry is not None
     r = topology.region(region)
-    ca = cluster_ca_secret(r)
+    flavor = variants.flavor(topology)
+    ca = flavor.cluster_ca_secret(r)
     journal, snapshots, events = naming.REGISTRY_TOPICS
     env: list[dict[str, Any]] = [
         {"name": "APICURIO_KAFKA_COMMON_SECURITY_PROTOCOL", "value": "SASL_SSL"},
@@ -135,7 +128,7 @@ def apicurio_registry(topology: Topology, region: str) -> Manifest:
                 "storage": {
                     "type": "kafkasql",
                     "kafkasql": {
-                        "bootstrapServers": internal_bootstrap(r),
+                        "bootstrapServers": flavor.internal_bootstrap(r),
                         "tls": {
                             "truststoreSecretRef": {"name": ca, "key": "ca.p12"},
                             "truststorePasswordSecretRef": {"name": ca, "key": "ca.password"},

@@ -9,7 +9,7 @@ set up in one round rather than one failed ``up`` per setting. ``Pulumi.yaml`` d
 ``pulumi config`` (a test holds the two together).
 
 Deliberately not here: what a setting means to the estate (the components that take it), the topology's own
-rules (``stacks.loader``, ``stacks.model``), the registry secrets' rules against the users
+rules (``stacks.loader``, ``stacks.rules``), the registry secrets' rules against the users
 (``components.registry.client_secrets``) and which ``aws:`` settings the providers take
 (``components.providers.read_aws``); both report into the one message.
 """
@@ -22,11 +22,13 @@ from typing import NamedTuple
 
 import pulumi
 
-from components import confluent, registry, strimzi
+from components import registry
+from components.flavors.confluent import bodies as confluent
+from components.flavors.strimzi import bodies as strimzi
 from components.providers import AwsSettings, read_aws
 from stacks.loader import TopologyError, load_topology
 from stacks.model import ContextAccess, Topology
-from stacks.registry import CLIENT_SECRETS_SETTING
+from stacks.model.registry import CLIENT_SECRETS_SETTING
 
 TOPOLOGY = "topology"
 

@@ -1,10 +1,12 @@
 """Reading a stack file into a validated ``Topology``, and turning every failure into a message a person can act on.
 
 Owns: the YAML reading rules (one mapping per file, no duplicate keys, bounded size and aliases, UTF-8),
+the one way a ``Topology`` is made (``validate_data``: the model, then the cross-field rules of ``stacks.rules``),
 the path notation used in messages (``regions[1].kafka.brokers``, ``topics.orders.replication_factor``),
 the "did you mean" suggestions, and ``TopologyError``, the one exception that leaves this module.
 
-Deliberately not here: the rules themselves (``stacks.model``) and how a tool prints or exits (``tools``).
+Deliberately not here: the model (``stacks.model``), the rules themselves (``stacks.rules``) and how a tool prints
+or exits (``tools``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from stacks.model import RuleViolationError, Topology
+from stacks import rules
+from stacks.model import Topology
 
 MAX_FILE_BYTES = 1_000_000
 MAX_VALUES = 500_000  # a 2,000-topic, 500-user estate is about 20,000
@@ -158,12 +161,18 @@ def _validated(raw: bytes, source: str) -> Topology:
 
 
 def validate_data(data: Any, source: str) -> Topology:
+    """The topology ``data`` declares: the model's classes check each value, then ``stacks.rules`` every rule that
+    spans fields; ``TopologyError`` with every problem found otherwise."""
     try:
-        return Topology.model_validate(data)
+        topology = Topology.model_validate(data)
+        errors = rules.check(topology)
     except ValidationError as exc:
         raise TopologyError(source, _problems(exc, data)) from None
     except RecursionError:
         raise TopologyError(source, [Problem("", "nests too deeply to be a topology")]) from None
+    if errors:
+        raise TopologyError(source, [Problem(format_path(loc), msg, _show(_value_at(data, loc))) for loc, msg in errors])
+    return topology
 
 
 # ------------------------------------------------------------------------------------------ messages
@@ -284,11 +293,6 @@ def _problems(exc: ValidationError, data: Any) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         ctx = err.get("ctx") or {}
-        cause = ctx.get("error")
-        if isinstance(cause, RuleViolationError):
-            for loc, msg in cause.errors:
-                problems.append(Problem(format_path(loc), msg, _show(_value_at(data, loc))))
-            continue
         loc = _clean_loc(tuple(err["loc"]), data)
         kind = err["type"]
         msg = err["msg"].removeprefix("Value error, ")

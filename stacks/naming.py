@@ -5,7 +5,7 @@ names other systems receive, the limits those systems put on them (Kafka's 249-c
 253/63), and the names other parties already own in the same spaces (Kubernetes system namespaces, the
 Secrets Strimzi's operators create, the topics Kafka and MirrorMaker 2 keep for themselves). The model uses
 them to refuse collisions before anything is planned; the builders use them to name what they build; the plan
-invariant checker (``tools.invariants``) checks the rendered plan against the same limits. Because every
+invariant checker (``tools.plan.invariants``) checks the rendered plan against the same limits. Because every
 generated name comes from here, a collision check over these functions cannot miss one.
 
 Deliberately not here: deciding which objects exist (the model and the builders) and any Pulumi or AWS call.
@@ -52,7 +52,7 @@ def heartbeat_connector(source: str, target: str) -> str:
     return f"heartbeats-{source}-to-{target}"
 
 
-# The schema registry's principal (``stacks.registry``): under the reserved prefix "kafka-", so no user takes it.
+# The schema registry's principal (``stacks.model.registry``): under the reserved prefix "kafka-", so no user takes it.
 REGISTRY_PRINCIPAL = "kafka-schema-registry"
 
 

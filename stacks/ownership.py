@@ -16,7 +16,7 @@ registry, heartbeats, exactly-once): a prefix granted today must not reach what 
 tomorrow.
 
 Deliberately not here: the names themselves (``stacks.naming``), the rules that report a reach as a problem
-(``stacks.tenancy``) and rendering grants as ACLs (``components.strimzi``).
+(``stacks.rules.tenancy``) and rendering grants as ACLs (``components.flavors.strimzi.bodies``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stacks import naming
+from stacks.model.base import ReplicationPolicy
 
 if TYPE_CHECKING:
-    from stacks.model import Topology
+    from stacks.model.topology import Topology
 
 TOPIC, GROUP, TRANSACTIONAL_ID = "topic", "group", "transactionalId"
 KINDS = (TOPIC, GROUP, TRANSACTIONAL_ID)
@@ -201,8 +202,6 @@ def tenant_grants(topology: Topology, user: str) -> tuple[Grant, ...]:
     """What a tenant's user that declares no ACLs is given: its tenant's topics (and their remote copies from its
     other regions, under a prefixed policy), groups and transactional ids by prefix, and for the default tenant its
     un-prefixed topics, their copies and the user's un-prefixed groups by name. Empty for a user of no tenant."""
-    from stacks.model import ReplicationPolicy
-
     u = topology.users[user]
     if u.tenant not in topology.tenants:
         return ()

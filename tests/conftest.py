@@ -1,7 +1,7 @@
 """Shared fixtures: where the stack files are, a loaded topology from a dict, and the program run under mocks.
 
 Mocks are process-global in Pulumi, so every test that runs the program gets a fresh set through
-``tools.harness.run_program`` (one call, one mock monitor, one root stack).
+``tools.plan.harness.run_program`` (one call, one mock monitor, one root stack).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import yaml
 from stacks.loader import validate_data
 from stacks.model import Topology
 from tests.failover_zone import recordings, server, zone  # noqa: F401 - fixtures shared by the failover tests
+from tests.pki_mock import RealPkiMocks
 from tests.realk8s.engine import finish_background_build, start_background_build
-from tools.harness import Recording, run_program
+from tools.plan.harness import Recording, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -107,8 +108,8 @@ def program() -> Callable[..., Recording]:
             assert tmp is not None
             path = tmp / "stack.yaml"
             path.write_text(yaml.safe_dump(source))
-            return run_program(str(path), topology_of(source), real_pki=real_pki)
+            return run_program(str(path), topology_of(source), mocks=RealPkiMocks() if real_pki else None)
         path = ROOT / source
-        return run_program(str(path), topology_of(yaml.safe_load(path.read_text())), real_pki=real_pki)
+        return run_program(str(path), topology_of(yaml.safe_load(path.read_text())), mocks=RealPkiMocks() if real_pki else None)
 
     return run

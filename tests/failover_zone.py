@@ -22,7 +22,7 @@ from components.dns_records import TAG_ENV, TAG_REGION, TAG_ROLE, TAG_SWITCHED_O
 from stacks.loader import validate_data
 from tests.fault_proxy import FaultProxy
 from tests.moto_server import CREDENTIALS, MotoServer, seed, switch_state
-from tools.harness import ROOT, Recording, run_program
+from tools.plan.harness import ROOT, Recording, run_program
 
 
 @pytest.fixture(scope="module")

@@ -517,7 +517,7 @@ def _owner(tenants: dict[str, Any], topic: str) -> str | None:
     return next((name for name, t in sorted(tenants.items()) if t.get("default")), None)
 
 
-# What the cluster-linking engine serves (stacks.replication.CLUSTER_LINKING_REFUSED lists the others).
+# What the cluster-linking engine serves (stacks.rules.replication.CLUSTER_LINKING_REFUSED lists the others).
 CLUSTER_LINKING_ARCHITECTURES = ("active-passive", "aggregation-hub")
 _MM2_ONLY = (
     "policy", "heartbeats", "exactly_once", "filters", "flows", "quota", "replicas", "resources", "groups_include",

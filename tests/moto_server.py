@@ -3,8 +3,8 @@
 Owns: starting ``python -m moto.server`` (a process of its own, so its state is apart from in-process
 ``mock_aws`` tests and it can be stopped like a real endpoint going away), waiting for it (bounded), resetting
 it, a boto3 client straight to it (for seeding and for reading back what the tool left), and ``seed``: the
-health checks and records the Pulumi program declares for a stack (``tools.route53``), with the fake load
-balancer hostnames of the mocks.
+health checks and records the Pulumi program declares for a stack (``tests.route53_seed``, the calls of
+``tools.failover.route53``), with the fake load balancer hostnames of the mocks.
 
 Deliberately not here: faults (``tests.fault_proxy``) and what the tests expect.
 """
@@ -21,8 +21,8 @@ from typing import Any
 import boto3
 
 from components.dns_records import TAG_SWITCHED_OFF
-from tools import route53
-from tools.harness import Recording
+from tests import route53_seed
+from tools.plan.harness import Recording
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -85,7 +85,7 @@ def seed(r53: Any, rec: Recording, *, private_twin: bool = False) -> str:
             VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"},
         )  # fmt: skip
     zid = str(r53.create_hosted_zone(Name=zone, CallerReference="public")["HostedZone"]["Id"]).rsplit("/", maxsplit=1)[-1]
-    route53.apply(r53, rec, zid)
+    route53_seed.apply(r53, rec, zid)
     return zid
 
 

@@ -16,8 +16,8 @@ import yaml
 from components import settings
 from stacks.loader import load_topology
 from tests.conftest import ROOT, STACK_FILES, raw
-from tools import harness
-from tools.harness import RecordingMonitor
+from tools.plan import harness
+from tools.plan.harness import RecordingMonitor
 
 PY = sys.executable
 
@@ -86,7 +86,7 @@ def test_stack_files_point_editors_at_the_schema():
 def test_the_pulumi_program_raises_a_pulumi_error_and_registers_nothing_for_a_bad_topology(tmp_path, monkeypatch):
     import pulumi
 
-    from tools import harness
+    from tools.plan import harness
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("environment: dev\narchitecture: active-passive\nregions: []\ndns: {zone: example.com}\n")

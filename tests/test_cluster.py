@@ -13,13 +13,15 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
-from components import strimzi
-from components.cluster import RegionalCluster, RegionalClusterArgs
-from stacks import naming, registry
+from components.flavors.strimzi import bodies as strimzi
+from components.flavors.strimzi.cluster import RegionalCluster, RegionalClusterArgs
+from stacks import naming
 from stacks.loader import load_topology
+from stacks.model import registry
 from tests.conftest import MM2_FILES, MM2_IDS, ROOT, STACK_FILES, STACK_IDS, raw, run_oracle, topology_of
-from tools.harness import EstateMocks, RecordingMonitor, unwrap
-from tools.plan import Plan, region_of, write_plan
+from tools.plan.cli import write_plan
+from tools.plan.harness import EstateMocks, RecordingMonitor, unwrap
+from tools.plan.recorded import Plan, region_of
 
 KAFKA = "kubernetes:kafka.strimzi.io/v1:Kafka"
 POOL = "kubernetes:kafka.strimzi.io/v1:KafkaNodePool"

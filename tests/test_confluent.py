@@ -13,21 +13,24 @@ from collections import Counter
 
 import yaml
 
-from components import confluent, engines
-from components.engines import cluster_linking
+from components import variants
+from components.engines.cluster_linking import engine as cluster_linking
+from components.flavors.confluent import bodies as confluent
 from stacks import naming
 from stacks.loader import validate_data
 from tests.conftest import ROOT, run_oracle
-from tools import harness, invariants
-from tools.harness import Recording, unwrap
-from tools.plan import diff, make_plan, region_of
+from tools.plan import harness, invariants
+from tools.plan.cli import make_plan
+from tools.plan.diff import diff
+from tools.plan.harness import Recording, unwrap
+from tools.plan.recorded import region_of
 
 CFK = "kubernetes:platform.confluent.io/v1beta1"
 
 
 def _check_regions_and_links(rec: Recording) -> None:
     t = rec.topology
-    runs = engines.of(t).flows(t)
+    runs = variants.engine(t).flows(t)
     for kind in ("KRaftController", "Kafka", "KafkaRestClass"):
         assert Counter(region_of(r, t) for r in rec.of_type(f"{CFK}:{kind}")) == Counter(t.region_names), kind
     # A topic a link mirrors into a region is the link's: no KafkaTopic there (a mirror is never created over one).
@@ -53,7 +56,7 @@ def test_each_region_and_each_link_of_the_examples(program):
 def test_a_link_principal_exists_only_on_its_source_and_only_reads_there(program):
     rec = program(ROOT / "examples/cluster-linking-active-passive.yaml")
     t = rec.topology
-    (run,) = engines.of(t).flows(t)
+    (run,) = variants.engine(t).flows(t)
     script = {
         region_of(r, t): r.inputs["data"]["apply-acls.sh"]
         for r in rec.of_type("kubernetes:core/v1:ConfigMap")
@@ -68,7 +71,7 @@ def test_a_link_principal_exists_only_on_its_source_and_only_reads_there(program
 
 def test_a_misspelled_field_in_a_rendered_cluster_link_is_caught_by_the_cfk_schema(tmp_path):
     t = validate_data(yaml.safe_load((ROOT / "examples/cluster-linking-active-passive.yaml").read_text()), "x")
-    (run,) = engines.of(t).flows(t)
+    (run,) = variants.engine(t).flows(t)
     body = cluster_linking.cluster_link(t, run)
     body["spec"]["mirrorTopics"][0]["sourceTopic"] = body["spec"]["mirrorTopics"][0]["name"]
     (tmp_path / "link.yaml").write_text(yaml.safe_dump(body))

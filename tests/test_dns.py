@@ -8,9 +8,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tools import route53
-from tools.harness import unwrap, zone_id
-from tools.plan import region_of
+from tests import route53_seed
+from tools.failover import route53
+from tools.plan.harness import unwrap, zone_id
+from tools.plan.recorded import region_of
 
 HC = "aws:route53/healthCheck:HealthCheck"
 REC = "aws:route53/record:Record"
@@ -200,7 +201,7 @@ def aws_env(monkeypatch):
 
 def _deploy(client, rec):
     zone = client.create_hosted_zone(Name=rec.topology.dns.zone, CallerReference="t")["HostedZone"]["Id"].split("/")[-1]
-    return zone, route53.apply(client, rec, zone)
+    return zone, route53_seed.apply(client, rec, zone)
 
 
 @pytest.mark.parametrize(

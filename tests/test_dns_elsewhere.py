@@ -7,10 +7,10 @@ real engine runs exactly these topologies (tests/realk8s), where pulumi-aws cann
 
 from __future__ import annotations
 
-from components import strimzi
+from components.flavors.strimzi import bodies as strimzi
 from tests.conftest import raw
-from tools import harness
-from tools.harness import unwrap
+from tools.plan import harness
+from tools.plan.harness import unwrap
 
 OVERRIDES = {"us-east-1": "kafka.use1.internal.example", "us-west-2": "kafka.usw2.internal.example"}
 

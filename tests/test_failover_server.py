@@ -20,8 +20,8 @@ from tests.conftest import raw
 from tests.failover_zone import Zone
 from tests.fault_proxy import ANY_CALL, ANY_READ, LIST_CHECKS, TAG_CHECK, UPDATE_CHECK, FaultProxy, Rule
 from tests.moto_server import free_port
-from tools import failover
-from tools.route53_zone import FailoverError
+from tools.failover import cli as failover
+from tools.failover.zone import FailoverError
 
 # ----------------------------------------------------------------------------------------- every architecture
 

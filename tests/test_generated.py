@@ -26,9 +26,10 @@ from stacks.loader import TopologyError, validate_data
 from tests.conftest import ROOT, run_oracle
 from tests.generated import cluster_linking_topologies, topologies
 from tests.test_confluent import _check_regions_and_links
-from tools import invariants
-from tools.harness import Recording, run_program
-from tools.plan import Plan, write_plan
+from tools.plan import invariants
+from tools.plan.cli import write_plan
+from tools.plan.harness import Recording, run_program
+from tools.plan.recorded import Plan
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 
 from stacks.loader import load_topology, validate_data
 from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw
-from tools import harness, plan, validate
+from tools import validate
+from tools.plan import cli as plan
+from tools.plan import harness
 
 INVALID = ROOT / "tests" / "data" / "invalid"
 EXPECTED: dict[str, dict[str, str]] = json.loads((INVALID / "expectations.json").read_text())

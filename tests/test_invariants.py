@@ -1,4 +1,4 @@
-"""The plan invariants (``tools.invariants``): every shipped plan keeps them, each check catches what it is for,
+"""The plan invariants (``tools.plan.invariants``): every shipped plan keeps them, each check catches what it is for,
 and the findings of the "new user" review are rendered correctly.
 
 One recording per stack file, shared by the tests of this module. The checks that catch a broken plan are
@@ -13,12 +13,12 @@ import functools
 
 import pytest
 
-from components import mirror
+from components.engines.mirrormaker2 import bodies as mirror
 from components.estate import client_settings
 from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, topology_of
-from tools import invariants
-from tools.harness import Recording, run_program
-from tools.plan import main as plan_main
+from tools.plan import invariants
+from tools.plan.cli import main as plan_main
+from tools.plan.harness import Recording, run_program
 
 
 @functools.cache

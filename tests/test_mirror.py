@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from components import mirror
+from components.engines.mirrormaker2 import bodies as mirror
 from stacks import naming
 from stacks.loader import TopologyError, load_topology, validate_data
 from stacks.model import Flow

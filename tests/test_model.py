@@ -921,7 +921,7 @@ def test_the_config_key_tables_are_kafka_4_3_1s_own():
 def test_a_default_tenants_user_uses_the_unprefixed_topics_its_tenant_owns():
     # Found by issue 24: its user without ACLs was given only the tenant's prefix, and one naming such a topic
     # was refused; it must get them by name (and their copies), never a prefix reaching another tenant.
-    from components.strimzi import application_acls
+    from components.access import application_acls
 
     data = raw("examples/multi-tenant.yaml")
     data["tenants"]["payments"]["default"] = True

@@ -13,16 +13,17 @@ import subprocess
 import pytest
 import yaml
 
-from components import monitoring, strimzi
-from components.engines import cluster_linking
+from components import monitoring
+from components.engines.cluster_linking import engine as cluster_linking
+from components.engines.mirrormaker2 import metrics as mm2_metrics
 from stacks.loader import load_topology
 from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, topology_of
-from tools.harness import unwrap
+from tools.plan.harness import unwrap
 
 PROMQL = ROOT / "tests" / "promql"
 PRODUCED = (
     monitoring.produced_names(monitoring.KAFKA_RULES)
-    | monitoring.produced_names(monitoring.MM2_RULES)
+    | monitoring.produced_names(mm2_metrics.MM2_RULES)
     | monitoring.produced_names(monitoring.QUOTA_RULES)
     | monitoring.produced_names(cluster_linking.LINK_RULES)
 )
@@ -84,18 +85,21 @@ def test_produced_names_come_from_the_rules_themselves():
         ("kafka.log<type=Log, name=Size, topic=orders, partition=0><>Value", monitoring.KAFKA_RULES),
         (
             "kafka.connect.mirror<type=MirrorSourceConnector, target=us-west-2, topic=orders, partition=0><>replication-latency-ms-max",
-            monitoring.MM2_RULES,
+            mm2_metrics.MM2_RULES,
         ),
         (
             "kafka.connect.mirror<type=MirrorCheckpointConnector, source=us-east-1, target=us-west-2, group=app, topic=orders, partition=0><>checkpoint-latency-ms-max",
-            monitoring.MM2_RULES,
+            mm2_metrics.MM2_RULES,
         ),
-        ("kafka.consumer<type=consumer-fetch-manager-metrics, client-id=source-consumer><>records-lag-max", monitoring.MM2_RULES),
+        (
+            "kafka.consumer<type=consumer-fetch-manager-metrics, client-id=source-consumer><>records-lag-max",
+            mm2_metrics.MM2_RULES,
+        ),
         ("kafka.server<type=Produce, user=payments-api><>throttle-time", monitoring.QUOTA_RULES),
         ("kafka.server<type=Fetch, user=mm2-us-east-1-to-eu-west-1><>byte-rate", monitoring.QUOTA_RULES),
         (
             "kafka.connect<type=connector-task-metrics, connector=MirrorSourceConnector, task=0><>status: failed",
-            monitoring.MM2_RULES,
+            mm2_metrics.MM2_RULES,
         ),
     ],
 )
@@ -159,7 +163,7 @@ def test_monitoring_is_off_in_dev_and_on_by_default_in_prod(program, tmp_path):
     }
     assert kafka["kafkaExporter"] == {"topicRegex": ".*", "groupRegex": ".*"} and kafka["cruiseControl"] == {}
     mm2 = prod.of_type("kubernetes:kafka.strimzi.io/v1:KafkaMirrorMaker2")[0].inputs["spec"]
-    assert mm2["metricsConfig"]["valueFrom"]["configMapKeyRef"]["name"] == strimzi.MM2_METRICS
+    assert mm2["metricsConfig"]["valueFrom"]["configMapKeyRef"]["name"] == mm2_metrics.MM2_METRICS
 
 
 def test_the_exporter_rules_exist_before_the_resources_that_read_them(program):
@@ -168,7 +172,7 @@ def test_the_exporter_rules_exist_before_the_resources_that_read_them(program):
     for kind in ("Kafka", "KafkaMirrorMaker2"):
         for reg in rec.of_type(f"kubernetes:kafka.strimzi.io/v1:{kind}"):
             names = {by_urn[d].inputs.get("metadata", {}).get("name") for d in reg.dependencies if d in by_urn}
-            expected = strimzi.KAFKA_METRICS if kind == "Kafka" else strimzi.MM2_METRICS
+            expected = monitoring.KAFKA_METRICS if kind == "Kafka" else mm2_metrics.MM2_METRICS
             assert expected in names, reg.urn
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import STACK_FILES, STACK_IDS
-from tools.harness import Registration, unwrap
+from tools.plan.harness import Registration, unwrap
 
 
 def _closure(reg: Registration, by_urn: dict[str, Registration]) -> set[str]:

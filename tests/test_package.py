@@ -24,7 +24,7 @@ from components.package import PACKAGE, TYPE, EstateProvider, schema_json
 from provider import schema as schema_tool
 from stacks.loader import load_topology
 from tools import validate
-from tools.harness import (
+from tools.plan.harness import (
     PROJECT,
     EstateMocks,
     RecordingMonitor,

@@ -10,11 +10,13 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from components import engines, mirror, strimzi
+from components import access, kube, variants
 from components.access import principals_in
+from components.engines.mirrormaker2 import bodies as mirror
+from components.flavors.strimzi import bodies as strimzi
 from stacks.loader import load_topology
 from tests.conftest import ROOT, STACK_FILES, raw, topology_of
-from tools.harness import is_secret, unwrap
+from tools.plan.harness import is_secret, unwrap
 
 USER = "kubernetes:kafka.strimzi.io/v1:KafkaUser"
 SECRET = "kubernetes:core/v1:Secret"
@@ -65,8 +67,8 @@ def test_renaming_the_failover_record_changes_every_certificates_names(tmp_path,
 
 def test_domain_names_are_in_the_certificates_of_the_regions_serving_the_domain():
     t = load_topology(ROOT / "examples/partitioned-domain.yaml")
-    assert "eu.retail.kafka.example.com" in strimzi.listener_names(t, t.region("eu-central-1"))
-    assert "eu.retail.kafka.example.com" not in strimzi.listener_names(t, t.region("us-east-1"))
+    assert "eu.retail.kafka.example.com" in kube.listener_names(t, t.region("eu-central-1"))
+    assert "eu.retail.kafka.example.com" not in kube.listener_names(t, t.region("us-east-1"))
 
 
 def test_certificates_renew_early_and_the_ca_only_signs(program):
@@ -131,7 +133,7 @@ def test_each_application_user_gets_exactly_its_declared_acls():
                 if principal.kind != "application" or not t.users[principal.name].acls:
                     continue  # a tenant's user without ACLs gets its tenant's prefixes (the table below)
                 declared = t.users[principal.name].acls
-                canon = sorted([strimzi.acl(a) for a in declared], key=lambda a: json.dumps(a, sort_keys=True))
+                canon = sorted([access.acl(a) for a in declared], key=lambda a: json.dumps(a, sort_keys=True))
                 assert principal.acls == canon
                 body = strimzi.kafka_user(t, t.region(region), principal.name, principal.acls)
                 assert body["spec"]["authorization"] == {"type": "simple", "acls": canon}
@@ -167,7 +169,7 @@ TENANT_USER_ACLS = {
 @pytest.mark.parametrize(("stack", "user"), sorted(TENANT_USER_ACLS))
 def test_a_tenant_user_without_acls_gets_exactly_its_tenants_prefixes(stack, user):
     t = load_topology(ROOT / stack)
-    assert strimzi.application_acls(t, user) == sorted(
+    assert access.application_acls(t, user) == sorted(
         TENANT_USER_ACLS[(stack, user)], key=lambda a: json.dumps(a, sort_keys=True)
     )
 
@@ -247,7 +249,7 @@ def test_exactly_once_adds_only_the_transactional_rights_mirrormaker_needs():
 def test_a_replication_principal_never_writes_to_its_source_topics():
     for path in STACK_FILES:
         t = load_topology(path)
-        engine = engines.of(t)
+        engine = variants.engine(t)
         for run in engine.flows(t):
             (principal,) = [p for p in principals_in(t, run.source) if p.name == run.name]
             assert principal.kind == engine.principal_kind

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, run_oracle
-from tools import plan as plan_tool
+from tools.plan import cli as plan_tool
+from tools.plan.recorded import Plan
 
 
 def _plan(tmp_path, data, name):
@@ -52,8 +53,8 @@ def test_no_secret_value_the_mocks_produced_appears_in_any_plan_file_or_printed_
     topology = plan_tool.load_topology(path)
     rec = plan_tool.run_program(str(path), topology)
     out = tmp_path / "plan"
-    plan_tool.write_plan(plan_tool.Plan(topology, rec), out)
-    printed = plan_tool.render(plan_tool.Plan(topology, rec), "markdown")
+    plan_tool.write_plan(Plan(topology, rec), out)
+    printed = plan_tool.render(Plan(topology, rec), "markdown")
     secrets = {s for s in rec.secrets if len(s) >= 12}
     assert len(secrets) >= len(topology.users) + 2, "passwords and keys were produced"
     texts = [printed, *(p.read_text() for p in out.rglob("*") if p.is_file())]
@@ -64,7 +65,7 @@ def test_no_secret_value_the_mocks_produced_appears_in_any_plan_file_or_printed_
 
 def test_the_tree_shows_components_and_their_children(tmp_path):
     topology = plan_tool.load_topology(ROOT / "stacks/dev.yaml")
-    tree = plan_tool.tree(plan_tool.Plan(topology, plan_tool.run_program(str(ROOT / "stacks/dev.yaml"), topology)))
+    tree = plan_tool.tree(Plan(topology, plan_tool.run_program(str(ROOT / "stacks/dev.yaml"), topology)))
     assert tree[0] == "kafka-multiregion:index:KafkaEstate  dev"
     assert "  kafka-multiregion:index:RegionalCluster  us-east-1" in tree
     assert "    kubernetes:kafka.strimzi.io/v1:Kafka  us-east-1-kafka" in tree
@@ -169,11 +170,11 @@ def test_the_diff_reads_a_stack_from_a_git_ref(tmp_path):
 
 
 def test_the_diagram_shows_flows_by_policy_and_dns_names_by_routing():
-    dev = plan_tool.mermaid(plan_tool.Plan(plan_tool.load_topology(ROOT / "stacks/dev.yaml"), None))  # type: ignore[arg-type]
+    dev = plan_tool.mermaid(Plan(plan_tool.load_topology(ROOT / "stacks/dev.yaml"), None))  # type: ignore[arg-type]
     assert "us_east_1 -- identity --> us_west_2" in dev
     assert '(["dev.kafka.example.com"])' in dev
     assert "-. PRIMARY .-> us_east_1" in dev and "-. SECONDARY .-> us_west_2" in dev
-    domains = plan_tool.mermaid(plan_tool.Plan(plan_tool.load_topology(ROOT / "examples/partitioned-domain.yaml"), None))  # type: ignore[arg-type]
+    domains = plan_tool.mermaid(Plan(plan_tool.load_topology(ROOT / "examples/partitioned-domain.yaml"), None))  # type: ignore[arg-type]
     assert "-. geo EU .->" in domains and "eu_west_1 -- prefixed --> eu_central_1" in domains
 
 

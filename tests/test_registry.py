@@ -18,15 +18,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components import mirror
 from components import registry as builders
-from stacks import naming, registry
-from stacks.model import Topology
+from components.engines.mirrormaker2 import bodies as mirror
+from stacks import naming
+from stacks.model import Topology, registry
 from tests.conftest import raw, run_oracle, topology_of
 from tests.generated import topologies
-from tools import invariants
-from tools.harness import is_secret, run_program, unwrap
-from tools.plan import Plan, write_plan
+from tools.plan import invariants
+from tools.plan.cli import write_plan
+from tools.plan.harness import is_secret, run_program, unwrap
+from tools.plan.recorded import Plan
 
 JOURNAL, SNAPSHOTS, EVENTS = naming.REGISTRY_TOPICS
 IDENTITY = mirror.POLICY_CLASS[mirror.ReplicationPolicy.IDENTITY]
@@ -260,8 +261,9 @@ def test_the_invariant_catches_a_journal_copied_from_a_reader(program, tmp_path)
 def test_switchover_and_failover_make_the_target_registry_the_writer(source, target, setting, tmp_path):
     from types import SimpleNamespace
 
-    from tools.kafka_admin import WaitingError
-    from tools.switchover import Operation, Platform, Progress, Step
+    from components.engines.mirrormaker2.switchover import MirrorSteps
+    from tools.switchover.kafka_admin import WaitingError
+    from tools.switchover.steps import Operation, Platform, Progress, Step
 
     said: list[str] = []
     ctx = SimpleNamespace(topology=_dev(), stack_file="dev.yaml", say=said.append)
@@ -271,8 +273,8 @@ def test_switchover_and_failover_make_the_target_registry_the_writer(source, tar
     # The target's Kafka as the tool reads it: its registry principal may write snapshots once the platform ran.
     target_kafka = SimpleNamespace(registry_writer=log.exists)
 
-    def operation(platform: Platform) -> Operation:
-        return Operation(ctx, None, platform, 0, 1, progress, clusters={target: target_kafka})  # type: ignore[arg-type]
+    def operation(platform: Platform) -> MirrorSteps:
+        return MirrorSteps(Operation(ctx, None, platform, 0, 1, progress, clusters={target: target_kafka}))  # type: ignore[arg-type]
 
     operation(Platform(hook, 10, "again")).move_registry_writer()
     assert log.read_text() == f"registry-writer {target}\n"
@@ -288,7 +290,7 @@ def test_switchover_and_failover_make_the_target_registry_the_writer(source, tar
 
 
 def test_the_apicurio_operator_bundle_is_a_stack_setting(program, tmp_path, monkeypatch):
-    from tools import harness
+    from tools.plan import harness
 
     def bundles() -> set[str]:
         rec = program(_with_registry(raw("stacks/dev.yaml")), tmp_path)

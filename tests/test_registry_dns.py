@@ -24,10 +24,10 @@ from components.dns_records import (
     health_checks,
     records,
 )
-from stacks import registry
+from stacks.model import registry
 from tests.conftest import raw, topology_of
 from tests.generated import topologies
-from tools.harness import unwrap
+from tools.plan.harness import unwrap
 
 REC = "aws:route53/record:Record"
 HC = "aws:route53/healthCheck:HealthCheck"

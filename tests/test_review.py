@@ -14,8 +14,10 @@ import yaml
 
 from tests.conftest import ROOT, raw
 from tests.test_plan import decommissioned_then_removed
-from tools import harness, review, review_elements
-from tools import plan as plan_tool
+from tools.plan import cli as plan_tool
+from tools.plan import harness, review, review_elements
+from tools.plan.diff import diff
+from tools.plan.recorded import Plan
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -243,8 +245,8 @@ def test_a_listener_opened_and_a_password_rotated_by_a_code_change_are_risks():
         r for r in registrations if r.type == "kubernetes:core/v1:Secret" and harness.is_secret(r.inputs.get("stringData"))
     )
     secret.inputs["stringData"]["value"] = dict.fromkeys(secret.inputs["stringData"]["value"], "another-value")
-    new = plan_tool.Plan(old.topology, harness.Recording(old.topology, registrations, {}, set()))
-    r = review.review(old, new, plan_tool.diff(old, new), stack="stacks/dev.yaml")
+    new = Plan(old.topology, harness.Recording(old.topology, registrations, {}, set()))
+    r = review.review(old, new, diff(old, new), stack="stacks/dev.yaml")
     region = kafka.inputs["metadata"]["labels"]["kafka-multiregion.io/region"]
     exposure = _risks(r, "exposure")
     assert (

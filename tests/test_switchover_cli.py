@@ -18,8 +18,8 @@ from components.dns_records import TAG_OPERATION, TAG_ROLE
 from tests.e2e.cluster import Pki
 from tests.failover_zone import Zone
 from tests.moto_server import free_port
-from tools import switchover
-from tools.switchover import Progress, Step, command_from_tags, command_tags
+from tools.switchover import steps as switchover
+from tools.switchover.steps import Progress, Step, command_from_tags, command_tags
 
 
 @pytest.fixture

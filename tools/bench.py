@@ -70,7 +70,7 @@ mode, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 import components.estate, components.providers, stacks.loader
 import pulumi, pulumi_kubernetes as k8s
 import pulumi_aws.route53, pulumi_aws.cloudwatch, pulumi_kubernetes.core.v1, pulumi_kubernetes.helm.v3, pulumi_tls, pulumi_random
-from tools.harness import EstateMocks, RecordingMonitor, run_program, run_under_mocks, unwrap
+from tools.plan.harness import EstateMocks, RecordingMonitor, run_program, run_under_mocks, unwrap
 shapes = json.load(open(path)) if mode == "replay" else []
 start = time.perf_counter()
 if mode == "ours":

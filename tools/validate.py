@@ -3,7 +3,7 @@
 Prints ``ok: FILE (N regions, T topics, U users)`` for each valid file and every problem of each invalid one
 (path, bad value, fix). Exit status 0 when all are valid, 2 otherwise. Never a traceback for bad input.
 
-Deliberately not here: the rules (``stacks.model``) and the messages (``stacks.loader``).
+Deliberately not here: the rules (``stacks.rules``) and the messages (``stacks.loader``).
 """
 
 from __future__ import annotations

@@ -1,22 +1,5 @@
-"""The replication engines, one module each, behind one table (``ENGINES``); ``of(topology)`` picks one.
+"""The replication engines, one folder each (``mirrormaker2/``, ``cluster_linking/``), and what every engine
+answers (``base``). Which module is which engine: ``components.variants``.
 
-Deliberately not here: anything an engine does (its module) or what every engine must answer (``.base``).
+Nothing is imported here: importing one engine does not import the others.
 """
-
-from __future__ import annotations
-
-from components.engines import cluster_linking, mirrormaker2
-from components.engines.base import BuildContext, FlowRun, Principal, ReplicationEngine
-from stacks.model import Topology
-
-ENGINES: dict[str, ReplicationEngine] = {
-    "mirrormaker2": mirrormaker2.ENGINE,
-    "cluster-linking": cluster_linking.ENGINE,
-}
-
-
-def of(topology: Topology) -> ReplicationEngine:
-    return ENGINES[topology.replication.engine]
-
-
-__all__ = ["ENGINES", "BuildContext", "FlowRun", "Principal", "ReplicationEngine", "of"]

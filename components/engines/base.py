@@ -11,10 +11,11 @@ An engine answers, per topology:
 * ``build(...)``: registers its resources under the estate (and nothing else);
 * ``exporter_rules`` / ``alert_rules(region)``: the metrics it is judged by and its alerts on the estate's RPO;
 * ``panels``: its panels on the cross-region dashboard;
-* ``failover``: what switchover, failover and failback do to it (``tools.switchover`` asks it).
+* ``switchover``: the module of what switchover, failover and failback do to it (``tools.switchover`` imports it
+  when a switch runs; the program never does).
 
-Deliberately not here: the engines themselves (``components.engines.mirrormaker2``, ``.cluster_linking``) and the
-model's per-engine rules (``stacks.replication``).
+Deliberately not here: the engines themselves (``components.engines.mirrormaker2.engine``, ``.cluster_linking``) and the
+model's per-engine rules (``stacks.rules.replication``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 import pulumi
 
 from stacks.model import Flow, Quotas, Topology
-from stacks.replication import OnFlow
+from stacks.model.replication import OnFlow
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,11 @@ class BuildContext:
     passwords: Mapping[str, pulumi.Output[str]]  # principal -> its password (secret)
 
 
-class FailoverSteps(Protocol):
-    """What switchover, failover and failback do to an engine's flows (``tools.switchover`` runs them)."""
-
-    kind: str  # how the tool reads replication progress: "connect" (MirrorMaker 2) or "mirror-topics"
-
-
 class ReplicationEngine(Protocol):
     name: str
     principal_kind: str
     alert_group: str  # the PrometheusRule group its alerts are in: kafka-multiregion.<region>.<alert_group>
+    switchover: str  # the module of its switchover steps (``tools.switchover.steps.EngineSteps``)
 
     def flows(self, topology: Topology) -> tuple[FlowRun, ...]: ...
 

@@ -4,7 +4,7 @@ Owns: fetching the jars (Maven, cached in ``tests/e2e/.cache``), writing each br
 listener with SCRAM-SHA-512 and the StandardAuthorizer; a loopback PLAINTEXT listener for the controller and
 inter-broker traffic), formatting storage with the admin's SCRAM credential, starting and stopping processes,
 issuing listener certificates by the PKI component's rules, and applying users, ACLs and topics exactly as
-the project renders them (``components.access``, ``components.strimzi``).
+the project renders them (``components.access``, ``components.flavors.strimzi.bodies``).
 
 Deliberately not here: the scenarios (``test_replication.py``). Test support only.
 """
@@ -36,12 +36,12 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-from components import mirror
 from components.access import principals_in
+from components.engines.mirrormaker2 import bodies as mirror
+from components.kube import listener_names
 from components.pki import CA_USES, LEAF_USES
-from components.strimzi import listener_names
 from stacks.model import Topology
-from tools import pki_mock
+from tests import pki_mock
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"

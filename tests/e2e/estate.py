@@ -7,7 +7,7 @@ load-balancer process on ``address:9094`` in front of it (``tests.e2e.lb``: what
 replication listener on the address itself (MirrorMaker's target side and the test's readers, as Strimzi's
 internal listener); users, ACLs and topics as rendered for the forward and the failback topology; a moto server
 seeded with the program's Route53; a hosts file rewritten every 0.2 s from what Route53 would answer (read from
-moto, computed by ``tools.route53_answer``), bind-mounted as /etc/hosts only into the processes that resolve
+moto, computed by ``tools.failover.answer``), bind-mounted as /etc/hosts only into the processes that resolve
 names (clients, MirrorMaker, the tool) with ``unshare -m``; MirrorMaker flows prepared for the hook; client
 processes (``tests.e2e.client_app``, ``ClientApp.java``) from the ``clients`` output; and running the tool.
 
@@ -35,17 +35,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from components import mirror
 from components.access import all_principals
+from components.engines.mirrormaker2 import bodies as mirror
 from components.estate import client_settings
-from components.strimzi import EXTERNAL_PORT
+from components.flavors.strimzi.bodies import EXTERNAL_PORT
 from stacks.loader import validate_data
 from stacks.model import Flow, Topology
 from tests.e2e.cluster import ADMIN, Broker, MirrorMaker, Pki, _java_cmd, in_namespace, provision, stop_process
 from tests.moto_server import CREDENTIALS, MotoServer, seed
-from tools.harness import ROOT, run_program
-from tools.route53_answer import answers, match
-from tools.route53_zone import read
+from tools.failover.answer import answers, match
+from tools.failover.zone import read
+from tools.plan.harness import ROOT, run_program
 
 HOSTS = {"us-east-1": "127.0.0.1", "us-west-2": "127.0.0.2"}
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"

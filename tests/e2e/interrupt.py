@@ -24,7 +24,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tools import failover, kafka_admin, switchover
+from tools.failover import cli as failover
+from tools.switchover import kafka_admin
+from tools.switchover import steps as switchover
 
 
 def _die() -> None:
@@ -41,7 +43,7 @@ def install(point: str) -> None:
     current: list[switchover.Step | None] = [None]
 
     # The step being run: set by the operation's stepper just before it runs a step's action.
-    stepper = switchover._stepper
+    stepper = switchover.Operation.stepper
 
     def tracking(o: switchover.Operation) -> Callable[[switchover.Step, Callable[[], None]], None]:
         step = stepper(o)
@@ -55,7 +57,7 @@ def install(point: str) -> None:
 
         return run
 
-    switchover._stepper = tracking  # type: ignore[assignment]
+    switchover.Operation.stepper = tracking  # type: ignore[method-assign]
 
     record = switchover.Operation.record
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from components.flavors import confluent, strimzi
+from components.flavors.confluent import flavor as confluent
+from components.flavors.strimzi import flavor as strimzi
 
 HERE = Path(__file__).resolve().parent
 FLAVORS = {"strimzi": strimzi.CLIENT_PROPERTIES, "confluent": confluent.CLIENT_PROPERTIES}

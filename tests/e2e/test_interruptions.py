@@ -44,6 +44,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
+from components.engines.mirrormaker2.switchover import STEPS
 from tests.e2e.estate import PARTITIONS, PRIMARY, SECONDARY, TOPIC, Estate
 from tests.e2e.test_clients_moved import BACK_WITHIN
 from tests.e2e.test_switchover import (  # noqa: F401 (namespaces is a fixture)
@@ -56,8 +57,8 @@ from tests.e2e.test_switchover import (  # noqa: F401 (namespaces is a fixture)
     _wait_replicating,
     namespaces,
 )
-from tools.kafka_admin import Cluster, KafkaAccess
-from tools.switchover import STEPS, Step
+from tools.switchover.kafka_admin import Cluster, KafkaAccess
+from tools.switchover.steps import Step
 
 pytestmark = pytest.mark.full
 
@@ -79,7 +80,7 @@ class Op:
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        return STEPS[("mirrormaker2", self.kind)]
+        return STEPS[self.kind]
 
     def points(self) -> list[tuple[str, str]]:
         """(kill point, the last step recorded once killed there), in the order they are run."""

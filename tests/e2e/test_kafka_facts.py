@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 
-from components import mirror
+from components.engines.mirrormaker2 import bodies as mirror
 from stacks import naming
 from stacks.loader import TopologyError, load_topology, validate_data
 from stacks.model import KAFKA_KEYS_FILE, Topology

@@ -5,7 +5,7 @@ A producer writes as fast as it can into the primary for ``LOAD_SECONDS``; Mirro
 creation it arrived. Figures per configuration: records produced a second on this machine, records MirrorMaker
 appended a second over the same window and their ratio, and replication latency p50/p99. Run twice: with the
 worker producer overrides we generated before (none: Connect's defaults), and with what we generate now
-(``components.mirror.WORKER_PRODUCER``, ``SOURCE_CONSUMER``); both printed, before and after, in ``tests/e2e/.cache/report.json``.
+(``components.engines.mirrormaker2.bodies.WORKER_PRODUCER``, ``SOURCE_CONSUMER``); both printed, before and after, in ``tests/e2e/.cache/report.json``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from components import mirror
 from components.access import all_principals
+from components.engines.mirrormaker2 import bodies as mirror
 from stacks.loader import validate_data
 from tests.e2e.cluster import ADMIN, CACHE, MirrorMaker, client_config, provision
 from tests.e2e.conftest import start_brokers

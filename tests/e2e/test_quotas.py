@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
-from components import mirror
 from components.access import all_principals, principals_in
+from components.engines.mirrormaker2 import bodies as mirror
 from stacks.loader import validate_data
 from stacks.model import Topology
 from tests.e2e.cluster import ADMIN, CACHE, Broker, MirrorMaker, client_config, provision

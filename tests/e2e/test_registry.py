@@ -19,16 +19,16 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from components import mirror
 from components import registry as builders
 from components.access import all_principals
+from components.engines.mirrormaker2 import bodies as mirror
 from stacks import naming
 from stacks.loader import validate_data
 from stacks.model import Topology
 from tests.e2e.cluster import ADMIN, Broker, MirrorMaker, client_config, provision
 from tests.e2e.conftest import start_brokers
 from tests.e2e.test_replication import _report
-from tools.kafka_admin import Cluster, KafkaAccess, MirrorDeployment
+from tools.switchover.kafka_admin import Cluster, KafkaAccess, MirrorDeployment
 
 # The registry journal on real Kafka runs in `make test-all`.
 pytestmark = pytest.mark.full

@@ -21,8 +21,8 @@ import pytest
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from components import mirror
 from components.access import all_principals
+from components.engines.mirrormaker2 import bodies as mirror
 from stacks.loader import validate_data
 from stacks.model import Topology
 from tests.e2e.cluster import ADMIN, CACHE, Broker, MirrorMaker, client_config, provision, stop_process

@@ -87,6 +87,26 @@ class Traffic:
         return [e for e in _events(self.consumers[i][0]) if e[0] == "msg"]
 
 
+def _switch(estate, answering, *args):
+    """Run ``tools.failover ARGS`` as an operator does; it succeeds and the shared name then answers with
+    ``answering``. Its output and the time of each step."""
+    rc, out, _ = estate.tool(*args)
+    assert rc == 0, out
+    assert estate.answering() == answering
+    return out, _step_times(out)
+
+
+def _settle(estate, traffic):
+    """Let the clients run ``STEADY`` seconds more, stop them once each is idle, and read what the producers saw
+    acknowledged and what the primary holds (key -> copies)."""
+    time.sleep(STEADY)
+    traffic.stop_producers()
+    _wait_idle([log for log, _ in traffic.producers], 3, 60)
+    _wait_idle([log for log, _ in traffic.consumers], 5, 90)
+    traffic.stop_consumers()
+    return traffic.acked(), Counter(_log_of(estate, PRIMARY))
+
+
 def _wait_idle(logs: list[Path], quiet: float, limit: float) -> None:
     """Until no log has grown for ``quiet`` seconds (bounded by ``limit``)."""
     end = time.monotonic() + limit
@@ -199,10 +219,7 @@ def test_switchover_and_back_loses_nothing_and_clients_follow(tmp_path, libs, na
         assert traffic.acked(), "no producer reached the primary through the clients' bootstrap"
 
         start = time.time()
-        rc, out, _ = estate.tool("switchover", SECONDARY)
-        assert rc == 0, out
-        steps = _step_times(out)
-        assert estate.answering() == SECONDARY
+        out, steps = _switch(estate, SECONDARY, "switchover", SECONDARY)
         time.sleep(STEADY)
         new_side = traffic.acks_between(steps["dns-moved"], time.time())
         assert new_side, "no record acknowledged after the switch"
@@ -214,10 +231,7 @@ def test_switchover_and_back_loses_nothing_and_clients_follow(tmp_path, libs, na
         ]
 
         back = time.time()
-        rc, out_back, _ = estate.tool("failback")
-        assert rc == 0, out_back
-        back_steps = _step_times(out_back)
-        assert estate.answering() == PRIMARY
+        out_back, back_steps = _switch(estate, PRIMARY, "failback")
         # The consumers' last heartbeats on the primary were at its fence: while their session (75 s) has not run
         # out since, it still lists them, and the failback waits them out (before its fence: no write downtime).
         # Either way it moves both groups' offsets, rather than keep the ones from before the switchover. (On a
@@ -225,14 +239,7 @@ def test_switchover_and_back_loses_nothing_and_clients_follow(tmp_path, libs, na
         if back_steps["checked"] - steps["fenced"] < 60:
             assert "members that left fenced us-east-1" in out_back, out_back
         assert "offsets there are left" not in out_back and out_back.count(" committed {") == 2, out_back
-        time.sleep(STEADY)
-        traffic.stop_producers()
-        _wait_idle([log for log, _ in traffic.producers], 3, 60)
-        _wait_idle([log for log, _ in traffic.consumers], 5, 90)
-        traffic.stop_consumers()
-
-        acked = traffic.acked()
-        on_primary = Counter(_log_of(estate, PRIMARY))
+        acked, on_primary = _settle(estate, traffic)
         lost = set(acked) - set(on_primary)
         duplicates = sum(n - 1 for n in on_primary.values())
         back_acks = sorted(t for t in acked.values() if t > back_steps["dns-moved"])
@@ -271,10 +278,7 @@ def _failover_and_failback(estate: Estate) -> None:
     stop_process(primary.process, hard=True)
     acked_by_primary = set(traffic.acked())
     start = time.time()
-    rc, out, _ = estate.tool("failover", SECONDARY)
-    assert rc == 0, out
-    steps = _step_times(out)
-    assert estate.answering() == SECONDARY
+    out, steps = _switch(estate, SECONDARY, "failover", SECONDARY)
     time.sleep(STEADY)
     on_promoted = set(_log_of(estate, SECONDARY))
     lost = acked_by_primary - on_promoted
@@ -282,22 +286,12 @@ def _failover_and_failback(estate: Estate) -> None:
     primary.start(estate.libs)  # its log as it was at the kill
     at_kill = _ends(estate, PRIMARY)
     lag_at_kill = sum(max(0, at_kill[p] - copied_before_kill[p]) for p in at_kill)
-    rc, out_back, _ = estate.tool("failback")
-    assert rc == 0, out_back
-    back_steps = _step_times(out_back)
-    assert estate.answering() == PRIMARY
+    out_back, back_steps = _switch(estate, PRIMARY, "failback")
     # Back from the dead, the primary still lists the consumers it had at the kill: the failback fences it, waits
     # them out and moves the groups (left as they were, each would re-read everything since the kill).
     assert f"{PRIMARY} refuses application writes and commits until the failback opens it" in out_back, out_back
     assert "offsets there are left" not in out_back and out_back.count(" committed {") == 2, out_back
-    time.sleep(STEADY)
-    traffic.stop_producers()
-    _wait_idle([log for log, _ in traffic.producers], 3, 60)
-    _wait_idle([log for log, _ in traffic.consumers], 5, 90)
-    traffic.stop_consumers()
-
-    acked = traffic.acked()
-    on_primary = Counter(_log_of(estate, PRIMARY))
+    acked, on_primary = _settle(estate, traffic)
     written_on_promoted = {k for k, t in acked.items() if steps["dns-moved"] <= t < back_steps["fenced"]}
     unknown = traffic.unknown_outcome()
     # A duplicate on the primary that the producer did not cause (by sending again an id whose outcome it did not

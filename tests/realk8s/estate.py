@@ -20,13 +20,13 @@ from typing import Any
 
 import yaml
 
-from components.confluent import CFK_CHART, CFK_CHART_VERSION_PINNED
-from stacks.registry import CLIENT_SECRETS_SETTING
+from components.flavors.confluent.bodies import CFK_CHART, CFK_CHART_VERSION_PINNED
+from stacks.model.registry import CLIENT_SECRETS_SETTING
 from tests.realk8s.cluster import Cluster
 from tests.realk8s.drive import PROJECT
 from tests.realk8s.engine import Binaries
 from tests.realk8s.standin import StandIn
-from tools.harness import fake_registry_client_secrets
+from tools.plan.harness import fake_registry_client_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"

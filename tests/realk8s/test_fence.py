@@ -1,4 +1,4 @@
-"""The write fence in KafkaUsers (``tools.kube_fence``) on a real API server with Strimzi's KafkaUser CRD: the
+"""The write fence in KafkaUsers (``tools.switchover.kube_fence``) on a real API server with Strimzi's KafkaUser CRD: the
 patched objects are accepted by the CRD's schema, read back with the fence, lifted back to exactly what the
 program rendered, never lose a concurrent writer's change, and an unreachable API server is one bounded line.
 Whether the User Operator then makes them Kafka ACLs is its part; the Kafka side of the fence is proved by
@@ -15,15 +15,16 @@ from typing import Any
 
 import pytest
 
-from components import mirror, strimzi
 from components.access import principals_in
+from components.engines.mirrormaker2 import bodies as mirror
+from components.flavors.strimzi import bodies as strimzi
 from stacks.loader import load_topology
 from stacks.model import Flow
 from tests.moto_server import free_port
 from tests.realk8s.cluster import Cluster
 from tests.realk8s.engine import Binaries
 from tests.realk8s.estate import CHART, ROOT
-from tools.kube_fence import ANNOTATION, EXIT_KUBERNETES, KubeAccess, KubeError, KubeFence, fence_rules
+from tools.switchover.kube_fence import ANNOTATION, EXIT_KUBERNETES, KubeAccess, KubeError, KubeFence, fence_rules
 
 TOPOLOGY = load_topology(str(ROOT / "stacks" / "dev.yaml"))
 PRIMARY, STANDBY = "us-east-1", "us-west-2"

@@ -24,8 +24,9 @@ from stacks.loader import validate_data
 from tests.realk8s.cluster import Cluster
 from tests.realk8s.engine import Binaries
 from tests.realk8s.estate import ROOT, Estate, without_dns
-from tools.harness import Registration, run_program, unwrap
-from tools.plan import region_of, replaced
+from tools.plan.diff import replaced
+from tools.plan.harness import Registration, run_program, unwrap
+from tools.plan.recorded import region_of
 
 SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
@@ -160,7 +161,7 @@ def protected_deletes(before: dict[str, Any], after: dict[str, Any], tmp: Path) 
 def predicted_steps(base: dict[str, Any], changed: dict[str, Any], tmp: Path) -> dict[str, set[str]]:
     """What the offline plan (the program under mocks) says a change does: new URNs are creates, URNs whose
     inputs differ are updates or, where a changed field is one Kubernetes will not change in place
-    (``tools.plan.replaced``), replacements (the engine's three steps), URNs gone are deletes."""
+    (``tools.plan.diff.replaced``), replacements (the engine's three steps), URNs gone are deletes."""
     before, after = _planned(base, tmp, "base"), _planned(changed, tmp, "changed")
     changed = [
         u for u in set(before) & set(after) if after[u].custom and unwrap(after[u].inputs) != unwrap(before[u].inputs)

@@ -33,7 +33,7 @@ from tests.realk8s.drive import engine_env
 from tests.realk8s.engine import Binaries
 from tests.realk8s.estate import APICURIO_CRD, CHART, ROOT, Estate, without_dns
 from tests.realk8s.test_lifecycle import _key, assert_nothing_left, read_back
-from tools.harness import is_secret, run_program, unwrap
+from tools.plan.harness import is_secret, run_program, unwrap
 
 EXAMPLE = ROOT / "docs" / "package-examples" / "yaml" / "Pulumi.yaml"
 STACK = "dev"
