@@ -1,4 +1,11 @@
-"""What every cluster flavor answers (see ``components.flavors``; which module is which: ``components.variants``)."""
+"""The cluster-flavor seam: what every flavor answers, and what the estate hands it and reads back.
+
+Owns: ``ClusterFlavor`` (the protocol), ``RegionContext`` (what a flavor gets to build a region), ``RegionalKafka``
+(the outputs every flavor's cluster component has) and ``RegionBuilt``.
+
+Deliberately not here: the flavors (``components.flavors.strimzi``, ``.confluent``), which module is which
+(``components.variants``), each flavor's model facts and rules (``stacks.flavors``, ``stacks.rules.flavors``).
+"""
 
 from __future__ import annotations
 

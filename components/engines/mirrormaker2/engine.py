@@ -1,10 +1,11 @@
 """MirrorMaker 2 behind the engine seam: the existing flows, principals, resources, metrics and alerts, unchanged.
 
-Owns: adapting ``components.engines.mirrormaker2.bodies`` (plans, ACLs, bodies) and ``components.engines.mirrormaker2.components`` (MirrorFlow,
-Heartbeats) to ``ReplicationEngine``. Resource names and parents are exactly what the estate created before the
-seam existed, so no URN moves.
+Owns: adapting ``.bodies`` (plans, ACLs, bodies), ``.components`` (MirrorFlow, Heartbeats) and ``.metrics`` to
+``ReplicationEngine``. Resource names and parents are exactly what the estate created before the seam existed,
+so no URN moves.
 
-Deliberately not here: the MirrorMaker 2 bodies and ACLs themselves (``components.engines.mirrormaker2.bodies``).
+Deliberately not here: the MirrorMaker 2 bodies and ACLs themselves (``.bodies``), its switchover steps
+(``.switchover``, named by ``switchover`` and imported only by ``tools.switchover``).
 """
 
 from __future__ import annotations
