@@ -209,7 +209,7 @@ def test_a_component_change_shows_in_the_diff_of_an_unchanged_stack_file(tmp_pat
     git("init", "-q", "-b", "base")
     git("add", "-A")
     git("commit", "-qm", "base")
-    strimzi = repo / "components" / "strimzi.py"
+    strimzi = repo / "components" / "kube.py"
     before = '"unclean.leader.election.enable": False'
     assert before in strimzi.read_text()
     strimzi.write_text(strimzi.read_text().replace(before, '"unclean.leader.election.enable": True'))
