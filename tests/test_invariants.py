@@ -14,6 +14,7 @@ import functools
 import pytest
 
 from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from components.estate import client_settings
 from tests.conftest import ROOT, STACK_FILES, STACK_IDS, raw, topology_of
 from tools.plan import invariants
@@ -46,7 +47,7 @@ def test_a_flow_carries_only_the_topics_its_domain_asked_for(tmp_path):
     data["topics"]["eu-audit"] = {"domain": "eu", "regions": ["eu-west-1"], "replication_factor": 3}
     data["topics"]["eu-orders"] = {"domain": "eu", "regions": ["eu-west-1"], "replicate_to": ["eu-central-1"]}
     t = topology_of(data)
-    (plan,) = [p for p in mirror.flow_plans(t) if p.source == "eu-west-1"]
+    (plan,) = [p for p in mirror_plan.flow_plans(t) if p.source == "eu-west-1"]
     assert plan.topics == ("eu-customers", "eu-orders")
     read_acls = {a["resource"]["name"] for a in mirror.source_acls(t, plan) if "Read" in a["operations"]}
     assert "eu-audit" not in read_acls

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from stacks import naming
 from stacks.loader import TopologyError, load_topology, validate_data
 from stacks.model import Flow
@@ -64,7 +65,7 @@ EXPECTED_PATTERNS = {
 def test_each_architecture_yields_exactly_its_flows_with_the_policy_on_both_connectors(stack):
     t = load_topology(ROOT / stack)
     flows, policy = EXPECTED_FLOWS[stack]
-    plans = mirror.flow_plans(t)
+    plans = mirror_plan.flow_plans(t)
     assert {(p.source, p.target) for p in plans} == flows
     for p in plans:
         cr = mirror.kafka_mirror_maker2(t, p)
@@ -80,13 +81,13 @@ def test_each_architecture_yields_exactly_its_flows_with_the_policy_on_both_conn
 @pytest.mark.parametrize(("stack", "source", "target"), sorted(EXPECTED_PATTERNS))
 def test_topic_patterns_match_local_topics_and_for_prefixed_policies_the_targets_copies(stack, source, target):
     t = load_topology(ROOT / stack)
-    plan = mirror.plan_flow(t, Flow(source=source, target=target))
+    plan = mirror_plan.plan_flow(t, Flow(source=source, target=target))
     assert plan.topics_pattern == EXPECTED_PATTERNS[(stack, source, target)]
 
 
 def test_active_active_patterns_never_match_a_third_regions_copies_so_nothing_loops_or_hops():
     t = load_topology(ROOT / "stacks/prod.yaml")
-    for plan in mirror.flow_plans(t):
+    for plan in mirror_plan.flow_plans(t):
         pattern = re.compile(plan.topics_pattern)
         for other in t.region_names:
             for topic in t.topics:
@@ -101,7 +102,7 @@ def test_no_flow_graph_with_a_cycle_uses_the_identity_policy():
         pairs = {(f.source, f.target) for f in t.flows}
         has_cycle = any((b, a) in pairs for a, b in pairs)
         if has_cycle:
-            assert all(p.policy.value == "prefixed" for p in mirror.flow_plans(t))
+            assert all(p.policy.value == "prefixed" for p in mirror_plan.flow_plans(t))
 
 
 def test_failback_replaces_the_forward_flow_with_the_reverse_one():
@@ -109,7 +110,7 @@ def test_failback_replaces_the_forward_flow_with_the_reverse_one():
     data["replication"] = {"failback_from": "us-west-2"}
     t = topology_of(data)
     assert [(f.source, f.target) for f in t.flows] == [("us-west-2", "us-east-1")]
-    (plan,) = mirror.flow_plans(t)
+    (plan,) = mirror_plan.flow_plans(t)
     assert plan.policy.value == "identity" and plan.remote_topics == ("orders", "payments")
 
 
@@ -117,7 +118,7 @@ def test_failback_replaces_the_forward_flow_with_the_reverse_one():
 def test_every_flow_has_its_own_group_and_storage_topics_and_broker_default_replication(path):
     t = load_topology(path)
     seen: set[tuple[str, str]] = set()
-    for plan in mirror.flow_plans(t):
+    for plan in mirror_plan.flow_plans(t):
         target = mirror.kafka_mirror_maker2(t, plan)["spec"]["target"]
         for key in ("groupId", "configStorageTopic", "offsetStorageTopic", "statusStorageTopic"):
             assert (plan.target, target[key]) not in seen
@@ -132,7 +133,7 @@ def test_every_flow_has_its_own_group_and_storage_topics_and_broker_default_repl
 
 def test_both_ends_authenticate_as_the_flows_own_principal_and_trust_the_right_ca():
     t = load_topology(ROOT / "stacks/dev.yaml")
-    (plan,) = mirror.flow_plans(t)
+    (plan,) = mirror_plan.flow_plans(t)
     spec = mirror.kafka_mirror_maker2(t, plan)["spec"]
     auth = {
         "type": "scram-sha-512",
@@ -150,17 +151,17 @@ def test_both_ends_authenticate_as_the_flows_own_principal_and_trust_the_right_c
 
 def test_exactly_once_turns_on_both_the_worker_and_the_connector_and_reads_committed_records():
     t = load_topology(ROOT / "stacks/prod.yaml")
-    plan = mirror.flow_plans(t)[0]
+    plan = mirror_plan.flow_plans(t)[0]
     assert plan.target_config["exactly.once.source.support"] == "enabled"
     assert plan.source_config["exactly.once.support"] == "required"
     assert plan.source_config["consumer.isolation.level"] == "read_committed"
-    dev = mirror.flow_plans(load_topology(ROOT / "stacks/dev.yaml"))[0]
+    dev = mirror_plan.flow_plans(load_topology(ROOT / "stacks/dev.yaml"))[0]
     assert "exactly.once.support" not in dev.source_config
 
 
 def test_header_filters_keep_marked_records_in_their_region():
     t = load_topology(ROOT / "examples/partitioned-domain.yaml")
-    for plan in mirror.flow_plans(t):
+    for plan in mirror_plan.flow_plans(t):
         c = plan.source_config
         assert c["transforms"] == "keepLocal0"
         assert c["transforms.keepLocal0.type"] == "org.apache.kafka.connect.transforms.Filter"
@@ -171,13 +172,13 @@ def test_header_filters_keep_marked_records_in_their_region():
 
 
 def test_tasks_follow_the_partition_count_up_to_the_capacity_of_the_replicas():
-    dev = mirror.flow_plans(load_topology(ROOT / "stacks/dev.yaml"))[0]
+    dev = mirror_plan.flow_plans(load_topology(ROOT / "stacks/dev.yaml"))[0]
     assert dev.tasks_max == 4  # 9 partitions, one replica running at most 4 tasks
     data = raw("stacks/dev.yaml")
     data["topics"] = {"tiny": {"partitions": 2, "replication_factor": 1}}
     data["users"] = {}
-    assert mirror.flow_plans(topology_of(data))[0].tasks_max == 2
-    prod = mirror.flow_plans(load_topology(ROOT / "stacks/prod.yaml"))[0]
+    assert mirror_plan.flow_plans(topology_of(data))[0].tasks_max == 2
+    prod = mirror_plan.flow_plans(load_topology(ROOT / "stacks/prod.yaml"))[0]
     assert prod.tasks_max == 8  # 30 partitions, two replicas
 
 
@@ -202,13 +203,13 @@ def test_mirrormaker_connect_and_connector_resources_pass_the_upstream_schemas(t
     docs = []
     for path in MM2_FILES:
         t = load_topology(path)
-        for plan in mirror.flow_plans(t):
+        for plan in mirror_plan.flow_plans(t):
             docs += [mirror.kafka_mirror_maker2(t, plan), mirror.heartbeat_connector(t, plan)]
         docs += [mirror.heartbeat_connect(t, r) for r in t.region_names]
     (tmp_path / "mm2.yaml").write_text(yaml.safe_dump_all(docs))
     result = run_oracle(tmp_path)
     assert result.returncode == 0, result.stdout
-    flows = sum(len(mirror.flow_plans(load_topology(p))) for p in MM2_FILES)
+    flows = sum(len(mirror_plan.flow_plans(load_topology(p))) for p in MM2_FILES)
     assert flows == sum(len(f) for f, _ in EXPECTED_FLOWS.values())
     assert f"KafkaMirrorMaker2={flows}" in result.stdout and result.stdout.strip().endswith(" 0 problems")
 
@@ -216,7 +217,7 @@ def test_mirrormaker_connect_and_connector_resources_pass_the_upstream_schemas(t
 # ----------------------------------------------------------------------------- dedicated mode
 
 
-def _properties(stack: str, plan: mirror.FlowPlan) -> dict[str, str]:
+def _properties(stack: str, plan: mirror_plan.FlowPlan) -> dict[str, str]:
     t = load_topology(ROOT / stack)
     access = {
         a: mirror.ClusterAccess(f"{a}.example:9094", "/etc/ca.crt", "/etc/pw.properties") for a in (plan.source, plan.target)
@@ -262,7 +263,7 @@ def _key_is_known(key: str, aliases: tuple[str, ...]) -> bool:
 
 @pytest.mark.parametrize("stack", sorted(EXPECTED_FLOWS))
 def test_the_properties_file_uses_only_keys_kafka_defines(stack):
-    for plan in mirror.flow_plans(load_topology(ROOT / stack)):
+    for plan in mirror_plan.flow_plans(load_topology(ROOT / stack)):
         props = _properties(stack, plan)
         identity = (naming.identity_alias(plan.source),) if plan.identity_topics else ()
         unknown = [k for k in props if not _key_is_known(k, (plan.source, plan.target, *identity))]
@@ -272,7 +273,7 @@ def test_the_properties_file_uses_only_keys_kafka_defines(stack):
 @pytest.mark.parametrize("stack", sorted(EXPECTED_FLOWS))
 def test_the_properties_file_and_the_custom_resource_agree_on_every_setting(stack):
     t = load_topology(ROOT / stack)
-    for plan in mirror.flow_plans(t):
+    for plan in mirror_plan.flow_plans(t):
         props = _properties(stack, plan)
         cr = mirror.kafka_mirror_maker2(t, plan)["spec"]
         m, *identity = cr["mirrors"]
@@ -310,7 +311,7 @@ def test_the_properties_file_and_the_custom_resource_agree_on_every_setting(stac
 
 
 def test_the_properties_file_never_holds_a_password():
-    plan = mirror.flow_plans(load_topology(ROOT / "stacks/dev.yaml"))[0]
+    plan = mirror_plan.flow_plans(load_topology(ROOT / "stacks/dev.yaml"))[0]
     props = _properties("stacks/dev.yaml", plan)
     jaas = props["us-east-1.sasl.jaas.config"]
     assert 'password="${file:/etc/pw.properties:password}"' in jaas
@@ -322,7 +323,7 @@ def test_the_properties_file_never_holds_a_password():
 @pytest.mark.parametrize("path", MM2_FILES, ids=MM2_IDS)
 def test_the_offset_staleness_window_implied_by_the_intervals_fits_the_rpo(path):
     t = load_topology(path)
-    for plan in mirror.flow_plans(t):
+    for plan in mirror_plan.flow_plans(t):
         c = plan.checkpoint_config
         window = c["emit.checkpoints.interval.seconds"] + c["sync.group.offsets.interval.seconds"]
         assert window <= t.rpo_seconds

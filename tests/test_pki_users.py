@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from components import access, kube, variants
 from components.access import principals_in
 from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from components.flavors.strimzi import bodies as strimzi
 from stacks.loader import load_topology
 from tests.conftest import ROOT, STACK_FILES, raw, topology_of
@@ -230,7 +231,7 @@ MINIMAL = {
 def test_each_mirrormaker_principal_gets_exactly_the_minimal_acls_on_each_side():
     for (stack, flow, side), expected in MINIMAL.items():
         t = load_topology(ROOT / stack)
-        plan = next(p for p in mirror.flow_plans(t) if p.name == flow)
+        plan = next(p for p in mirror_plan.flow_plans(t) if p.name == flow)
         region = plan.source if side == "source" else plan.target
         (principal,) = [p for p in principals_in(t, region) if p.name == flow]
         assert principal.acls == expected, (stack, flow, side)
@@ -238,7 +239,7 @@ def test_each_mirrormaker_principal_gets_exactly_the_minimal_acls_on_each_side()
 
 def test_exactly_once_adds_only_the_transactional_rights_mirrormaker_needs():
     t = load_topology(ROOT / "stacks/prod.yaml")
-    plan = mirror.flow_plans(t)[0]
+    plan = mirror_plan.flow_plans(t)[0]
     extra = [a for a in mirror.target_acls(t, plan) if a["resource"]["type"] in ("transactionalId", "cluster")]
     assert extra == [
         _acl("transactionalId", plan.name, "prefix", ["Describe", "Write"]),

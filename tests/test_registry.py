@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from components import registry as builders
 from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from stacks import naming
 from stacks.model import Topology, registry
 from tests.conftest import raw, run_oracle, topology_of
@@ -30,7 +31,7 @@ from tools.plan.harness import is_secret, run_program, unwrap
 from tools.plan.recorded import Plan
 
 JOURNAL, SNAPSHOTS, EVENTS = naming.REGISTRY_TOPICS
-IDENTITY = mirror.POLICY_CLASS[mirror.ReplicationPolicy.IDENTITY]
+IDENTITY = mirror_plan.POLICY_CLASS[mirror.ReplicationPolicy.IDENTITY]
 GROUP = naming.registry_group_prefix()
 
 
@@ -79,7 +80,7 @@ def test_the_registry_principal_has_exactly_the_acls_kafkasql_needs(writes):
 def _journal_routes(t: Topology) -> dict[str, list[tuple[str, str, str]]]:
     """Target → (source alias, policy, name on the target) of every mirror that copies the journal."""
     routes: dict[str, list[tuple[str, str, str]]] = {}
-    for plan in mirror.flow_plans(t):
+    for plan in mirror_plan.flow_plans(t):
         body = mirror.kafka_mirror_maker2(t, plan)
         for m in body["spec"]["mirrors"]:
             if re.fullmatch(m["topicsPattern"], JOURNAL):
@@ -131,7 +132,7 @@ def test_failover_makes_the_promoted_region_the_writer_and_failback_returns_it()
     }
     assert all(v["name"] == "APICURIO_STORAGE_READ_ONLY_ENABLED" for v in read_only.values())
     # In active-passive the journal is one more topic of the flow, so a switchover drains it with the data.
-    assert JOURNAL in mirror.plan_flow(before, before.flows[0]).topics
+    assert JOURNAL in mirror_plan.plan_flow(before, before.flows[0]).topics
 
 
 @pytest.mark.parametrize(
@@ -227,7 +228,7 @@ def test_registry_off_leaves_clients_and_flows_alone():
     t = topology_of(raw("stacks/dev.yaml"))
     assert builders.client_settings(t, "app") is None
     assert registry.regions(t) == ()
-    assert all(JOURNAL not in p.topics for p in mirror.flow_plans(t))
+    assert all(JOURNAL not in p.topics for p in mirror_plan.flow_plans(t))
 
 
 def test_an_active_passive_plan_with_a_registry_passes_apicurio_3_3_1_and_the_invariants(program, tmp_path):

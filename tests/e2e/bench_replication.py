@@ -16,12 +16,17 @@ as rendered for a one-topic active-passive stack, and, on it:
 - **latency**: with the copier caught up, ``BenchProbe.java latency`` produces at a steady 50 % of the bare
   copier's saturation rate of that cell and times every record from its creation on the source to its arrival
   on the target: p50/p99/max.
+- **variants** (``--variant bare|mm2:NAME:K=V,...``): after the cell, each further copier on a fresh topic of its
+  own, preloaded the same way, measured over the same slice and at the same load as the cell's copiers: a
+  before/after comparison within one run. Keys ``jvm.gc``/``jvm.young``/``jvm.heap`` set its JVM (Serial GC,
+  ``-Xmn``, ``-Xmx``; defaults ``--copier-jvm``/``--bare-jvm``); both copiers get ``--mm2-heap`` (4 GiB) otherwise.
+  A cell's topics are deleted once measured.
 
 Prints a table and writes every figure, with the machine (cores, load average before and after each phase), to
 ``--out`` (JSON). Judge ratios within one run: the machine may be shared.
 
 Deliberately not here: assertions on time (a benchmark reports; nothing here passes or fails on speed), changing
-the rendered configuration (``components.mirror`` owns it; ``--mm2`` only adds overrides to try a proposal),
+the rendered configuration (``components.engines.mirrormaker2.bodies`` owns it; ``--mm2`` only adds overrides to try a proposal),
 Strimzi's KafkaMirrorMaker2 runtime (the same Connect workers and connectors as dedicated mode; the
 ``mm2.properties`` here is rendered from the same plan).
 """
@@ -46,8 +51,8 @@ from typing import Any
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from components import mirror
 from components.access import all_principals
+from components.engines.mirrormaker2 import plan as mirror_plan
 from stacks.loader import validate_data
 from tests.e2e.cluster import (
     ADMIN,
@@ -66,6 +71,7 @@ from tests.e2e.cluster import (
 SOURCE, TARGET = "us-east-1", "us-west-2"
 CLASSES = CACHE / "bench-classes"
 DEFAULT_OUT = CACHE / "bench-replication.json"
+JFR_DIR = CACHE / "jfr"
 TICK = os.sysconf("SC_CLK_TCK")
 WARMUP = 5  # seconds of steady load before the latency window opens
 
@@ -127,6 +133,11 @@ class Bench:
     latency_seconds: float
     mm2_overrides: dict[str, str]
     bare_overrides: list[str]
+    mm2_heap: str = "4g"
+    mm2_jfr: bool = False
+    variants: list[tuple[str, str, dict[str, str]]] = dataclasses.field(default_factory=list)
+    copier_jvm: dict[str, str] = dataclasses.field(default_factory=dict)
+    bare_jvm: dict[str, str] = dataclasses.field(default_factory=dict)
     admins: dict[str, AdminClient] = dataclasses.field(default_factory=dict)
 
     # ------------------------------------------------------------------ processes
@@ -142,7 +153,7 @@ class Bench:
             )
         return path
 
-    def java(self, main: str, args: list[str], heap: str = "256m") -> list[str]:
+    def java(self, main: str, args: list[str], heap: str = "256m", jvm: tuple[str, ...] = ("-XX:+UseSerialGC",)) -> list[str]:
         # The JVM flags MirrorMaker gets from tests.e2e.cluster (heap aside), so neither copier has a better JVM.
         log = self.tmp / "log4j2.properties"
         if not log.exists():
@@ -150,7 +161,7 @@ class Bench:
                            "appender.c.type = Console\nappender.c.name = C\nappender.c.target = SYSTEM_ERR\n"
                            "appender.c.layout.type = PatternLayout\nappender.c.layout.pattern = %d %p %m (%c)%n\n")  # fmt: skip
         return [
-            java() or "java", f"-Xmx{heap}", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
+            java() or "java", f"-Xmx{heap}", *jvm, "-Djava.net.preferIPv4Stack=true",
             f"-Dlog4j2.configurationFile={log}", "-cp", f"{CLASSES}:{self.libs}/*", main, *args,
         ]  # fmt: skip
 
@@ -173,6 +184,15 @@ class Bench:
             {TopicPartition(topic, p): OffsetSpec.latest() for p in range(partitions)}, request_timeout=30
         )
         return sum(f.result().offset for f in futures.values())
+
+    def drop(self, source: str, target: str) -> None:
+        """Delete a cell's topics on both brokers once measured: a cell writes gigabytes."""
+        for region, topic in ((SOURCE, source), (TARGET, target)):
+            try:
+                for f in self.admin(region).delete_topics([topic], request_timeout=30).values():
+                    f.result()
+            except Exception as exc:
+                print(f"[bench-replication] could not delete {topic} on {region}: {exc}", file=sys.stderr)
 
     # ------------------------------------------------------------------ measurements
 
@@ -240,7 +260,9 @@ class Bench:
 
     # ------------------------------------------------------------------ copiers
 
-    def bare(self, topic: str, target: str, loops: int, start: str, stop: Path) -> subprocess.Popen[bytes]:
+    def bare(
+        self, topic: str, target: str, loops: int, start: str, stop: Path, jvm: tuple[str, ...] | None = None
+    ) -> subprocess.Popen[bytes]:
         stop.unlink(missing_ok=True)
         args = [
             str(self.props(SOURCE)),
@@ -254,7 +276,10 @@ class Bench:
         ]
         log = (self.tmp / "bare-copier.log").open("ab")
         return subprocess.Popen(
-            self.java("BareCopier", args, "768m"), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.java("BareCopier", args, self.mm2_heap, jvm or self.jvm_flags({}, bare=True)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def stop_bare(self, process: subprocess.Popen[bytes], stop: Path) -> None:
@@ -266,6 +291,101 @@ class Bench:
         if process.returncode not in (0, None):
             raise RuntimeError(f"the bare copier failed (exit {process.returncode}); see {self.tmp / 'bare-copier.log'}")
 
+    # ------------------------------------------------------------------ MirrorMaker
+
+    @staticmethod
+    def with_overrides(plan: Any, overrides: dict[str, str]) -> Any:
+        """``producer.*`` on the worker (the target's producer), ``worker.*`` on the worker without the prefix
+        (e.g. ``worker.offset.flush.interval.ms``), everything else on the flow's connectors."""
+        if not overrides:
+            return plan
+        worker = {k: v for k, v in overrides.items() if k.startswith("producer.")}
+        worker |= {k.removeprefix("worker."): v for k, v in overrides.items() if k.startswith("worker.")}
+        connector = {k: v for k, v in overrides.items() if not k.startswith(("producer.", "worker."))}
+        return dataclasses.replace(
+            plan, target_config={**plan.target_config, **worker}, source_config={**plan.source_config, **connector}
+        )
+
+    def jvm_flags(self, overrides: dict[str, str], bare: bool = False) -> tuple[str, ...]:
+        """A copier JVM's flags besides the heap: ``jvm.gc`` (Serial, the suite's default, Parallel or G1) and
+        ``jvm.young`` (-Xmn, the young generation) and ``jvm.heap`` (-Xmx), from ``--copier-jvm`` (``--bare-jvm`` for the bare copier) then
+        the variant's own ``jvm.*``."""
+        o = {**(self.bare_jvm if bare else self.copier_jvm), **{k: v for k, v in overrides.items() if k.startswith("jvm.")}}
+        flags = [f"-XX:+Use{o.get('jvm.gc', 'Serial')}GC"]
+        if o.get("jvm.young"):
+            flags.append(f"-Xmn{o['jvm.young']}")
+        if o.get("jvm.heap"):  # after -Xmx{--mm2-heap}: the last -Xmx wins
+            flags.append(f"-Xmx{o['jvm.heap']}")
+        return tuple(flags)
+
+    def start_mm2(self, plan: Any, t: Any, topic: str, jvm: tuple[str, ...] | None = None) -> MirrorMaker:
+        """MirrorMaker from the rendered ``mm2.properties`` (``tests.e2e.cluster.MirrorMaker.write``) with the JVM
+        flags of ``tests.e2e.cluster`` except the heap (``--mm2-heap``: the suite's 768 MiB starves it) and the
+        ``jvm.*`` options; with ``--mm2-jfr``, a flight recording."""
+        mm = MirrorMaker(plan, self.tmp / f"mm-{topic}")
+        props = mm.write(t, self.brokers, self.pki.ca_file, self.passwords[plan.name])
+        jfr: list[str] = []
+        if self.mm2_jfr:
+            JFR_DIR.mkdir(parents=True, exist_ok=True)
+            jfr = [f"-XX:StartFlightRecording=filename={JFR_DIR / f'mm-{topic}.jfr'},settings=profile,dumponexit=true"]
+        cmd = [java() or "java", "-Dsun.net.inetaddr.ttl=0", f"-Xmx{self.mm2_heap}", *(jvm or self.jvm_flags({})), *jfr,
+               f"-Dlog4j2.configurationFile={mm.workdir / 'log4j2.properties'}", "-Djava.net.preferIPv4Stack=true",
+               "-cp", f"{self.libs}/*", "org.apache.kafka.connect.mirror.MirrorMaker", str(props)]  # fmt: skip
+        out = (mm.workdir / "stdout.log").open("ab")
+        mm.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return mm
+
+    def variant(self, kind: str, name: str, overrides: dict[str, str], partitions: int, tasks: int, rate: int) -> dict[str, Any]:
+        """One more copier on a fresh topic of its own, preloaded with ``--records`` as the cell's: its saturation
+        over the same slice and its latency at the cell's load (50 % of the cell's bare rate), in the same run."""
+        topic = f"bench-p{partitions}-t{tasks}-{name}"
+        t = validate_data(stack(topic, partitions), "bench")
+        for region, broker in self.brokers.items():
+            provision(t, region, broker, self.pki.ca_file, self.passwords)
+        (plan,) = mirror_plan.flow_plans(t)
+        target = plan.remote_topics[0]
+        out: dict[str, Any] = {"kind": kind, "overrides": overrides, "topic": topic, "machine_before": machine()}
+        jvm = self.jvm_flags(overrides, bare=kind == "bare")
+        out["jvm"] = list(jvm)
+        overrides = {k: v for k, v in overrides.items() if not k.startswith("jvm.")}
+        first_ms = str(int(time.time() * 1000) - 1)
+        out["preload"] = self.probe(["preload", str(self.props(SOURCE)), topic, str(self.records), str(self.size)], timeout=900)
+        base = self.ends(TARGET, target, partitions)
+        if kind == "bare":
+            stop = self.tmp / "bare.stop"
+            extra = [f"{k}={v}" for k, v in overrides.items()]
+            saved, self.bare_overrides = self.bare_overrides, [*self.bare_overrides, *extra]
+            try:
+                copier = self.bare(topic, target, tasks, first_ms, stop, jvm)
+            finally:
+                self.bare_overrides = saved
+            try:
+                out["saturation"] = self.saturation(
+                    lambda: copier.pid if copier.poll() is None else None, target, partitions, self.records, base
+                )
+                if rate and out["saturation"].get("complete"):
+                    out["latency"] = self.latency(topic, target, rate)
+            finally:
+                self.stop_bare(copier, stop)
+        else:
+            plan = self.with_overrides(dataclasses.replace(plan, tasks_max=tasks), {**self.mm2_overrides, **overrides})
+            mm = self.start_mm2(plan, t, topic, jvm)
+            try:
+                proc = mm.process
+                assert proc is not None
+                out["saturation"] = self.saturation(
+                    lambda: proc.pid if proc.poll() is None else None, target, partitions, self.records, base
+                )
+                if rate and out["saturation"].get("complete"):
+                    out["latency"] = self.latency(topic, target, rate)
+            except RuntimeError as exc:
+                out["error"] = f"{exc}; see {mm.workdir / 'mm2.log'}"
+            finally:
+                mm.stop()
+        out["machine_after"] = machine()
+        self.drop(topic, target)
+        return out
+
     # ------------------------------------------------------------------ one cell
 
     def cell(self, partitions: int, tasks: int) -> dict[str, Any]:
@@ -273,13 +393,11 @@ class Bench:
         t = validate_data(stack(topic, partitions), "bench")
         for region, broker in self.brokers.items():
             provision(t, region, broker, self.pki.ca_file, self.passwords)
-        (plan,) = mirror.flow_plans(t)
+        (plan,) = mirror_plan.flow_plans(t)
         target = plan.remote_topics[0]
         out: dict[str, Any] = {"partitions": partitions, "tasks": tasks, "topic": topic, "rendered_tasks_max": plan.tasks_max}
         plan = dataclasses.replace(plan, tasks_max=tasks)
-        if self.mm2_overrides:
-            plan = dataclasses.replace(plan, target_config={**plan.target_config, **{k: v for k, v in self.mm2_overrides.items() if k.startswith("producer.")}},
-                                       source_config={**plan.source_config, **{k: v for k, v in self.mm2_overrides.items() if not k.startswith("producer.")}})  # fmt: skip
+        plan = self.with_overrides(plan, self.mm2_overrides)
 
         first_ms = str(int(time.time() * 1000) - 1)
         out["machine_before"] = machine()
@@ -307,8 +425,7 @@ class Bench:
         # MirrorMaker starts on the fresh topic from the earliest offset: everything in it is its backlog.
         total = self.ends(SOURCE, topic, partitions)
         base = self.ends(TARGET, target, partitions)
-        mm = MirrorMaker(plan, self.tmp / f"mm-{topic}")
-        mm.start(self.libs, t, self.brokers, self.pki.ca_file, self.passwords[plan.name])
+        mm = self.start_mm2(plan, t, topic)
         try:
             proc = mm.process
             assert proc is not None
@@ -333,6 +450,21 @@ class Bench:
         bl, ml = out["bare"].get("latency", {}), out["mm2"].get("latency", {})
         if bl.get("p99_ms", 0) > 0 and ml.get("p99_ms", -1) >= 0:
             out["p99_ratio"] = round(ml["p99_ms"] / bl["p99_ms"], 2)
+        self.drop(topic, target)
+        if self.variants:
+            out["variants"] = {}
+        for kind, name, overrides in self.variants:
+            print(f"[bench-replication]   variant {name} ({kind}) load={os.getloadavg()[0]:.2f}", flush=True)
+            v = self.variant(kind, name, overrides, partitions, tasks, rate)
+            vs, vl = v.get("saturation", {}), v.get("latency", {})
+            if b.get("records_per_second") and vs.get("records_per_second"):
+                v["throughput_ratio"] = round(vs["records_per_second"] / b["records_per_second"], 3)
+                bs, xs = b.get("records_per_copier_cpu_second_without_jit"), vs.get("records_per_copier_cpu_second_without_jit")
+                if bs and xs:
+                    v["cpu_efficiency_ratio"] = round(xs / bs, 3)
+            if bl.get("p99_ms", 0) > 0 and vl.get("p99_ms", -1) >= 0:
+                v["p99_ratio"] = round(vl["p99_ms"] / bl["p99_ms"], 2)
+            out["variants"][name] = v
         return out
 
 
@@ -372,7 +504,30 @@ def table(cells: list[dict[str, Any]]) -> str:
             f"{c.get('latency_rate', '-'):>10} | {lat(c['bare'].get('latency', {})):>19} | {lat(c['mm2'].get('latency', {})):>19} | "
             f"{c['mm2']['machine_after']['load'][0]:>8}"
         )
+    rows = [(c, n, v) for c in cells for n, v in c.get("variants", {}).items()]
+    if rows:
+        lines += [
+            "",
+            f"{'parts':>5} {'tasks':>5} | {'variant':<14} | {'rec/s':>10} {'MB/s':>6} | {'ratio':>5} {'/cpu':>5} | {'p50/p99/max ms':>19} | {'p99 x':>5} | {'load':>5}",
+        ]
+        for c, n, v in rows:
+            s, lt = v.get("saturation", {}), lat(v.get("latency", {}))
+            lines.append(
+                f"{c['partitions']:>5} {c['tasks']:>5} | {n:<14} | {s.get('records_per_second', '-'):>10} {s.get('bytes_per_second', 0) / 1e6:>6.1f} | "
+                f"{v.get('throughput_ratio', '-'):>5} {v.get('cpu_efficiency_ratio', '-'):>5} | {lt:>19} | {v.get('p99_ratio', '-'):>5} | {v['machine_after']['load'][0]:>5}"
+            )
     return "\n".join(lines)
+
+
+def _variant(text: str) -> tuple[str, str, dict[str, str]]:
+    kind, _, rest = text.partition(":")
+    name, _, items = rest.partition(":")
+    if kind not in ("bare", "mm2") or not name or not all(c.isalnum() or c == "-" for c in name):
+        raise argparse.ArgumentTypeError(f"expected bare|mm2:NAME:K=V,K=V (NAME letters, digits, '-'), got {text!r}")
+    overrides = dict(_override(x) for x in items.split(",") if x)
+    if kind == "bare" and not all(k.startswith(("consumer.", "producer.", "jvm.")) for k in overrides):
+        raise argparse.ArgumentTypeError(f"bare overrides must start with consumer. or producer.: {text!r}")
+    return kind, name, overrides
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -383,12 +538,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=200, help="value bytes per record (default 200, as the sustained-load test)")
     parser.add_argument("--latency-seconds", type=float, default=20, help="steady-load window (default 20 s)")
     parser.add_argument("--mm2", type=_override, action="append", default=[], metavar="KEY=VALUE",
-                        help="extra MirrorMaker override to try (producer.* on the worker, others on the source connector)")  # fmt: skip
+                        help="extra MirrorMaker override to try (producer.* and worker.* on the worker, others on the connectors)")  # fmt: skip
     parser.add_argument("--bare", action="append", default=[], metavar="consumer.K=V|producer.K=V", help="bare copier override")
+    parser.add_argument("--variant", type=_variant, action="append", default=[], metavar="bare|mm2:NAME:K=V,K=V",
+                        help="one more copier per cell, on a fresh topic of its own, in the same run (mm2: on top of --mm2; bare: on top of --bare)")  # fmt: skip
+    parser.add_argument("--copier-jvm", type=_override, action="append", default=[], metavar="jvm.gc=G1|jvm.young=SIZE",
+                        help="JVM options of MirrorMaker (its variants too; a variant's jvm.* wins)")  # fmt: skip
+    parser.add_argument("--bare-jvm", type=_override, action="append", default=[], metavar="jvm.gc=G1|jvm.young=SIZE",
+                        help="JVM options of the bare copier (its variants too; a variant's jvm.* wins)")  # fmt: skip
+    parser.add_argument("--mm2-heap", default="4g", help="JVM heap of both copiers, MirrorMaker and the bare one (default 4g)")
+    parser.add_argument(
+        "--mm2-jfr", action="store_true", help="record MirrorMaker with Java Flight Recorder (tests/e2e/.cache/jfr)"
+    )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="JSON report (default tests/e2e/.cache/bench-replication.json)"
     )
     args = parser.parse_args(argv)
+    names = [n for _, n, _ in args.variant]
+    if len(set(names)) != len(names) or {"bare", "mm2"} & set(names):
+        parser.error(f"--variant names must be unique and neither bare nor mm2: {names}")
     # A background run (make bench-replication &) ignores SIGINT; SIGTERM then still stops what it started.
     signal.signal(signal.SIGTERM, _interrupt)
     if args.records < 1000 or args.size < 1 or args.latency_seconds <= 0:
@@ -425,6 +593,10 @@ def main(argv: list[str] | None = None) -> int:
         "latency_seconds": args.latency_seconds,
         "mm2_overrides": dict(args.mm2),
         "bare_overrides": args.bare,
+        "variants": [{"kind": k, "name": n, "overrides": o} for k, n, o in args.variant],
+        "mm2_heap": args.mm2_heap,
+        "copier_jvm": dict(args.copier_jvm),
+        "bare_jvm": dict(args.bare_jvm),
         "cells": [],
     }
     brokers: dict[str, Broker] = {}
@@ -449,6 +621,11 @@ def main(argv: list[str] | None = None) -> int:
             args.latency_seconds,
             dict(args.mm2),
             args.bare,
+            args.mm2_heap,
+            args.mm2_jfr,
+            args.variant,
+            dict(args.copier_jvm),
+            dict(args.bare_jvm),
         )
         for partitions in args.partitions:
             for tasks in args.tasks:

@@ -38,6 +38,7 @@ from confluent_kafka.admin import (
 
 from components.access import principals_in
 from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from components.kube import listener_names
 from components.pki import CA_USES, LEAF_USES
 from stacks.model import Topology
@@ -410,7 +411,7 @@ def provision(
 
 @dataclass
 class MirrorMaker:
-    plan: mirror.FlowPlan
+    plan: mirror_plan.FlowPlan
     workdir: Path
     process: subprocess.Popen[bytes] | None = None
 

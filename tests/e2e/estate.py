@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from components.access import all_principals
-from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from components.estate import client_settings
 from components.flavors.strimzi.bodies import EXTERNAL_PORT
 from stacks.loader import validate_data
@@ -187,7 +187,7 @@ class Estate:
             provision(self.topology, region, broker, self.pki.ca_file, self.passwords)
             provision(self.back, region, broker, self.pki.ca_file, self.passwords, topics=False)
         for t in (self.topology, self.back):
-            for plan in mirror.flow_plans(t):
+            for plan in mirror_plan.flow_plans(t):
                 self.prepare_flow(t, plan)
 
     def start_balancer(self, region: str) -> None:
@@ -201,7 +201,7 @@ class Estate:
             time.sleep(0.1)
         raise RuntimeError(f"load balancer of {region} did not start")
 
-    def prepare_flow(self, topology: Topology, plan: mirror.FlowPlan) -> None:
+    def prepare_flow(self, topology: Topology, plan: mirror_plan.FlowPlan) -> None:
         """mm2.properties as rendered: the source by its external name (through its load balancer), the target on
         its replication listener; and the command the hook starts it with."""
         flow = self.run_dir / "flows" / plan.name
@@ -211,8 +211,8 @@ class Estate:
         cmd = _java_cmd(self.libs, "org.apache.kafka.connect.mirror.MirrorMaker", [str(props)], flow, "768m")
         (flow / "cmd.json").write_text(json.dumps(in_namespace(self.hosts, cmd)))
 
-    def plan(self, source: str, target: str) -> mirror.FlowPlan:
-        return mirror.plan_flow(self.topology, Flow(source=source, target=target))
+    def plan(self, source: str, target: str) -> mirror_plan.FlowPlan:
+        return mirror_plan.plan_flow(self.topology, Flow(source=source, target=target))
 
     def hook(self, action: str, subject: str) -> None:
         subprocess.run(

@@ -17,6 +17,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from stacks import naming
 from stacks.loader import TopologyError, load_topology, validate_data
 from stacks.model import KAFKA_KEYS_FILE, Topology
@@ -54,7 +55,7 @@ def _visible(topic: str, acls: list[dict]) -> bool:
 def _flows(label: str, t: Topology) -> tuple[list[dict], dict[str, dict[str, str]]]:
     """The flows as MirrorMaker's source connector is configured, and what our plans say each copies."""
     flows, expected = [], {}
-    for plan in mirror.flow_plans(t):
+    for plan in mirror_plan.flow_plans(t):
         config = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in plan.source_config.items()}
         config["topics"] = plan.topics_pattern  # what Strimzi writes from topicsPattern
         if plan.topics_exclude:

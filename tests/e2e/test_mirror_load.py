@@ -22,7 +22,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from components.access import all_principals
-from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from stacks.loader import validate_data
 from tests.e2e.cluster import ADMIN, CACHE, MirrorMaker, client_config, provision
 from tests.e2e.conftest import start_brokers
@@ -112,13 +112,16 @@ def test_sustained_load_latency_and_throughput_before_and_after_tuning(estate):
     passwords = {p: secrets.token_urlsafe(18) for p in all_principals(t)}
     for region, broker in brokers.items():
         provision(t, region, broker, estate["pki"].ca_file, passwords)
-    (plan,) = mirror.flow_plans(t)
+    (plan,) = mirror_plan.flow_plans(t)
     untuned = dataclasses.replace(
         plan,
-        target_config={k: v for k, v in plan.target_config.items() if k not in mirror.WORKER_PRODUCER},
-        source_config={k: v for k, v in plan.source_config.items() if k not in mirror.SOURCE_CONSUMER},
+        target_config={k: v for k, v in plan.target_config.items() if k not in mirror_plan.WORKER_PRODUCER},
+        source_config={k: v for k, v in plan.source_config.items() if k not in mirror_plan.SOURCE_CONSUMER},
     )
-    figures: dict[str, Any] = {"seconds": LOAD_SECONDS, "overrides": {**mirror.WORKER_PRODUCER, **mirror.SOURCE_CONSUMER}}
+    figures: dict[str, Any] = {
+        "seconds": LOAD_SECONDS,
+        "overrides": {**mirror_plan.WORKER_PRODUCER, **mirror_plan.SOURCE_CONSUMER},
+    }
     for name, p in (("before", untuned), ("after", plan)):
         mm = MirrorMaker(p, estate["tmp"] / f"mm-{name}")
         mm.start(estate["libs"], t, brokers, estate["pki"].ca_file, passwords[plan.name])

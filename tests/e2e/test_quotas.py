@@ -18,7 +18,7 @@ import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from components.access import all_principals, principals_in
-from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from stacks.loader import validate_data
 from stacks.model import Topology
 from tests.e2e.cluster import ADMIN, CACHE, Broker, MirrorMaker, client_config, provision
@@ -190,7 +190,7 @@ def test_a_tenant_over_its_quota_is_throttled_the_other_keeps_its_rate_and_repli
     assert b["throttle_ms"] == 0 and b["rate"] > 5 * QUOTA, f"tenant b was held back: {b}"
 
     # MirrorMaker starts behind by everything tenant a wrote, and may fetch REPLICATION bytes/s (one broker).
-    (plan,) = mirror.flow_plans(t)
+    (plan,) = mirror_plan.flow_plans(t)
     mm = MirrorMaker(plan, estate["tmp"] / plan.name)
     mm.start(estate["libs"], t, brokers, ca, pw[plan.name])
     estate["started"].append(mm)

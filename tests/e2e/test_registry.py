@@ -21,7 +21,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from components import registry as builders
 from components.access import all_principals
-from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from stacks import naming
 from stacks.loader import validate_data
 from stacks.model import Topology
@@ -129,7 +129,7 @@ def test_the_registry_journal_reaches_the_secondary_in_order_before_and_after_a_
     for region, broker in brokers.items():
         provision(t, region, broker, ca, pw)
         _create_registry_topics(t, region, broker, ca)
-    (forward,) = mirror.flow_plans(t)
+    (forward,) = mirror_plan.flow_plans(t)
     assert set(forward.topics) == {JOURNAL, SNAPSHOTS}
     mm = MirrorMaker(forward, estate["tmp"] / forward.name)
     mm.start(estate["libs"], t, brokers, ca, pw[forward.name])
@@ -161,7 +161,7 @@ def test_the_registry_journal_reaches_the_secondary_in_order_before_and_after_a_
     _wait("the forward flow to copy the journal", lambda: dst.copied(forward).get((JOURNAL, 0)) == SCHEMAS)
     mm.stop()
     t2 = _topology(failback_from=SECONDARY)
-    (reverse,) = mirror.flow_plans(t2)
+    (reverse,) = mirror_plan.flow_plans(t2)
     assert (reverse.source, reverse.target) == (SECONDARY, PRIMARY) and JOURNAL in reverse.topics
     pw.update({p: secrets.token_urlsafe(18) for p in all_principals(t2) if p not in pw})
     for region, broker in brokers.items():

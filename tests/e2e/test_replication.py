@@ -22,7 +22,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, 
 from confluent_kafka.admin import AdminClient
 
 from components.access import all_principals
-from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from stacks.loader import validate_data
 from stacks.model import Topology
 from tests.e2e.cluster import ADMIN, CACHE, Broker, MirrorMaker, client_config, provision, stop_process
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.full
 RECORDS = 10_000
 LOCAL_RECORDS = 100
 PARTITIONS = 3
-OFFSET_LAG_MAX = mirror.OFFSET_LAG_MAX
+OFFSET_LAG_MAX = mirror_plan.OFFSET_LAG_MAX
 REPORT = CACHE / "report.json"
 
 
@@ -93,7 +93,7 @@ def _start_mirrors(
     estate: dict[str, Any], topology: Topology, brokers: dict[str, Broker], passwords: dict[str, str]
 ) -> list[MirrorMaker]:
     mms = []
-    for plan in mirror.flow_plans(topology):
+    for plan in mirror_plan.flow_plans(topology):
         mm = MirrorMaker(plan, estate["tmp"] / plan.name)
         mm.start(estate["libs"], topology, brokers, estate["pki"].ca_file, passwords[plan.name])
         estate["started"].append(mm)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from components.access import principals_in
-from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from components.flavors.strimzi import bodies as strimzi
 from stacks.loader import load_topology
 from stacks.model import Flow
@@ -28,7 +28,7 @@ from tools.switchover.kube_fence import ANNOTATION, EXIT_KUBERNETES, KubeAccess,
 
 TOPOLOGY = load_topology(str(ROOT / "stacks" / "dev.yaml"))
 PRIMARY, STANDBY = "us-east-1", "us-west-2"
-PLAN = mirror.plan_flow(TOPOLOGY, Flow(source=PRIMARY, target=STANDBY))
+PLAN = mirror_plan.plan_flow(TOPOLOGY, Flow(source=PRIMARY, target=STANDBY))
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from components.engines.mirrormaker2.records import parse_offset_sync, parse_position, position_record
 from stacks import naming
 from stacks.model import Topology
@@ -70,7 +70,7 @@ class MirrorDeployment(StrEnum):
     STRIMZI = "strimzi"  # KafkaMirrorMaker2: connectors named <source>-><target>.MirrorSourceConnector
     DEDICATED = "dedicated"  # connect-mirror-maker: connectors named by their class
 
-    def source_connector(self, plan: mirror.FlowPlan) -> str:
+    def source_connector(self, plan: mirror_plan.FlowPlan) -> str:
         base = "MirrorSourceConnector"
         return base if self is MirrorDeployment.DEDICATED else f"{plan.source}->{plan.target}.{base}"
 
@@ -257,7 +257,7 @@ class Cluster:
 
     # ------------------------------------------------------------------------------------- MirrorMaker
 
-    def copied(self, plan: mirror.FlowPlan) -> Positions:
+    def copied(self, plan: mirror_plan.FlowPlan) -> Positions:
         """Per source partition, how many source offsets the flow has copied (the next one it will read)."""
         connector = self.access.deployment.source_connector(plan)
         out: Positions = {}
@@ -267,7 +267,7 @@ class Cluster:
                 out[pos[0]] = pos[1]
         return out
 
-    def set_start(self, plan: mirror.FlowPlan, start: Positions) -> None:
+    def set_start(self, plan: mirror_plan.FlowPlan, start: Positions) -> None:
         """Make a flow that is not running start at ``start`` (source offsets) on its next start."""
         from confluent_kafka import Producer
         from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
@@ -296,7 +296,7 @@ class Cluster:
         if producer.flush(self.timeout) or errors:
             raise KafkaError(f"{self.region}: writing {plan.name}'s start positions failed: {errors[:1] or 'timed out'}")
 
-    def connector_states(self, plan: mirror.FlowPlan) -> dict[str, str]:
+    def connector_states(self, plan: mirror_plan.FlowPlan) -> dict[str, str]:
         """The flow's connectors and tasks as its Connect worker last recorded them (``status-...`` → state)."""
         states: dict[str, str] = {}
         for key, value in self.read_topic(plan.status_topic):
@@ -326,11 +326,11 @@ class Cluster:
             raise KafkaError(f"{self.region}: describe {group}: {_describe(exc)}") from None
         return any(g.id == group and g.members for g in found)
 
-    def worker_members(self, plan: mirror.FlowPlan) -> bool:
+    def worker_members(self, plan: mirror_plan.FlowPlan) -> bool:
         """Whether the flow's Connect workers are in its group on the target (none once it is stopped)."""
         return self.group_active(plan.name)
 
-    def offset_syncs(self, plan: mirror.FlowPlan) -> dict[TopicPartition, list[tuple[int, int]]]:
+    def offset_syncs(self, plan: mirror_plan.FlowPlan) -> dict[TopicPartition, list[tuple[int, int]]]:
         """MirrorMaker's (upstream, downstream) offset pairs per source partition, in the order written."""
         out: dict[TopicPartition, list[tuple[int, int]]] = {}
         for key, value in self.read_topic(plan.offset_syncs_topic):
@@ -341,7 +341,7 @@ class Cluster:
 
     # ------------------------------------------------------------------------------------- groups
 
-    def groups(self, plan: mirror.FlowPlan) -> list[str]:
+    def groups(self, plan: mirror_plan.FlowPlan) -> list[str]:
         """Consumer groups here that the flow's group patterns select."""
         listed = _result(
             self.admin.list_consumer_groups(request_timeout=self.timeout), f"{self.region}: list groups", self.timeout
@@ -377,7 +377,7 @@ class Cluster:
 
     # ------------------------------------------------------------------------------------- the write fence
 
-    def fence_bindings(self, topology: Topology, plan: mirror.FlowPlan) -> list[Any]:
+    def fence_bindings(self, topology: Topology, plan: mirror_plan.FlowPlan) -> list[Any]:
         """``tools.switchover.kube_fence.fence_rules`` as the Admin API's bindings: what the User Operator creates from them."""
         from confluent_kafka.admin import (  # type: ignore[attr-defined]
             AclBinding,
@@ -402,7 +402,7 @@ class Cluster:
             for operation in rule["operations"]
         ]
 
-    def fenced(self, topology: Topology, plan: mirror.FlowPlan) -> bool | None:
+    def fenced(self, topology: Topology, plan: mirror_plan.FlowPlan) -> bool | None:
         """Whether every fence entry is in place (None: some are, some are not), read back from the cluster."""
         from confluent_kafka.admin import (  # type: ignore[attr-defined]
             AclBindingFilter,
@@ -452,7 +452,7 @@ class Cluster:
         )
         return bool(found)
 
-    def fence(self, topology: Topology, plan: mirror.FlowPlan, on: bool) -> None:
+    def fence(self, topology: Topology, plan: mirror_plan.FlowPlan, on: bool) -> None:
         from confluent_kafka.admin import AclBindingFilter  # type: ignore[attr-defined]
 
         bindings = self.fence_bindings(topology, plan)

@@ -34,7 +34,7 @@ import requests
 import yaml
 
 from components.access import principals_in
-from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from stacks.model import Topology
 from tools.failover.zone import FailoverError
 
@@ -50,7 +50,7 @@ class KubeError(FailoverError):
     status = EXIT_KUBERNETES
 
 
-def fence_rules(topology: Topology, region: str, plan: mirror.FlowPlan) -> dict[str, list[dict[str, Any]]]:
+def fence_rules(topology: Topology, region: str, plan: mirror_plan.FlowPlan) -> dict[str, list[dict[str, Any]]]:
     """Per application principal of ``region``: DENY Write on each topic the flow mirrors, and DENY Read on every
     group (consumers stop committing, so their last offsets can be translated exactly). DENY wins over ALLOW."""
     rules: list[dict[str, Any]] = [
@@ -147,7 +147,7 @@ class KubeAccess:
 class KubeFence:
     """The fence of one region, put and read back through its KafkaUsers."""
 
-    def __init__(self, access: KubeAccess, topology: Topology, plan: mirror.FlowPlan) -> None:
+    def __init__(self, access: KubeAccess, topology: Topology, plan: mirror_plan.FlowPlan) -> None:
         self.access, self.namespace = access, topology.region(access.region).namespace
         self.rules = fence_rules(topology, access.region, plan)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from components.kube import custom_resource
 from stacks.model import Topology
 
@@ -21,7 +22,7 @@ from stacks.model import Topology
 @dataclass(frozen=True)
 class MirrorFlowArgs:
     topology: Topology
-    plan: mirror.FlowPlan
+    plan: mirror_plan.FlowPlan
     depends_on: list[pulumi.Resource]  # both regions' users (the flow principal must exist on both ends)
 
 

@@ -17,6 +17,7 @@ import pulumi
 from components.engines.base import BuildContext, FlowRun, Principal
 from components.engines.mirrormaker2 import bodies as mirror
 from components.engines.mirrormaker2 import metrics
+from components.engines.mirrormaker2 import plan as mirror_plan
 from components.engines.mirrormaker2.components import Heartbeats, HeartbeatsArgs, MirrorFlow, MirrorFlowArgs
 from stacks import naming
 from stacks.model import Quotas, Topology
@@ -31,11 +32,11 @@ class MirrorMaker2:
     )
 
     def flows(self, topology: Topology) -> tuple[FlowRun, ...]:
-        return tuple(FlowRun(p.flow, p.name, p.topics, p.remote_topics, p.policy.value) for p in mirror.flow_plans(topology))
+        return tuple(FlowRun(p.flow, p.name, p.topics, p.remote_topics, p.policy.value) for p in mirror_plan.flow_plans(topology))
 
     def principals(self, topology: Topology, region: str) -> list[Principal]:
         out = []
-        for plan in mirror.flow_plans(topology):
+        for plan in mirror_plan.flow_plans(topology):
             # Replication's quota: what it may fetch from the source, and write into the target, per broker.
             rate = topology.replication_byte_rate(plan.flow)
             if plan.source == region:
@@ -49,7 +50,7 @@ class MirrorMaker2:
         return out
 
     def build(self, topology: Topology, ctx: BuildContext) -> None:
-        plans = mirror.flow_plans(topology)
+        plans = mirror_plan.flow_plans(topology)
         for plan in plans:
             MirrorFlow(
                 plan.name,
@@ -71,7 +72,7 @@ class MirrorMaker2:
     def rendered_files(self, topology: Topology) -> dict[str, str]:
         """Each flow as a dedicated-mode ``mm2.properties``, for teams that run MirrorMaker themselves."""
         out = {}
-        for p in mirror.flow_plans(topology):
+        for p in mirror_plan.flow_plans(topology):
             access = {
                 alias: mirror.ClusterAccess(
                     bootstrap=f"{topology.region_dns_name(alias)}:9094",
@@ -87,7 +88,7 @@ class MirrorMaker2:
         return metrics.panels(topology)
 
     def _lands_in(self, topology: Topology, region: str) -> bool:
-        return any(p.target == region for p in mirror.flow_plans(topology))
+        return any(p.target == region for p in mirror_plan.flow_plans(topology))
 
     def exporter_rules(self, topology: Topology, region: str) -> list[tuple[str, list[dict[str, Any]]]]:
         return [(metrics.MM2_METRICS, metrics.MM2_RULES)] if self._lands_in(topology, region) else []

@@ -13,7 +13,7 @@ machinery every engine shares (``tools.switchover.steps``), the bodies (``.bodie
 
 from __future__ import annotations
 
-from components.engines.mirrormaker2 import bodies as mirror
+from components.engines.mirrormaker2 import plan as mirror_plan
 from components.engines.mirrormaker2.records import translate
 from stacks import naming
 from stacks.model import Flow, registry
@@ -42,15 +42,15 @@ class MirrorSteps:
     def prepare_failback(self) -> None:
         _prepare_failback(self)
 
-    def flow(self, source: str, target: str) -> mirror.FlowPlan:
-        return mirror.plan_flow(self.o.t, Flow(source=source, target=target))
+    def flow(self, source: str, target: str) -> mirror_plan.FlowPlan:
+        return mirror_plan.plan_flow(self.o.t, Flow(source=source, target=target))
 
     @property
-    def forward(self) -> mirror.FlowPlan:
+    def forward(self) -> mirror_plan.FlowPlan:
         return self.flow(self.o.progress.source, self.o.progress.target)
 
     @property
-    def reverse(self) -> mirror.FlowPlan:
+    def reverse(self) -> mirror_plan.FlowPlan:
         return self.flow(self.o.progress.target, self.o.progress.source)
 
     def check(self, *, planned: bool) -> None:
@@ -106,11 +106,11 @@ class MirrorSteps:
             self.o.until(f"{group}'s members on fenced {dst.region} to time out", lambda: not dst.group_active(group))  # noqa: B023 (called at once)
         return set()
 
-    def lag(self, src: Cluster, dst: Cluster, plan_: mirror.FlowPlan) -> Positions:
+    def lag(self, src: Cluster, dst: Cluster, plan_: mirror_plan.FlowPlan) -> Positions:
         ends, copied = src.end_offsets(plan_.topics), dst.copied(plan_)
         return {tp: max(0, end - copied.get(tp, 0)) for tp, end in ends.items()}
 
-    def set_fence(self, region: str, plan_: mirror.FlowPlan, on: bool) -> str | None:
+    def set_fence(self, region: str, plan_: mirror_plan.FlowPlan, on: bool) -> str | None:
         """Put (or lift) a region's write fence until Kafka's own ACLs read it back; how, or None if it already was.
         With the region's kubeconfig the rules go into its KafkaUsers and the User Operator makes them ACLs."""
         cluster = self.o.cluster(region)
