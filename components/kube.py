@@ -3,7 +3,7 @@
 Owns: the labels and metadata of every object we generate, a region's Namespace, a Secret's shape (values are
 filled in by the component, as Pulumi secrets), the names a region's external listener answers to (they are
 certificate SANs and the brokers' advertised names, whatever the flavor), the broker settings every flavor starts
-from, what protects what holds data (``protected``), and ``namespace_resource``, ``custom_resource`` and
+from, Kubernetes quantities as numbers, what protects what holds data (``protected``), and ``namespace_resource``, ``custom_resource`` and
 ``secret_resource``, which turn a body into a Pulumi resource.
 
 Deliberately not here: anything one flavor or engine decides (``components.flavors.*``, ``components.engines.*``);
@@ -12,6 +12,7 @@ the names themselves (``stacks.naming``, ``Topology``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pulumi
@@ -132,6 +133,30 @@ def operator(
         ),
         opts=opts,
     )
+
+
+def quantity_bytes(quantity: str) -> int:
+    """A Kubernetes memory or storage quantity (``4Gi``, ``500M``) in bytes."""
+    units = {
+        "Ki": 2**10,
+        "Mi": 2**20,
+        "Gi": 2**30,
+        "Ti": 2**40,
+        "Pi": 2**50,
+        "k": 10**3,
+        "M": 10**6,
+        "G": 10**9,
+        "T": 10**12,
+        "P": 10**15,
+    }
+    m = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", quantity)
+    assert m, quantity
+    return int(float(m.group(1)) * units.get(m.group(2), 1))
+
+
+def cpu_cores(cpu: str) -> float:
+    """A Kubernetes CPU quantity (``500m``, ``2``) in cores."""
+    return int(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
 
 
 def custom_resource(name: str, body: dict[str, Any], opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:

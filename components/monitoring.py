@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from components import variants
-from components.kube import Manifest, labels
+from components.kube import Manifest, labels, quantity_bytes
 from stacks.model import Region, Topology
 
 # ConfigMaps holding the JMX exporter rules, and the key the rules are under (each flavor's Kafka and each
@@ -139,30 +139,12 @@ def metrics_config_map(topology: Topology, region: Region, name: str, rules: lis
     }
 
 
-def _bytes(quantity: str) -> int:
-    units = {
-        "Ki": 2**10,
-        "Mi": 2**20,
-        "Gi": 2**30,
-        "Ti": 2**40,
-        "Pi": 2**50,
-        "k": 10**3,
-        "M": 10**6,
-        "G": 10**9,
-        "T": 10**12,
-        "P": 10**15,
-    }
-    m = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", quantity)
-    assert m, quantity
-    return int(float(m.group(1)) * units.get(m.group(2), 1))
-
-
 def alert(name: str, expr: str, for_: str, severity: str, summary: str) -> dict[str, Any]:
     return {"alert": name, "expr": expr, "for": for_, "labels": {"severity": severity}, "annotations": {"summary": summary}}
 
 
 def alert_groups(topology: Topology, region: Region) -> list[dict[str, Any]]:
-    capacity = _bytes(region.kafka.storage.size)
+    capacity = quantity_bytes(region.kafka.storage.size)
     bytes_in = "sum(rate(kafka_server_brokertopicmetrics_bytesinpersec_count[5m]))"
     brokers = [
         alert(

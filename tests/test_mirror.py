@@ -171,15 +171,44 @@ def test_header_filters_keep_marked_records_in_their_region():
         assert "transforms" not in plan.checkpoint_config
 
 
-def test_tasks_follow_the_partition_count_up_to_the_capacity_of_the_replicas():
-    dev = mirror_plan.flow_plans(load_topology(ROOT / "stacks/dev.yaml"))[0]
-    assert dev.tasks_max == 4  # 9 partitions, one replica running at most 4 tasks
+# (partitions of the one topic, its declared bytes/s, replication section) -> (cpu per worker, tasks, heap, young)
+WORKERS = [
+    ((9, None, {}), ("1", 1, "3072m", "2048m")),  # one core, one task: more tasks than cores only take turns
+    ((2, None, {"replicas": 3, "resources": {"cpu": "2", "memory": "2Gi"}}), ("2", 2, "1536m", "1024m")),  # partitions
+    ((30, None, {"replicas": 3, "resources": {"cpu": "2"}}), ("2", 6, "3072m", "2048m")),  # 3 workers x 2 cores
+    ((30, 120_000_000, {}), ("3", 3, "3072m", "2048m")),  # 120 MB/s declared: three cores at 50 MB/s a core
+    ((30, 120_000_000, {"replicas": 2}), ("2", 4, "3072m", "2048m")),  # split over two workers
+    ((30, 120_000_000, {"resources": {"cpu": "500m"}}), ("500m", 1, "3072m", "2048m")),  # declared cpu is kept
+]
+
+
+@pytest.mark.parametrize(("given", "expected"), WORKERS, ids=[str(g) for g, _ in WORKERS])
+def test_workers_are_sized_from_cores_partitions_and_declared_rates(given, expected):
+    partitions, rate, replication = given
     data = raw("stacks/dev.yaml")
-    data["topics"] = {"tiny": {"partitions": 2, "replication_factor": 1}}
+    data["topics"] = {
+        "events": {"partitions": partitions, "replication_factor": 1, **({"bytes_per_second": rate} if rate else {})}
+    }
     data["users"] = {}
-    assert mirror_plan.flow_plans(topology_of(data))[0].tasks_max == 2
-    prod = mirror_plan.flow_plans(load_topology(ROOT / "stacks/prod.yaml"))[0]
-    assert prod.tasks_max == 8  # 30 partitions, two replicas
+    data["replication"] = {**data.get("replication", {}), **replication}
+    (plan,) = mirror_plan.flow_plans(topology_of(data))
+    jvm = mirror_plan.jvm_options(plan)
+    assert (plan.cpu, plan.tasks_max, jvm["-Xmx"], jvm["-XX"]["NewSize"]) == expected
+    assert jvm["-Xms"] == jvm["-Xmx"] and jvm["-XX"]["UseSerialGC"] == "true"
+
+
+def test_the_workers_run_as_planned_in_both_renderings():
+    t = load_topology(ROOT / "stacks/dev.yaml")
+    (plan,) = mirror_plan.flow_plans(t)
+    spec = mirror.kafka_mirror_maker2(t, plan)["spec"]
+    assert spec["resources"] == {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"memory": "4Gi"}}
+    assert spec["jvmOptions"] == mirror_plan.jvm_options(plan)
+    access = {
+        a: mirror.ClusterAccess(f"{a}.example:9094", "/etc/ca.crt", "/etc/pw.properties") for a in (plan.source, plan.target)
+    }
+    text = mirror.mm2_properties(t, plan, access)
+    assert "KAFKA_HEAP_OPTS='-Xms3072m -Xmx3072m'" in text
+    assert "KAFKA_JVM_PERFORMANCE_OPTS='-server -XX:+UseSerialGC -XX:NewSize=2048m -XX:MaxNewSize=2048m'" in text
 
 
 def test_heartbeats_run_in_a_connect_cluster_per_source_region_with_one_connector_per_link(program):

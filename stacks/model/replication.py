@@ -133,7 +133,10 @@ class MirrorMaker2Replication(Strict):
     flows: tuple[Flow, ...] | None = Field(default=None, description="Active-active: only these ordered pairs.")
     quota: ReplicationQuota | None = Field(default=None, description="Limit what replication may take from each cluster.")
     replicas: int = Field(default=1, ge=1, le=20, description="MirrorMaker 2 pods per target region.")
-    resources: Resources = Field(default_factory=lambda: Resources(cpu="500m", memory="2Gi"))
+    # One core and 4 GiB per worker unless declared (docs/replication.md: a task copies on one core; a 3 GiB heap
+    # with a 2 GiB young generation holds every record in flight); without cpu, enough cores for the flow's
+    # topics' declared rates (components.engines.mirrormaker2.plan.worker_cpu).
+    resources: Resources = Field(default_factory=Resources)
 
     @field_validator("topics_include", "topics_exclude", "groups_include", "groups_exclude")
     @classmethod

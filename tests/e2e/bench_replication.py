@@ -19,7 +19,8 @@ as rendered for a one-topic active-passive stack, and, on it:
 - **variants** (``--variant bare|mm2:NAME:K=V,...``): after the cell, each further copier on a fresh topic of its
   own, preloaded the same way, measured over the same slice and at the same load as the cell's copiers: a
   before/after comparison within one run. Keys ``jvm.gc``/``jvm.young``/``jvm.heap`` set its JVM (Serial GC,
-  ``-Xmn``, ``-Xmx``; defaults ``--copier-jvm``/``--bare-jvm``); both copiers get ``--mm2-heap`` (4 GiB) otherwise.
+  ``-Xmn``, ``-Xmx``; defaults ``--copier-jvm``/``--bare-jvm``), with ``--mm2-heap`` (4 GiB); the cell's own MirrorMaker
+  runs with the JVM options the program renders (``jvmOptions``: heap, young generation, Serial GC).
   A cell's topics are deleted once measured.
 
 Prints a table and writes every figure, with the machine (cores, load average before and after each phase), to
@@ -74,6 +75,13 @@ DEFAULT_OUT = CACHE / "bench-replication.json"
 JFR_DIR = CACHE / "jfr"
 TICK = os.sysconf("SC_CLK_TCK")
 WARMUP = 5  # seconds of steady load before the latency window opens
+
+
+def rendered_jvm(plan: Any) -> tuple[str, ...]:
+    """The JVM flags of the rendered ``jvmOptions`` (``-XX`` booleans as ``+``/``-``, as Strimzi passes them)."""
+    o = mirror_plan.jvm_options(plan)
+    xx = [f"-XX:{'+' if v == 'true' else '-'}{k}" if v in ("true", "false") else f"-XX:{k}={v}" for k, v in o["-XX"].items()]
+    return (f"-Xms{o['-Xms']}", f"-Xmx{o['-Xmx']}", *xx)
 
 
 def stack(topic: str, partitions: int) -> dict[str, Any]:
@@ -328,7 +336,12 @@ class Bench:
         if self.mm2_jfr:
             JFR_DIR.mkdir(parents=True, exist_ok=True)
             jfr = [f"-XX:StartFlightRecording=filename={JFR_DIR / f'mm-{topic}.jfr'},settings=profile,dumponexit=true"]
-        cmd = [java() or "java", "-Dsun.net.inetaddr.ttl=0", f"-Xmx{self.mm2_heap}", *(jvm or self.jvm_flags({})), *jfr,
+        # The cell's MirrorMaker runs with the JVM options the program renders for its workers (jvmOptions) unless
+        # --copier-jvm or a variant's jvm.* say otherwise; those run with --mm2-heap.
+        rendered = jvm is None and not self.copier_jvm
+        heap = [] if rendered else [f"-Xmx{self.mm2_heap}"]
+        flags = rendered_jvm(plan) if rendered else (jvm or self.jvm_flags({}))
+        cmd = [java() or "java", "-Dsun.net.inetaddr.ttl=0", *heap, *flags, *jfr,
                f"-Dlog4j2.configurationFile={mm.workdir / 'log4j2.properties'}", "-Djava.net.preferIPv4Stack=true",
                "-cp", f"{self.libs}/*", "org.apache.kafka.connect.mirror.MirrorMaker", str(props)]  # fmt: skip
         out = (mm.workdir / "stdout.log").open("ab")

@@ -12,10 +12,12 @@ Deliberately not here: which flows exist (``stacks.model.derive_flows``), the re
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.kube import cpu_cores, quantity_bytes
 from stacks import naming
 from stacks.model import Flow, ReplicationPolicy, Topology, registry
 from stacks.model.replication import OnFlow
@@ -26,18 +28,41 @@ POLICY_CLASS = {
 }
 SEPARATOR = naming.SEPARATOR
 HEARTBEATS_TOPIC = naming.HEARTBEATS_TOPIC
-MAX_TASKS_PER_REPLICA = 4
 # Offset syncs are emitted at least every this many records per partition. With MirrorMaker's OffsetSyncStore
 # (syncs kept at exponentially growing distance from the newest) a group translated at failover re-reads at
-# most offset.lag.max + its lag behind the log end per partition; it never skips a record.
+# most offset.lag.max + its lag behind the log end per partition; it never skips a record. (10,000 measured no
+# faster than 100 in the replication benchmark, docs/replication.md, so the bound stays small.)
 OFFSET_LAG_MAX = 100
 OFFSET_FLUSH_MS = 5000
 # The worker's producer (it writes the copies into the target, locally) batches more than Connect's defaults
 # (linger 0 ms, 16 KiB batches): fewer, larger produce requests for the same records, at a few ms of latency.
-# No compression: the target is in the same region, so it would cost CPU and save no WAN bytes.
-WORKER_PRODUCER: dict[str, Any] = {"producer.linger.ms": 10, "producer.batch.size": 262144}
-# The source task's consumer returns more records a poll than the default 500 (each poll has a fixed cost).
-SOURCE_CONSUMER: dict[str, Any] = {"consumer.max.poll.records": 2000}
+# Connect's own default is one request in flight without idempotence (in order, but a retry may write a record
+# twice); idempotence with five in flight keeps the order and writes each record once. No compression: the
+# target is in the same region, so it would cost CPU and save no WAN bytes.
+WORKER_PRODUCER: dict[str, Any] = {
+    "producer.linger.ms": 10,
+    "producer.batch.size": 262144,
+    "producer.enable.idempotence": "true",
+    "producer.max.in.flight.requests.per.connection": 5,
+    "producer.buffer.memory": 8388608,
+}
+# The source task's consumer returns more records a poll than the default 500 (each poll has a fixed cost), and
+# each fetch waits for 64 KiB or 20 ms rather than answering with every few records (20 ms: nothing next to an RPO).
+SOURCE_CONSUMER: dict[str, Any] = {
+    "consumer.max.poll.records": 5000,
+    "consumer.fetch.min.bytes": 65536,
+    "consumer.fetch.max.wait.ms": 20,
+}
+# What one task copies on one core, measured (docs/replication.md: 50-75 MB/s per task at 200-byte records, on a
+# 2-core machine shared with both brokers); the lower end sizes a flow's workers from its topics' declared rates.
+COPY_BYTES_PER_CORE = 50_000_000
+# The workers' heap is this share of their memory (the rest: metaspace, threads, direct buffers), and the young
+# generation this share of the heap: every record MirrorMaker has in flight (a SourceRecord with two maps, its
+# headers and its ack callback) dies young, so a young generation that holds them all leaves almost nothing to
+# collect; with Serial GC that removed MirrorMaker's garbage-collection cost in the benchmark (0.6-1.9 us a record
+# down to under 0.2) and was faster per CPU-second than G1 with the same sizes.
+HEAP_SHARE = 0.75
+YOUNG_SHARE = 2 / 3
 
 
 @dataclass(frozen=True)
@@ -54,6 +79,8 @@ class FlowPlan(OnFlow):
     groups_pattern: str
     groups_exclude: str
     tasks_max: int
+    cpu: str  # per worker pod: its request (as declared, else sized from the topics' declared rates)
+    memory: str  # per worker pod: its request and limit
     source_config: dict[str, Any] = field(default_factory=dict)
     checkpoint_config: dict[str, Any] = field(default_factory=dict)
     target_config: dict[str, Any] = field(default_factory=dict)
@@ -113,7 +140,10 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
         names += [topology.remote_topic(reverse, t) for t in topology.copies(reverse)]
     policy_class = POLICY_CLASS[policy]
     total_partitions = sum(topology.topics[t].partitions for t in topics) + len(carried)
-    tasks_max = max(1, min(total_partitions, MAX_TASKS_PER_REPLICA * mm2.replicas))
+    cpu = worker_cpu(topology, topics)
+    # A task is one consumer -> producer loop on one thread: more tasks than cores only take turns (measured:
+    # four tasks on two cores copied less than two).
+    tasks_max = max(1, min(total_partitions, mm2.replicas * math.ceil(cpu_cores(cpu))))
 
     common = {
         "replication.policy.class": policy_class,
@@ -181,6 +211,8 @@ def plan_flow(topology: Topology, flow: Flow) -> FlowPlan:
         groups_pattern="|".join(sorted(mm2.groups_include)),
         groups_exclude="|".join(sorted(mm2.groups_exclude)),
         tasks_max=tasks_max,
+        cpu=cpu,
+        memory=mm2.resources.memory,
         source_config=source_config,
         checkpoint_config=checkpoint_config,
         target_config=target_config,
@@ -207,3 +239,27 @@ def flow_plans(topology: Topology) -> tuple[FlowPlan, ...]:
 # A few recent topologies (holding a reference, so an id is never reused while it is cached).
 _PLANS: dict[int, tuple[Topology, tuple[FlowPlan, ...]]] = {}
 _PLANS_KEPT = 4
+
+
+def worker_cpu(topology: Topology, topics: tuple[str, ...]) -> str:
+    """A flow's CPU per worker pod: ``replication.resources.cpu`` as declared; otherwise enough cores for the
+    declared write rates of the topics it copies, split over its replicas (``COPY_BYTES_PER_CORE``), at least the
+    model's default."""
+    mm2 = topology.mm2
+    if "resources" in mm2.model_fields_set and "cpu" in mm2.resources.model_fields_set:
+        return mm2.resources.cpu
+    declared = sum(topology.topics[t].bytes_per_second or 0 for t in topics)
+    needed = math.ceil(declared / mm2.replicas / COPY_BYTES_PER_CORE)
+    return str(needed) if needed > cpu_cores(mm2.resources.cpu) else mm2.resources.cpu
+
+
+def jvm_options(plan: FlowPlan) -> dict[str, Any]:
+    """The workers' JVM: a fixed heap (``HEAP_SHARE`` of their memory) with a young generation of ``YOUNG_SHARE``,
+    collected by Serial GC (see ``HEAP_SHARE``)."""
+    heap = int(quantity_bytes(plan.memory) * HEAP_SHARE) // 2**20
+    young = int(heap * YOUNG_SHARE)
+    return {
+        "-Xms": f"{heap}m",
+        "-Xmx": f"{heap}m",
+        "-XX": {"UseSerialGC": "true", "NewSize": f"{young}m", "MaxNewSize": f"{young}m"},
+    }
