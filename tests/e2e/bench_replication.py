@@ -77,13 +77,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 WARMUP = 5  # seconds of steady load before the latency window opens
 
 
-def rendered_jvm(plan: Any) -> tuple[str, ...]:
-    """The JVM flags of the rendered ``jvmOptions`` (``-XX`` booleans as ``+``/``-``, as Strimzi passes them)."""
-    o = mirror_plan.jvm_options(plan)
-    xx = [f"-XX:{'+' if v == 'true' else '-'}{k}" if v in ("true", "false") else f"-XX:{k}={v}" for k, v in o["-XX"].items()]
-    return (f"-Xms{o['-Xms']}", f"-Xmx{o['-Xmx']}", *xx)
-
-
 def stack(topic: str, partitions: int) -> dict[str, Any]:
     """One topic, two single-broker regions, active-passive: the e2e estate's flow with the cell's partitions."""
     kafka = {"brokers": 1, "controllers": 1, "combined": True}
@@ -340,7 +333,7 @@ class Bench:
         # --copier-jvm or a variant's jvm.* say otherwise; those run with --mm2-heap.
         rendered = jvm is None and not self.copier_jvm
         heap = [] if rendered else [f"-Xmx{self.mm2_heap}"]
-        flags = rendered_jvm(plan) if rendered else (jvm or self.jvm_flags({}))
+        flags = mirror_plan.jvm_flags(plan) if rendered else (jvm or self.jvm_flags({}))
         cmd = [java() or "java", "-Dsun.net.inetaddr.ttl=0", *heap, *flags, *jfr,
                f"-Dlog4j2.configurationFile={mm.workdir / 'log4j2.properties'}", "-Djava.net.preferIPv4Stack=true",
                "-cp", f"{self.libs}/*", "org.apache.kafka.connect.mirror.MirrorMaker", str(props)]  # fmt: skip

@@ -246,7 +246,7 @@ def worker_cpu(topology: Topology, topics: tuple[str, ...]) -> str:
     declared write rates of the topics it copies, split over its replicas (``COPY_BYTES_PER_CORE``), at least the
     model's default."""
     mm2 = topology.mm2
-    if "resources" in mm2.model_fields_set and "cpu" in mm2.resources.model_fields_set:
+    if "cpu" in mm2.resources.model_fields_set:  # declared (the default's fields are unset)
         return mm2.resources.cpu
     declared = sum(topology.topics[t].bytes_per_second or 0 for t in topics)
     needed = math.ceil(declared / mm2.replicas / COPY_BYTES_PER_CORE)
@@ -263,3 +263,11 @@ def jvm_options(plan: FlowPlan) -> dict[str, Any]:
         "-Xmx": f"{heap}m",
         "-XX": {"UseSerialGC": "true", "NewSize": f"{young}m", "MaxNewSize": f"{young}m"},
     }
+
+
+def jvm_flags(plan: FlowPlan) -> tuple[str, ...]:
+    """``jvm_options`` as the JVM's command line takes them (as Strimzi passes them: ``-XX`` booleans as
+    ``+``/``-``): the heap flags first, then the ``-XX`` ones."""
+    o = jvm_options(plan)
+    xx = [f"-XX:{'+' if v == 'true' else '-'}{k}" if v in ("true", "false") else f"-XX:{k}={v}" for k, v in o["-XX"].items()]
+    return (f"-Xms{o['-Xms']}", f"-Xmx{o['-Xmx']}", *xx)
