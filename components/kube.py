@@ -65,6 +65,12 @@ def bootstrap_names(topology: Topology, region: Region) -> list[str]:
     return [own, *(n for n in shared if n is not None and n != own)]
 
 
+def external_bootstrap(topology: Topology, region: str) -> str:
+    """The region's public bootstrap address, whatever the flavor: its own DNS name (the DNS component points it at
+    the load balancer) and the port its listener serves clients on."""
+    return f"{topology.region_dns_name(region)}:{topology.client_port(region)}"
+
+
 def listener_names(topology: Topology, region: Region) -> list[str]:
     """Every name a client may reach this region's external listener by; all are certificate SANs."""
     brokers = [topology.broker_dns_name(region.name, b) for b in topology.broker_ids(region.name)]

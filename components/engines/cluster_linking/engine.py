@@ -30,6 +30,7 @@ from typing import Any
 
 import pulumi
 
+from components import kube
 from components.engines.base import BuildContext, FlowRun, Principal
 from components.flavors.confluent import bodies as confluent
 from components.kube import custom_resource, secret_resource
@@ -208,7 +209,7 @@ def cluster_link(topology: Topology, run: FlowRun) -> dict[str, Any]:
         "name": naming.cluster_link(run.source),
         "destinationKafkaCluster": {"kafkaRestClassRef": {"name": naming.CFK_REST_CLASS, "namespace": target.namespace}},
         "sourceKafkaCluster": {
-            "bootstrapEndpoint": confluent.external_bootstrap(topology, run.source),
+            "bootstrapEndpoint": kube.external_bootstrap(topology, run.source),
             "clusterID": naming.kraft_cluster_id(topology.environment, source.name),
             "authentication": {"type": "plain", "jaasConfig": {"secretRef": naming.cluster_link_secret(run.source)}},
             "tls": {"enabled": True, "secretRef": naming.CFK_TLS_SECRET},

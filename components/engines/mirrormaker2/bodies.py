@@ -36,12 +36,11 @@ from components.flavors.strimzi.bodies import (
     API,
     cluster_ca_secret,
     env_ca_secret,
-    external_bootstrap,
     internal_bootstrap,
     metrics_config,
     password_secret,
 )
-from components.kube import Manifest, labels
+from components.kube import Manifest, external_bootstrap, labels
 from stacks import naming
 from stacks.model import ReplicationPolicy, Topology
 

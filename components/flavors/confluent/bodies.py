@@ -49,19 +49,11 @@ INTERNAL_PORT = 9071  # CFK's internal listener
 EXTERNAL_PORT = CFK_EXTERNAL_PORT  # CFK's external listener; its load balancers listen here
 REST_PORT = 8090  # the brokers' embedded Admin REST API
 
-Manifest = dict[str, Any]
-
-
-def _meta(topology: Topology, region: Region, name: str, component: str) -> dict[str, Any]:
-    return {"name": name, "namespace": region.namespace, "labels": kube.labels(topology, region.name, component)}
+Manifest = kube.Manifest
 
 
 def internal_bootstrap(region: Region) -> str:
     return f"{region.cluster_name}.{region.namespace}.svc.cluster.local:{INTERNAL_PORT}"
-
-
-def external_bootstrap(topology: Topology, region: str) -> str:
-    return f"{topology.region_dns_name(region)}:{topology.client_port(region)}"
 
 
 def rest_endpoint(region: Region) -> str:
@@ -103,7 +95,7 @@ def kraft_controller(topology: Topology, region: Region) -> Manifest:
     return {
         "apiVersion": API,
         "kind": "KRaftController",
-        "metadata": _meta(topology, region, naming.CFK_KRAFT, "kafka"),
+        "metadata": kube.meta(topology, region, naming.CFK_KRAFT, "kafka"),
         "spec": spec,
     }
 
@@ -157,7 +149,7 @@ def kafka(topology: Topology, region: Region) -> Manifest:
         for _name, extra in variants.engine(topology).exporter_rules(topology, region.name):
             rules = rules + extra
         spec["metrics"] = {"prometheus": {"rules": [_cfk_rule(r) for r in rules]}}
-    metadata = _meta(topology, region, region.cluster_name, "kafka")
+    metadata = kube.meta(topology, region, region.cluster_name, "kafka")
     # `up` waits until CFK reports the cluster deployed (its CRD's status.phase): the DNS component reads the
     # load-balancer Services CFK creates for it, which do not exist before (the Strimzi flavor waits for Ready).
     metadata["annotations"] = {**metadata.get("annotations", {}), "pulumi.com/waitFor": "jsonpath={.status.phase}=RUNNING"}
@@ -181,7 +173,7 @@ def kafka_rest_class(topology: Topology, region: Region) -> Manifest:
     return {
         "apiVersion": API,
         "kind": "KafkaRestClass",
-        "metadata": _meta(topology, region, naming.CFK_REST_CLASS, "kafka"),
+        "metadata": kube.meta(topology, region, naming.CFK_REST_CLASS, "kafka"),
         "spec": {
             "kafkaClusterRef": {"name": region.cluster_name, "namespace": region.namespace},
             "kafkaRest": {
@@ -206,7 +198,7 @@ def topic(topology: Topology, region: Region, name: str) -> Manifest:
     return {
         "apiVersion": API,
         "kind": "KafkaTopic",
-        "metadata": _meta(topology, region, naming.topic_resource_name(name), "topic"),
+        "metadata": kube.meta(topology, region, naming.topic_resource_name(name), "topic"),
         "spec": spec,
     }
 
@@ -254,7 +246,7 @@ def acl_config_map(topology: Topology, region: Region, script: str) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": _meta(topology, region, naming.CFK_ACLS, "user"),
+        "metadata": kube.meta(topology, region, naming.CFK_ACLS, "user"),
         "data": {"apply-acls.sh": script},
     }
 
@@ -266,7 +258,7 @@ def acl_job(topology: Topology, region: Region, script: str) -> Manifest:
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": _meta(topology, region, naming.CFK_ACLS, "user"),
+        "metadata": kube.meta(topology, region, naming.CFK_ACLS, "user"),
         "spec": {
             "backoffLimit": 10,
             "template": {

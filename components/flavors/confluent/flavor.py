@@ -140,7 +140,7 @@ class ConfluentCluster(RegionalKafka):
         self.cluster_name = pulumi.Output.from_input(region.cluster_name)
         self.namespace = pulumi.Output.from_input(region.namespace)
         self.internal_bootstrap = pulumi.Output.from_input(confluent.internal_bootstrap(region))
-        self.external_bootstrap = pulumi.Output.from_input(confluent.external_bootstrap(t, region.name))
+        self.external_bootstrap = pulumi.Output.from_input(kube.external_bootstrap(t, region.name))
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,

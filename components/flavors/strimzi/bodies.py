@@ -42,11 +42,6 @@ def internal_bootstrap(region: Region) -> str:
     return f"{region.cluster_name}-kafka-bootstrap.{region.namespace}.svc:{INTERNAL_PORT}"
 
 
-def external_bootstrap(topology: Topology, region: str) -> str:
-    """The region's public bootstrap address: its own DNS name (the DNS component points it at the load balancer)."""
-    return f"{topology.region_dns_name(region)}:{topology.client_port(region)}"
-
-
 def external_bootstrap_service(region: Region) -> str:
     """The Service Strimzi creates for the public listener's bootstrap (its load balancer)."""
     return f"{region.cluster_name}-kafka-{EXTERNAL_LISTENER}-bootstrap"

@@ -89,7 +89,7 @@ class RegionalCluster(RegionalKafka):
         self.cluster_name = pulumi.Output.from_input(region.cluster_name)
         self.namespace = pulumi.Output.from_input(region.namespace)
         self.internal_bootstrap = pulumi.Output.from_input(strimzi.internal_bootstrap(region))
-        self.external_bootstrap = pulumi.Output.from_input(strimzi.external_bootstrap(t, region.name))
+        self.external_bootstrap = pulumi.Output.from_input(kube.external_bootstrap(t, region.name))
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
